@@ -1,0 +1,186 @@
+"""The common API: load, save, solve, verify, simulate, generate."""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from pathlib import Path
+from typing import Any
+
+from .errors import InvalidInstance, UnknownName, VerificationError
+from .registry import get_family, get_method, instance_path
+from .solution import Solution
+from .status import Status
+from .validate import FORMAT_VERSION, require
+
+
+def _family_of_dict(d: Any, where: str) -> str:
+    if not isinstance(d, dict):
+        raise InvalidInstance(where, f"instance JSON must be an object, got {type(d).__name__}")
+    fam = require(d, "family")
+    if not isinstance(fam, str):
+        raise InvalidInstance("family", f"must be a string, got {fam!r}")
+    get_family(fam)  # raises UnknownName for an unknown family
+    return fam
+
+
+def from_dict(d: dict, *, where: str = "instance") -> Any:
+    """Build and validate an instance from a plain dict (the JSON object)."""
+    fam = _family_of_dict(d, where)
+    return get_family(fam).instance_class().from_dict(d)
+
+
+def load(source: Any) -> Any:
+    """Load an instance.
+
+    ``source`` is an instance object (returned as is), a dict, a shipped
+    instance name such as ``"picsys/table2"`` (see :func:`optoffload.instances`),
+    or a path to a JSON file. Raises :class:`InvalidInstance` on any problem.
+    """
+    if isinstance(source, dict):
+        return from_dict(source)
+    if not isinstance(source, (str, Path)):
+        if hasattr(source, "to_dict") and hasattr(source, "family"):
+            return source
+        raise InvalidInstance("instance", f"cannot load from {type(source).__name__}")
+    path = instance_path(str(source)) if isinstance(source, str) else None
+    if path is None:
+        path = Path(source)
+        if not path.is_file():
+            raise UnknownName("instance", f"no shipped instance or file named {str(source)!r}")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InvalidInstance("instance", f"cannot read {str(path)!r}: {exc}") from None
+    try:
+        d = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InvalidInstance("instance", f"{str(path)!r} is not valid JSON: {exc}") from None
+    inst = from_dict(d, where=str(path))
+    return inst
+
+
+def save(instance: Any, path: str | Path) -> Path:
+    """Write an instance to a JSON file (with its ``format`` version)."""
+    d = instance.to_dict()
+    d.setdefault("format", FORMAT_VERSION)
+    path = Path(path)
+    path.write_text(json.dumps(d, indent=1) + "\n", encoding="utf-8")
+    return path
+
+
+def _check_time_limit(time_limit: Any) -> float | None:
+    if time_limit is None:
+        return None
+    if isinstance(time_limit, bool) or not isinstance(time_limit, (int, float)) or not math.isfinite(time_limit) \
+            or time_limit <= 0:
+        raise InvalidInstance("time_limit", f"must be a finite number > 0, got {time_limit!r}")
+    return float(time_limit)
+
+
+def solve(instance: Any, method: str, *, time_limit: float | None = None, seed: int = 0,
+          threads: int | None = None, verify: bool = True, **options: Any) -> Solution:
+    """Solve ``instance`` with ``method`` (see :func:`methods`).
+
+    Every exact method honours ``time_limit`` (returning its incumbent with
+    status FEASIBLE, or UNKNOWN without one). ``seed`` fixes all randomness.
+    With ``verify=True`` (default) the returned objective is recomputed by the
+    family's simulator and a mismatch raises :class:`VerificationError`.
+    """
+    inst = load(instance)
+    time_limit = _check_time_limit(time_limit)
+    if isinstance(seed, bool) or not isinstance(seed, int):
+        raise InvalidInstance("seed", f"must be an integer, got {seed!r}")
+    if threads is not None and (isinstance(threads, bool) or not isinstance(threads, int) or threads < 1):
+        raise InvalidInstance("threads", f"must be a positive integer, got {threads!r}")
+    spec = get_method(inst.family, method)
+    fn = spec.load()
+    t0 = time.perf_counter()
+    sol = fn(inst, time_limit=time_limit, seed=seed, threads=threads, **options)
+    elapsed = time.perf_counter() - t0
+    if not isinstance(sol, Solution):
+        raise TypeError(f"method {method!r} returned {type(sol).__name__}, not Solution")
+    sol.family = inst.family
+    sol.instance = inst.name
+    sol.method = method
+    if not sol.runtime:
+        sol.runtime = elapsed
+    if verify and sol.status.has_solution:
+        globals()["verify"](inst, sol)
+    return sol
+
+
+def verify(instance: Any, solution: Solution | dict, *, rtol: float = 1e-7, atol: float = 1e-9) -> float:
+    """Replay ``solution.decisions`` in the family's simulator.
+
+    Returns the recomputed objective. Raises :class:`InvalidInstance` if the
+    decisions are malformed or infeasible, and :class:`VerificationError` if the
+    reported objective differs from the simulator's, or the bound is on the
+    wrong side of the objective.
+    """
+    inst = load(instance)
+    if isinstance(solution, dict):
+        solution = Solution(
+            family=solution.get("family", inst.family), instance=solution.get("instance", inst.name),
+            method=solution.get("method", "?"), status=solution.get("status", "feasible"),
+            objective=solution.get("objective"), bound=solution.get("bound"),
+            decisions=solution.get("decisions"))
+    fam = get_family(inst.family)
+    if not solution.status.has_solution:
+        raise VerificationError(f"solution has status {solution.status.value}: nothing to verify")
+    from .family import resolve
+
+    value = float(resolve(fam.evaluate)(inst, solution.decisions))
+    rep = solution.objective
+    if rep is None or not math.isclose(value, rep, rel_tol=rtol, abs_tol=atol):
+        raise VerificationError(
+            f"{inst.family}/{inst.name} {solution.method}: reported objective {rep!r} but the simulator gives {value!r}")
+    b = solution.bound
+    if b is not None:
+        tol = atol + rtol * max(abs(value), 1.0) + 1e-6 * max(abs(value), 1.0)
+        bad = b > value + tol if fam.sense == "min" else b < value - tol
+        if bad:
+            raise VerificationError(
+                f"{inst.family}/{inst.name} {solution.method}: bound {b!r} is on the wrong side of objective {value!r}")
+    return value
+
+
+def simulate(instance: Any, policy: str, *, seed: int = 0, **options: Any) -> Solution:
+    """Run an online ``policy`` in the family's simulator and return its Solution."""
+    inst = load(instance)
+    fam = get_family(inst.family)
+    if fam.simulate is None:
+        return solve(inst, policy, seed=seed, **options)
+    from .family import resolve
+
+    t0 = time.perf_counter()
+    sol = resolve(fam.simulate)(inst, policy, seed=seed, **options)
+    sol.family, sol.instance = inst.family, inst.name
+    if not sol.runtime:
+        sol.runtime = time.perf_counter() - t0
+    return sol
+
+
+def generate(family: str, *, seed: int = 0, **options: Any) -> Any:
+    """Generate a random instance of ``family`` (options: the family's ``generate_options``)."""
+    fam = get_family(family)
+    if fam.generate is None:
+        raise UnknownName("family", f"family {family!r} has no generator")
+    known = {o.name for o in fam.generate_options}
+    for k in options:
+        if k not in known:
+            raise InvalidInstance(k, f"unknown generator option for {family!r} (known: {', '.join(sorted(known))})")
+    from .family import resolve
+
+    return resolve(fam.generate)(seed=seed, **options)
+
+
+def methods(family: str | None = None) -> list[str]:
+    """Method names available for ``family`` (or ``family:method`` for all)."""
+    from .registry import methods as _m
+
+    return _m(family)
+
+
+__all__ = ["load", "save", "from_dict", "solve", "verify", "simulate", "generate", "methods", "Status"]
