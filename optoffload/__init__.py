@@ -11,7 +11,7 @@ Quick tour::
 Solver layers (OR-Tools, Pyomo, PuLP) are imported only when a method needs them.
 """
 
-from .api import from_dict, generate, load, methods, save, simulate, solve, verify
+from .api import compare, from_dict, generate, load, methods, save, simulate, solve, verify
 from .errors import InvalidInstance, UnknownName, VerificationError
 from .registry import available_families as families
 from .registry import instances
@@ -29,6 +29,7 @@ __all__ = [
     "families",
     "from_dict",
     "generate",
+    "compare",
     "instances",
     "load",
     "methods",

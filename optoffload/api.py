@@ -176,6 +176,41 @@ def generate(family: str, *, seed: int = 0, **options: Any) -> Any:
     return resolve(fam.generate)(seed=seed, **options)
 
 
+def compare(instance: Any, methods: list[str] | None = None, *, time_limit: float | None = 10.0,
+            seed: int = 0, threads: int | None = None, progress: bool = False) -> list[dict]:
+    """Solve ``instance`` with every method of its family (or ``methods``).
+
+    Returns one row per method: ``method``, ``kind``, ``status``, ``objective``,
+    ``bound``, ``gap``, ``runtime_s`` and ``verified`` (the objective replayed
+    by the simulator), or ``error`` when a method failed. A failing method never
+    hides the others' results.
+    """
+    inst = load(instance)
+    fam = get_family(inst.family)
+    names = list(fam.methods) if methods is None else list(methods)
+    rows = []
+    it = names
+    if progress:
+        try:
+            from tqdm import tqdm
+
+            it = tqdm(names, desc="methods", unit="method", leave=False, disable=None)
+        except ImportError:  # pragma: no cover
+            pass
+    for m in it:
+        spec = get_method(inst.family, m)
+        row: dict[str, Any] = {"method": m, "kind": spec.kind}
+        try:
+            sol = solve(inst, m, time_limit=time_limit if spec.kind == "exact" else None, seed=seed,
+                        threads=threads, verify=True)
+            row.update(status=sol.status.value, objective=sol.objective, bound=sol.bound, gap=sol.gap,
+                       runtime_s=sol.runtime, verified=sol.status.has_solution)
+        except (InvalidInstance, VerificationError, RuntimeError, ValueError) as exc:
+            row.update(status="error", error=f"{type(exc).__name__}: {exc}")
+        rows.append(row)
+    return rows
+
+
 def methods(family: str | None = None) -> list[str]:
     """Method names available for ``family`` (or ``family:method`` for all)."""
     from .registry import methods as _m
@@ -183,4 +218,4 @@ def methods(family: str | None = None) -> list[str]:
     return _m(family)
 
 
-__all__ = ["load", "save", "from_dict", "solve", "verify", "simulate", "generate", "methods", "Status"]
+__all__ = ["load", "save", "from_dict", "solve", "verify", "simulate", "generate", "compare", "methods", "Status"]

@@ -144,6 +144,31 @@ def _cmd_generate(args) -> int:
     return 0
 
 
+def _cmd_compare(args) -> int:
+    inst = api.load(args.instance)
+    names = args.methods.split(",") if args.methods else None
+    rows = api.compare(inst, names, time_limit=args.time_limit, seed=args.seed, progress=not args.json)
+    if args.json:
+        print(dumps({"family": inst.family, "instance": inst.name, "rows": rows}))
+        return 0
+    sense = registry.get_family(inst.family).sense
+    ok = sorted((r for r in rows if r.get("objective") is not None),
+                key=lambda r: r["objective"] if sense == "min" else -r["objective"])
+    bad = [r for r in rows if r.get("objective") is None]
+    print(f"{inst.family}/{inst.name}: {len(rows)} methods ({'lower' if sense == 'min' else 'higher'} is better)")
+    print(f"{'method':<22}{'kind':<11}{'status':<11}{'objective':>14}{'bound':>14}{'gap':>9}{'time s':>10}")
+    for r in ok + bad:
+        def f(v, w, p=".6g"):
+            return f"{v:>{w}{p}}" if isinstance(v, (int, float)) else f"{'-':>{w}}"
+        gap = f"{100 * r['gap']:.2f}%" if isinstance(r.get("gap"), float) else "-"
+        line = (f"{r['method']:<22}{r['kind']:<11}{r['status']:<11}{f(r.get('objective'), 14)}"
+                f"{f(r.get('bound'), 14)}{gap:>9}{f(r.get('runtime_s'), 10, '.3f')}")
+        if r.get("error"):
+            line += f"  {r['error']}"
+        print(line)
+    return 0
+
+
 def _cmd_bench(args) -> int:
     from benchmarks.runner import run_suite
 
@@ -190,6 +215,14 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("family")
     s.add_argument("rest", nargs=argparse.REMAINDER)
     s.set_defaults(fn=_cmd_generate)
+
+    s = sub.add_parser("compare", help="solve an instance with every method and print the comparison")
+    s.add_argument("instance")
+    s.add_argument("--methods", default=None, help="comma-separated subset of methods")
+    s.add_argument("--time-limit", type=float, default=10.0, help="per exact method (default 10 s)")
+    s.add_argument("--seed", type=int, default=0)
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(fn=_cmd_compare)
 
     s = sub.add_parser("bench", help="run a benchmark suite")
     s.add_argument("suite", nargs="?", default=None, help="suite name (omit to list suites)")

@@ -1,0 +1,196 @@
+"""Run a benchmark suite: rows written as they finish, resumable, local or Dask.
+
+Output layout (``out`` defaults to ``bench-out/<suite>``)::
+
+    rows.jsonl   one JSON row per line, appended and flushed as each task finishes
+    report.md    the suite's markdown report (also printed)
+    *.png        plots, when the suite draws any
+
+``resume=True`` keeps the rows already in ``rows.jsonl`` and runs only the
+tasks whose ``id`` is missing; without it an existing ``rows.jsonl`` is
+replaced. A killed sweep therefore loses at most the tasks that were running.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import os
+import pkgutil
+import sys
+import time
+import traceback
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from pathlib import Path
+from typing import Any, Iterable
+
+from .suite import Suite
+
+
+def discover() -> dict[str, Suite]:
+    """All suites defined by the modules of the ``benchmarks`` package."""
+    import benchmarks
+
+    found: dict[str, Suite] = {}
+    for info in pkgutil.iter_modules(benchmarks.__path__):
+        if info.name in ("runner", "suite") or info.name.startswith("_"):
+            continue
+        mod = importlib.import_module(f"benchmarks.{info.name}")
+        for name, suite in getattr(mod, "SUITES", {}).items():
+            if name in found:
+                raise RuntimeError(f"benchmark suite {name!r} defined twice")
+            found[name] = suite
+    return dict(sorted(found.items()))
+
+
+def _run_task(run, task: dict) -> list[dict]:
+    """Run one task in a worker; never raises (an error becomes a row)."""
+    t0 = time.perf_counter()
+    try:
+        out = run(task)
+        rows = out if isinstance(out, list) else [out]
+        err = None
+    except Exception as exc:  # noqa: BLE001 - reported in the row
+        rows = [{}]
+        err = f"{type(exc).__name__}: {exc}"
+        tb = traceback.format_exc(limit=4)
+    elapsed = time.perf_counter() - t0
+    result = []
+    for r in rows:
+        row = {"id": task["id"], **{k: v for k, v in task.items() if k != "id"}, **r}
+        row.setdefault("task_elapsed_s", elapsed)
+        if err is not None:
+            row["error"] = err
+            row["traceback"] = tb
+        result.append(row)
+    return result
+
+
+def read_rows(path: Path) -> list[dict]:
+    """Rows of a ``rows.jsonl``; a torn last line (killed mid-write) is ignored."""
+    rows = []
+    if path.is_file():
+        with path.open(encoding="utf-8") as fh:
+            for line in fh:
+                line = line.strip()
+                if not line:
+                    continue
+                try:
+                    rows.append(json.loads(line))
+                except json.JSONDecodeError:
+                    continue
+    return rows
+
+
+def _progress(total: int, desc: str):
+    try:
+        from tqdm import tqdm
+    except ImportError:  # pragma: no cover
+        return None
+    return tqdm(total=total, desc=desc, unit="task", file=sys.stderr, disable=None)
+
+
+def _execute(suite: Suite, tasks: list[dict], executor: str, workers: int | None,
+             scheduler: str | None) -> Iterable[list[dict]]:
+    if not tasks:
+        return
+    if executor == "dask":
+        from dask.distributed import Client, LocalCluster, as_completed as das_completed
+
+        cluster = None
+        if scheduler:
+            client = Client(scheduler)
+        else:
+            cluster = LocalCluster(n_workers=workers or os.cpu_count() or 1, threads_per_worker=1,
+                                   processes=True, dashboard_address=None)
+            client = Client(cluster)
+        try:
+            futs = [client.submit(_run_task, suite.run, t, pure=False) for t in tasks]
+            for fut in das_completed(futs):
+                yield fut.result()
+        finally:
+            client.close()
+            if cluster is not None:
+                cluster.close()
+    elif executor == "local":
+        n = workers or 1
+        if n == 1:
+            for t in tasks:
+                yield _run_task(suite.run, t)
+        else:
+            with ProcessPoolExecutor(max_workers=n) as pool:
+                futs = [pool.submit(_run_task, suite.run, t) for t in tasks]
+                for fut in as_completed(futs):
+                    yield fut.result()
+    else:
+        from optoffload.errors import InvalidInstance
+
+        raise InvalidInstance("executor", f"unknown executor {executor!r} (local or dask)")
+
+
+def run_suite(name: str | None, *, out: str | Path | None = None, executor: str = "local",
+              workers: int | None = None, resume: bool = False, quick: bool = False,
+              scheduler: str | None = None, echo: bool = True) -> int:
+    """Run suite ``name`` (None: list the suites). Returns a process exit status."""
+    from optoffload.errors import InvalidInstance, UnknownName
+
+    suites = discover()
+    if name is None:
+        for n, s in suites.items():
+            print(f"{n}\t{s.summary}")
+        return 0
+    if name not in suites:
+        raise UnknownName("suite", f"unknown benchmark suite {name!r} (known: {', '.join(suites)})")
+    if workers is not None and workers < 1:
+        raise InvalidInstance("workers", f"must be >= 1, got {workers}")
+    suite = suites[name]
+    outdir = Path(out) if out else Path("bench-out") / name
+    outdir.mkdir(parents=True, exist_ok=True)
+    rows_path = outdir / "rows.jsonl"
+    tasks = suite.tasks(quick)
+    ids = [t["id"] for t in tasks]
+    if len(set(ids)) != len(ids):
+        raise RuntimeError(f"suite {name!r} has duplicate task ids")
+    done_rows = read_rows(rows_path) if resume else []
+    done_ids = {r.get("id") for r in done_rows if "error" not in r}
+    done_rows = [r for r in done_rows if r.get("id") in done_ids]
+    todo = [t for t in tasks if t["id"] not in done_ids]
+    # rewrite the kept rows (drops torn lines and error rows that will be rerun)
+    with rows_path.open("w", encoding="utf-8") as fh:
+        for r in done_rows:
+            fh.write(json.dumps(r) + "\n")
+    if echo and resume:
+        print(f"resume: {len(done_ids & set(ids))} of {len(tasks)} tasks already done", file=sys.stderr)
+    bar = _progress(len(todo), name) if todo else None
+    new_rows: list[dict] = []
+    errors = 0
+    with rows_path.open("a", encoding="utf-8") as fh:
+        for rows in _execute(suite, todo, executor, workers, scheduler):
+            for r in rows:
+                fh.write(json.dumps(r, default=float) + "\n")
+                if "error" in r:
+                    errors += 1
+                    print(f"task {r['id']} failed: {r['error']}", file=sys.stderr)
+            fh.flush()
+            os.fsync(fh.fileno())
+            new_rows.extend(rows)
+            if bar is not None:
+                bar.update(1)
+    if bar is not None:
+        bar.close()
+    all_rows = [r for r in read_rows(rows_path) if r.get("id") in set(ids)]
+    order = {i: k for k, i in enumerate(ids)}
+    all_rows.sort(key=lambda r: order.get(r.get("id"), 0))
+    good = [r for r in all_rows if "error" not in r]
+    if suite.report is not None:
+        md = suite.report(good, outdir)
+    else:
+        from .suite import markdown_table
+
+        cols = sorted({k for r in good for k in r if k not in ("traceback",)})
+        md = markdown_table(good, cols)
+    (outdir / "report.md").write_text(md + "\n", encoding="utf-8")
+    if echo:
+        print(md)
+        print(f"\nrows: {rows_path}  report: {outdir / 'report.md'}", file=sys.stderr)
+    return 1 if errors else 0

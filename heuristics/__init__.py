@@ -1,0 +1,1 @@
+"""Heuristic solvers, online policies and baselines, one module per family and idea."""

@@ -1,0 +1,52 @@
+"""The benchmark runner: rows written as tasks finish, --resume skips finished rows."""
+
+import json
+
+import benchmarks.runner as runner
+from benchmarks.suite import Suite
+
+CALLS = []
+
+
+def _run(task):
+    return {"square": task["x"] ** 2}
+
+
+def _tasks(quick):
+    return [{"id": f"x{i}", "x": i, "seed": i} for i in range(3 if quick else 6)]
+
+
+SUITE = Suite("toy", "toy suite", _tasks, _run, None)
+
+
+def test_resume_skips_finished_rows(tmp_path, monkeypatch):
+    monkeypatch.setattr(runner, "discover", lambda: {"toy": SUITE})
+    out = tmp_path / "toy"
+    # first a "killed" run: only quick tasks x0..x2 done, then a torn half line
+    assert runner.run_suite("toy", out=out, quick=True, echo=False) == 0
+    with (out / "rows.jsonl").open("a") as fh:
+        fh.write('{"id": "x3", "squ')
+    seen = []
+
+    def counting(task):
+        seen.append(task["id"])
+        return _run(task)
+
+    monkeypatch.setattr(runner, "discover", lambda: {"toy": Suite("toy", "", _tasks, counting, None)})
+    assert runner.run_suite("toy", out=out, resume=True, echo=False) == 0
+    assert seen == ["x3", "x4", "x5"]  # x0..x2 were not recomputed; the torn x3 line was
+    rows = [json.loads(line) for line in (out / "rows.jsonl").read_text().splitlines()]
+    assert sorted(r["id"] for r in rows) == [f"x{i}" for i in range(6)]
+    assert all(r["square"] == r["x"] ** 2 and r["seed"] == r["x"] for r in rows)
+
+
+def test_failed_task_becomes_error_row_and_nonzero_status(tmp_path, monkeypatch):
+    def boom(task):
+        if task["x"] == 1:
+            raise ValueError("bad x")
+        return _run(task)
+
+    monkeypatch.setattr(runner, "discover", lambda: {"toy": Suite("toy", "", _tasks, boom, None)})
+    assert runner.run_suite("toy", out=tmp_path, quick=True, echo=False) == 1
+    rows = runner.read_rows(tmp_path / "rows.jsonl")
+    assert [r.get("error") for r in rows if r["id"] == "x1"] == ["ValueError: bad x"]
