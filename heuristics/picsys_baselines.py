@@ -1,0 +1,69 @@
+"""PicSys baselines of the paper's section 6.1: all-device and all-cloud.
+
+* ``all-device``: every image runs the accelerated CNN on the device and, on
+  a positive result, the expensive CNN; positives of the expensive CNN are
+  uploaded (outcomes ``f-disc``, ``s-up``, ``s-disc`` only).
+* ``all-cloud``: every image is offloaded at the initial stage (``i-off``).
+
+Both are online policies whose decisions do not depend on the state, so they
+also provide a ``static_plan`` that the simulator evaluates vectorised; the
+event loop gives the same result (tested).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from optoffload.picsys.policy import LOCAL, OFFLOAD, Policy, SystemInfo
+from optoffload.picsys.simulator import policy_solution
+
+
+class AllDevice(Policy):
+    name = "all-device"
+
+    def initial(self, dev):
+        return LOCAL
+
+    def filtering(self, dev):
+        return LOCAL
+
+    def static_plan(self, system: SystemInfo):
+        return [(np.zeros(n, bool), np.zeros(n, bool)) for n in system.n_images]
+
+
+class AllCloud(Policy):
+    name = "all-cloud"
+
+    def initial(self, dev):
+        return OFFLOAD
+
+    def filtering(self, dev):  # never reached: every image is offloaded first
+        return OFFLOAD
+
+    def static_plan(self, system: SystemInfo):
+        return [(np.ones(n, bool), np.zeros(n, bool)) for n in system.n_images]
+
+
+def _no_options(name, options):
+    if options:
+        from optoffload.errors import InvalidInstance
+
+        raise InvalidInstance(next(iter(options)), f"unknown option for method {name!r}")
+
+
+def all_device(inst, *, time_limit=None, seed=0, threads=None, event_loop=False, **options):
+    """All images processed on their device (paper 6.1, "all-device")."""
+    _no_options("all-device", options)
+    pol = AllDevice()
+    if event_loop:
+        pol.static_plan = None
+    return policy_solution(inst, pol, seed=seed, method="all-device")
+
+
+def all_cloud(inst, *, time_limit=None, seed=0, threads=None, event_loop=False, **options):
+    """All images offloaded at the initial stage (paper 6.1, "all-cloud")."""
+    _no_options("all-cloud", options)
+    pol = AllCloud()
+    if event_loop:
+        pol.static_plan = None
+    return policy_solution(inst, pol, seed=seed, method="all-cloud")

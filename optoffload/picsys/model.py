@@ -1,0 +1,328 @@
+"""PicSys instance: devices with image queues, one cloud (PicSys seed, section 3 and 5.1).
+
+Semantics are fixed by ``shared/design/picsys.md`` and written down in
+``docs/picsys.md``. Units: seconds, bytes, bit/s; energies in % of battery.
+
+JSON schema (``format`` 1)::
+
+    {"format": 1, "family": "picsys", "name": "table2", "description": "...",
+     "cloud": {"servers": 1, "c_u": 0.01},
+     "enforce_energy": true,                # optional; default: true iff any device has a budget
+     "devices": [
+       {"rate": 20e6, "alpha": 0.3, "beta": 0.6,
+        "energy": {"budget": 1.0, "e_s": 0.00016, "e_t": 0.0006,
+                   "e_alpha": 0.0037, "e_beta": 0.0103},          # optional (paper eq. 15-16)
+        "images": {"count": 10,                                   # optional when a list is given
+                   "size": 800000 | [..],                         # bytes, > 0
+                   "c_s": 0.05 | [..] | "fit",                    # scaling time; "fit": 0.033*B_MB+0.031
+                   "hit": "0000100010" | [0,0,...],               # ground truth (recall)
+                   "z1": ..., "z2": ...}}                         # CNN truth values; default z1 = z2 = hit
+     ]}
+
+``e_s`` and ``e_t`` may be scalars or per-image lists (they may depend on the
+image size); ``z2`` must be 0 where ``z1`` is 0 (z2 is only defined after a
+positive accelerated CNN).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from ..errors import InvalidInstance
+from ..validate import (FORMAT_VERSION, as_int, as_list, as_str, check_format, check_keys, nonneg, positive,
+                        require)
+
+FAMILY = "picsys"
+
+#: Outcome codes (the paper's x1..x5, section 5.1.2) in the order of their integer ids.
+OUTCOMES: tuple[str, ...] = ("i-off", "f-off", "f-disc", "s-up", "s-disc")
+#: Extra code for the energy variant's "most images processed" mode: the image is left unprocessed.
+SKIP = "skip"
+CODE = {name: k for k, name in enumerate(OUTCOMES)}
+CODE[SKIP] = 5
+I_OFF, F_OFF, F_DISC, S_UP, S_DISC, SKIPPED = range(6)
+
+
+def scaling_time_fit(size_bytes: Any) -> Any:
+    """The paper's fit of the scaling time (section 6.2.3): ``c_s = 0.033 * B[MB] + 0.031`` s."""
+    return 0.033 * (np.asarray(size_bytes, dtype=float) / 1e6) + 0.031
+
+
+def feasible_outcomes(z1: int, z2: int) -> tuple[int, ...]:
+    """Outcomes allowed by the truth values (paper constraints (4)-(7))."""
+    if not z1:
+        return (I_OFF, F_DISC)
+    return (I_OFF, F_OFF, S_UP) if z2 else (I_OFF, F_OFF, S_DISC)
+
+
+@dataclass(frozen=True)
+class Energy:
+    """Energy parameters of one device, in % of battery (paper section 5.3, Table 1)."""
+
+    budget: float
+    e_s: np.ndarray
+    e_t: np.ndarray
+    e_alpha: float
+    e_beta: float
+
+    def to_dict(self) -> dict:
+        def compact(a: np.ndarray) -> Any:
+            return float(a[0]) if len(a) and np.all(a == a[0]) else a.tolist()
+
+        return {"budget": self.budget, "e_s": compact(self.e_s), "e_t": compact(self.e_t),
+                "e_alpha": self.e_alpha, "e_beta": self.e_beta}
+
+
+@dataclass(frozen=True)
+class Device:
+    """One mobile device and its ordered image queue."""
+
+    rate: float
+    alpha: float
+    beta: float
+    size: np.ndarray
+    c_s: np.ndarray
+    z1: np.ndarray
+    z2: np.ndarray
+    hit: np.ndarray
+    energy: Energy | None = None
+
+    @property
+    def n(self) -> int:
+        return len(self.size)
+
+    @property
+    def tx(self) -> np.ndarray:
+        """Transmission time of each image, ``8 B / r`` seconds (section 5.1.1)."""
+        return 8.0 * self.size / self.rate
+
+    def to_dict(self) -> dict:
+        d: dict[str, Any] = {"rate": self.rate, "alpha": self.alpha, "beta": self.beta,
+                             "images": {"count": self.n, "size": self.size.tolist(), "c_s": self.c_s.tolist(),
+                                        "hit": self.hit.tolist(), "z1": self.z1.tolist(), "z2": self.z2.tolist()}}
+        if self.energy is not None:
+            d["energy"] = self.energy.to_dict()
+        return d
+
+
+@dataclass(frozen=True)
+class PicsysInstance:
+    """A PicSys instance: devices (with image queues and truth values) and one cloud."""
+
+    name: str
+    devices: tuple[Device, ...]
+    c_u: float
+    servers: int = 1
+    enforce_energy: bool = False
+    description: str = ""
+    meta: dict = field(default_factory=dict)
+    family: str = FAMILY
+
+    # ---------------------------------------------------------------- derived
+    @property
+    def n_devices(self) -> int:
+        return len(self.devices)
+
+    @property
+    def n_images(self) -> int:
+        return sum(d.n for d in self.devices)
+
+    @property
+    def has_energy(self) -> bool:
+        return any(d.energy is not None for d in self.devices)
+
+    # ---------------------------------------------------------------- JSON
+    def to_dict(self) -> dict:
+        d: dict[str, Any] = {"format": FORMAT_VERSION, "family": FAMILY, "name": self.name}
+        if self.description:
+            d["description"] = self.description
+        if self.meta:
+            d["meta"] = self.meta
+        d["cloud"] = {"servers": self.servers, "c_u": self.c_u}
+        if self.has_energy:
+            d["enforce_energy"] = self.enforce_energy
+        d["devices"] = [dev.to_dict() for dev in self.devices]
+        return d
+
+    @classmethod
+    def from_dict(cls, d: Any) -> "PicsysInstance":
+        if not isinstance(d, dict):
+            raise InvalidInstance("instance", f"must be a JSON object, got {type(d).__name__}")
+        check_format(d, FAMILY)
+        check_keys(d, {"format", "family", "name", "description", "meta", "cloud", "devices", "enforce_energy"},
+                   "instance")
+        name = as_str(d.get("name", "unnamed"), "name")
+        cloud = require(d, "cloud")
+        if not isinstance(cloud, dict):
+            raise InvalidInstance("cloud", f"must be an object, got {cloud!r}")
+        check_keys(cloud, {"servers", "c_u"}, "cloud")
+        c_u = positive(require(cloud, "c_u", "cloud"), "cloud.c_u")
+        servers = as_int(cloud.get("servers", 1), "cloud.servers", min=1)
+        devs_raw = as_list(require(d, "devices"), "devices")
+        devices = tuple(_device_from_dict(x, f"devices[{m}]") for m, x in enumerate(devs_raw))
+        has_energy = any(dev.energy is not None for dev in devices)
+        enforce = d.get("enforce_energy", has_energy)
+        if not isinstance(enforce, bool):
+            raise InvalidInstance("enforce_energy", f"must be true or false, got {enforce!r}")
+        if enforce and not all(dev.energy is not None for dev in devices):
+            missing = [m for m, dev in enumerate(devices) if dev.energy is None]
+            raise InvalidInstance("enforce_energy",
+                                  f"energy budgets are enforced but devices {missing} have no 'energy' block")
+        meta = d.get("meta", {})
+        if not isinstance(meta, dict):
+            raise InvalidInstance("meta", f"must be an object, got {meta!r}")
+        desc = as_str(d.get("description", ""), "description")
+        return cls(name=name, devices=devices, c_u=c_u, servers=servers, enforce_energy=enforce,
+                   description=desc, meta=meta)
+
+    def with_(self, **changes: Any) -> "PicsysInstance":
+        """A copy with fields replaced (e.g. ``enforce_energy=False``)."""
+        from dataclasses import replace
+
+        return replace(self, **changes)
+
+
+def _bits(value: Any, field: str, n: int | None) -> np.ndarray:
+    """A 0/1 vector from a list of bits/bools or a string such as ``"0010"``."""
+    if isinstance(value, str):
+        if any(c not in "01" for c in value):
+            raise InvalidInstance(field, f"a bit string may hold only '0' and '1', got {value!r}")
+        vals = [int(c) for c in value]
+    else:
+        vals = as_list(value, field)
+        out = []
+        for k, v in enumerate(vals):
+            if isinstance(v, bool):
+                v = int(v)
+            if isinstance(v, (int, np.integer)) and v in (0, 1):
+                out.append(int(v))
+            elif isinstance(v, float) and v in (0.0, 1.0):
+                out.append(int(v))
+            else:
+                raise InvalidInstance(f"{field}[{k}]", f"must be 0 or 1, got {v!r}")
+        vals = out
+    if n is not None and len(vals) != n:
+        raise InvalidInstance(field, f"has {len(vals)} entries but the device has {n} images")
+    return np.asarray(vals, dtype=np.int8)
+
+
+def _floats(value: Any, field: str, n: int, *, strictly_positive: bool) -> np.ndarray:
+    check = positive if strictly_positive else nonneg
+    if isinstance(value, (list, tuple)):
+        if len(value) != n:
+            raise InvalidInstance(field, f"has {len(value)} entries but the device has {n} images")
+        return np.asarray([check(v, f"{field}[{k}]") for k, v in enumerate(value)], dtype=float)
+    return np.full(n, check(value, field), dtype=float)
+
+
+def _count(imgs: dict, where: str) -> int:
+    if "count" in imgs:
+        return as_int(imgs["count"], f"{where}.count", min=0)
+    for key in ("size", "hit", "z1", "c_s"):
+        v = imgs.get(key)
+        if isinstance(v, (list, tuple, str)) and not (key == "c_s" and v == "fit"):
+            return len(v)
+    raise InvalidInstance(f"{where}.count", "missing: give 'count' or a per-image list ('size' or 'hit')")
+
+
+def _device_from_dict(x: Any, where: str) -> Device:
+    if not isinstance(x, dict):
+        raise InvalidInstance(where, f"must be an object, got {x!r}")
+    check_keys(x, {"rate", "alpha", "beta", "images", "energy"}, where)
+    rate = positive(require(x, "rate", where), f"{where}.rate")
+    alpha = nonneg(require(x, "alpha", where), f"{where}.alpha")
+    beta = nonneg(require(x, "beta", where), f"{where}.beta")
+    imgs = require(x, "images", where)
+    iw = f"{where}.images"
+    if not isinstance(imgs, dict):
+        raise InvalidInstance(iw, f"must be an object, got {imgs!r}")
+    check_keys(imgs, {"count", "size", "c_s", "hit", "z1", "z2"}, iw)
+    n = _count(imgs, iw)
+    size = _floats(require(imgs, "size", iw), f"{iw}.size", n, strictly_positive=True)
+    cs_raw = imgs.get("c_s", "fit")
+    if cs_raw == "fit":
+        c_s = scaling_time_fit(size)
+    else:
+        c_s = _floats(cs_raw, f"{iw}.c_s", n, strictly_positive=False)
+    hit = _bits(require(imgs, "hit", iw), f"{iw}.hit", n)
+    z1 = _bits(imgs["z1"], f"{iw}.z1", n) if "z1" in imgs else hit.copy()
+    z2 = _bits(imgs["z2"], f"{iw}.z2", n) if "z2" in imgs else z1 & hit
+    bad = np.flatnonzero((z2 == 1) & (z1 == 0))
+    if len(bad):
+        k = int(bad[0])
+        raise InvalidInstance(f"{iw}.z2[{k}]",
+                              "is 1 while z1 is 0 (z2 exists only after a positive accelerated CNN)")
+    energy = None
+    if "energy" in x and x["energy"] is not None:
+        e = x["energy"]
+        ew = f"{where}.energy"
+        if not isinstance(e, dict):
+            raise InvalidInstance(ew, f"must be an object, got {e!r}")
+        check_keys(e, {"budget", "e_s", "e_t", "e_alpha", "e_beta"}, ew)
+        energy = Energy(
+            budget=nonneg(require(e, "budget", ew), f"{ew}.budget"),
+            e_s=_floats(require(e, "e_s", ew), f"{ew}.e_s", n, strictly_positive=False),
+            e_t=_floats(require(e, "e_t", ew), f"{ew}.e_t", n, strictly_positive=False),
+            e_alpha=nonneg(require(e, "e_alpha", ew), f"{ew}.e_alpha"),
+            e_beta=nonneg(require(e, "e_beta", ew), f"{ew}.e_beta"),
+        )
+    if not math.isfinite(float(np.sum(8.0 * size / rate))):
+        raise InvalidInstance(f"{where}.rate", f"transmission times overflow (rate {rate!r})")
+    return Device(rate=rate, alpha=alpha, beta=beta, size=size, c_s=np.asarray(c_s, dtype=float), z1=z1, z2=z2,
+                  hit=hit, energy=energy)
+
+
+def parse_plan(inst: PicsysInstance, decisions: Any, *, allow_skip: bool | None = None) -> list[np.ndarray]:
+    """Validate a plan and return one int array of outcome codes per device.
+
+    ``decisions`` is ``{"outcomes": [[code, ...] per device]}`` with codes from
+    :data:`OUTCOMES` (or ``"skip"`` in the ``max-processed`` mode of the energy
+    variant: ``{"mode": "max-processed", ...}``). Each outcome must be feasible
+    for the image's truth values (paper constraints (2)-(8)).
+    """
+    if not isinstance(decisions, dict):
+        raise InvalidInstance("decisions", f"must be an object with 'outcomes', got {type(decisions).__name__}")
+    mode = decisions.get("mode", "makespan")
+    if mode not in ("makespan", "max-processed"):
+        raise InvalidInstance("decisions.mode", f"must be 'makespan' or 'max-processed', got {mode!r}")
+    if allow_skip is None:
+        allow_skip = mode == "max-processed"
+    outs = require(decisions, "outcomes", "decisions")
+    outs = as_list(outs, "decisions.outcomes", length=inst.n_devices)
+    plan = []
+    for m, (dev, row) in enumerate(zip(inst.devices, outs)):
+        row = as_list(row, f"decisions.outcomes[{m}]", length=dev.n)
+        codes = np.empty(dev.n, dtype=np.int8)
+        for i, c in enumerate(row):
+            if isinstance(c, str) and c in CODE:
+                k = CODE[c]
+            elif isinstance(c, (int, np.integer)) and not isinstance(c, bool) and 0 <= int(c) <= 5:
+                k = int(c)
+            else:
+                raise InvalidInstance(f"decisions.outcomes[{m}][{i}]",
+                                      f"unknown outcome code {c!r} (known: {', '.join(OUTCOMES)}, {SKIP})")
+            if k == SKIPPED:
+                if not allow_skip:
+                    raise InvalidInstance(f"decisions.outcomes[{m}][{i}]",
+                                          "'skip' is allowed only with mode 'max-processed'")
+            elif k not in feasible_outcomes(int(dev.z1[i]), int(dev.z2[i])):
+                raise InvalidInstance(
+                    f"decisions.outcomes[{m}][{i}]",
+                    f"outcome {OUTCOMES[k]!r} is infeasible for truth values z1={int(dev.z1[i])}, "
+                    f"z2={int(dev.z2[i])}")
+            codes[i] = k
+        plan.append(codes)
+    return plan
+
+
+def plan_to_decisions(plan: list[np.ndarray] | list[list[int]], mode: str = "makespan") -> dict:
+    """The JSON decisions of a plan given as integer codes."""
+    all_codes = OUTCOMES + (SKIP,)
+    d: dict[str, Any] = {"outcomes": [[all_codes[int(k)] for k in row] for row in plan]}
+    if mode != "makespan":
+        d["mode"] = mode
+    return d

@@ -1,0 +1,399 @@
+"""The PicSys discrete-event simulator: the single source of truth for every objective.
+
+Semantics (``shared/design/picsys.md``, paper section 5.1):
+
+* device CPU serves the queue in order without idling (eq. 9): image ``i``
+  starts at ``t_i = t_{i-1} + cpu_{i-1}``; ``cpu`` is 0 (``i-off``),
+  ``c_s + alpha`` (``f-off``, ``f-disc``) or ``c_s + alpha + beta``
+  (``s-up``, ``s-disc``);
+* each device has one FIFO uplink working in parallel with its CPU; an image
+  joins it when its CPU part ends and takes ``8 B / r`` seconds;
+* the cloud has ``S`` identical servers taking ``c_u`` per image, FIFO by
+  arrival time (ties: device index, then queue position);
+* an image completes at the end of its cloud processing (``i-off``,
+  ``f-off``), of its upload (``s-up``) or of its CPU work (``f-disc``,
+  ``s-disc``); the makespan is the largest completion time (eq. 1), 0 when
+  there is no image;
+* energy per image is eq. 16; the budget constraint is eq. 15.
+
+Two entry points share these semantics: :func:`simulate_plan` replays a fixed
+outcome plan (vectorised, used by ``verify``), :func:`run_policy` runs an
+online :class:`~optoffload.picsys.policy.Policy` event by event. A test checks
+that replaying the outcomes produced by any policy gives the same makespan.
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from ..errors import InvalidInstance
+from ..solution import Solution
+from ..status import Status
+from .model import (F_DISC, F_OFF, I_OFF, OUTCOMES, S_DISC, S_UP, SKIPPED, PicsysInstance, parse_plan,
+                    plan_to_decisions)
+from .policy import LOCAL, OFFLOAD, STOP, DeviceView, Policy, SystemInfo
+
+
+@dataclass
+class SimResult:
+    """Everything the simulator measures for one run."""
+
+    makespan: float
+    outcomes: list[np.ndarray]
+    completion: list[np.ndarray]
+    """Per image completion time (NaN for a skipped image)."""
+    device_completion: np.ndarray
+    """Per device: latest completion among its images (including their cloud part)."""
+    cloud_completion: float
+    energy: np.ndarray
+    """Per device energy used, % of battery (eq. 16); zeros without energy data."""
+    energy_ok: bool
+    recall: float | None
+    processed: int
+    requests: int = 0
+    extra: dict = field(default_factory=dict)
+
+    def counts(self) -> dict[str, int]:
+        allc = np.concatenate(self.outcomes) if self.outcomes else np.zeros(0, dtype=np.int8)
+        names = OUTCOMES + ("skip",)
+        return {names[k]: int(np.sum(allc == k)) for k in range(6)}
+
+    def decisions(self, mode: str = "makespan") -> dict:
+        return plan_to_decisions(self.outcomes, mode)
+
+    def info(self) -> dict:
+        return {"outcome_counts": self.counts(), "recall": self.recall, "energy": self.energy.tolist(),
+                "energy_ok": self.energy_ok, "processed": self.processed, "cloud_completion": self.cloud_completion,
+                "device_completion": self.device_completion.tolist(), "cloud_requests": self.requests, **self.extra}
+
+
+# ------------------------------------------------------------------------------ energy / recall
+
+def image_energy(inst: PicsysInstance, m: int, codes: np.ndarray) -> np.ndarray:
+    """Energy of each image of device ``m`` for its outcome (paper eq. 16: cost1^(e)..cost5^(e))."""
+    dev = inst.devices[m]
+    if dev.energy is None:
+        return np.zeros(dev.n)
+    e = dev.energy
+    local = (codes == F_OFF) | (codes == F_DISC) | (codes == S_UP) | (codes == S_DISC)
+    expensive = (codes == S_UP) | (codes == S_DISC)
+    up = (codes == I_OFF) | (codes == F_OFF) | (codes == S_UP)
+    return np.where(local, e.e_s + e.e_alpha, 0.0) + np.where(expensive, e.e_beta, 0.0) + np.where(up, e.e_t, 0.0)
+
+
+def recall_of(inst: PicsysInstance, plan: list[np.ndarray]) -> float | None:
+    """Share of ground-truth hits that reach the cloud as positives.
+
+    An offloaded image (``i-off``, ``f-off``) is classified by the cloud, taken
+    as the reference classifier, so a hit offloaded is found; an ``s-up`` hit is
+    found; hits discarded on the device (``f-disc``, ``s-disc``) or skipped are
+    lost. None when the instance has no hit.
+    """
+    hits = found = 0
+    for dev, codes in zip(inst.devices, plan):
+        h = dev.hit == 1
+        hits += int(h.sum())
+        found += int((h & ((codes == I_OFF) | (codes == F_OFF) | (codes == S_UP))).sum())
+    return found / hits if hits else None
+
+
+# ------------------------------------------------------------------------------ fixed plan
+
+def _fifo_done(join: np.ndarray, service: np.ndarray) -> np.ndarray:
+    """Completion times of a single FIFO server: ``f_k = max(join_k, f_{k-1}) + s_k``.
+
+    Closed form ``f_k = S_k + max_{j<=k}(join_j - S_{j-1})`` with ``S`` the
+    cumulative service (vectorised; equal to the recursion up to rounding).
+    """
+    if len(join) == 0:
+        return join.astype(float)
+    s = np.cumsum(service)
+    return s + np.maximum.accumulate(join - (s - service))
+
+
+def _cloud_done(arrival: np.ndarray, dev_idx: np.ndarray, pos: np.ndarray, c_u: float, servers: int) -> np.ndarray:
+    """FIFO cloud with identical servers; returns the completion time of each arrival (input order)."""
+    n = len(arrival)
+    done = np.empty(n)
+    if n == 0:
+        return done
+    order = np.lexsort((pos, dev_idx, arrival))
+    arr = arrival[order]
+    if servers == 1:
+        d = _fifo_done(arr, np.full(n, c_u))
+    else:
+        # FIFO with identical service times: job k starts when job k-S ends (round-robin servers).
+        d = np.empty(n)
+        for k in range(n):
+            start = arr[k] if k < servers else max(arr[k], d[k - servers])
+            d[k] = start + c_u
+    done[order] = d
+    return done
+
+
+def simulate_plan(inst: PicsysInstance, plan: list[np.ndarray]) -> SimResult:
+    """Replay a fixed outcome plan (one int code array per device; see :func:`parse_plan`)."""
+    completion: list[np.ndarray] = []
+    up_done_all, up_dev, up_pos, off_mask_all, energy = [], [], [], [], np.zeros(inst.n_devices)
+    for m, (dev, codes) in enumerate(zip(inst.devices, plan)):
+        filt = (codes == F_OFF) | (codes == F_DISC)
+        sel = (codes == S_UP) | (codes == S_DISC)
+        cpu = np.where(filt | sel, dev.c_s + dev.alpha, 0.0) + np.where(sel, dev.beta, 0.0)
+        end = np.cumsum(cpu)                        # end of CPU part; start t_i = end - cpu (eq. 9)
+        comp = np.where(codes == SKIPPED, np.nan, end)
+        up = (codes == I_OFF) | (codes == F_OFF) | (codes == S_UP)
+        idx = np.flatnonzero(up)
+        done = _fifo_done(end[idx], dev.tx[idx])
+        comp[idx] = done                            # s-up completes here; offloads overwritten below
+        completion.append(comp)
+        off = (codes[idx] == I_OFF) | (codes[idx] == F_OFF)
+        up_done_all.append(done[off])
+        up_dev.append(np.full(int(off.sum()), m))
+        up_pos.append(idx[off])
+        energy[m] = float(image_energy(inst, m, codes).sum())
+    arrival = np.concatenate(up_done_all) if up_done_all else np.zeros(0)
+    dev_idx = np.concatenate(up_dev) if up_dev else np.zeros(0, dtype=int)
+    pos = np.concatenate(up_pos) if up_pos else np.zeros(0, dtype=int)
+    cdone = _cloud_done(arrival, dev_idx, pos, inst.c_u, inst.servers)
+    for m in range(inst.n_devices):
+        sel = dev_idx == m
+        if sel.any():
+            completion[m][pos[sel]] = cdone[sel]
+    return _result(inst, plan, completion, float(cdone.max()) if len(cdone) else 0.0, energy)
+
+
+def _result(inst: PicsysInstance, plan, completion, cloud_completion, energy, requests=0) -> SimResult:
+    dev_comp = np.array([float(np.nanmax(c)) if len(c) and not np.all(np.isnan(c)) else 0.0 for c in completion])
+    makespan = float(dev_comp.max()) if len(dev_comp) else 0.0
+    ok = True
+    if inst.has_energy:
+        for m, dev in enumerate(inst.devices):
+            if dev.energy is not None and energy[m] > dev.energy.budget * (1 + 1e-9) + 1e-12:
+                ok = False
+    processed = int(sum(int(np.sum(c != SKIPPED)) for c in plan))
+    return SimResult(makespan=makespan, outcomes=[np.asarray(c, dtype=np.int8) for c in plan], completion=completion,
+                     device_completion=dev_comp, cloud_completion=cloud_completion, energy=energy, energy_ok=ok,
+                     recall=recall_of(inst, plan), processed=processed, requests=requests)
+
+
+def evaluate(inst: PicsysInstance, decisions: Any) -> float:
+    """The family's single source of truth: the makespan of a decision plan.
+
+    Raises :class:`InvalidInstance` for a malformed plan, an outcome infeasible
+    for the truth values, or a plan over an enforced energy budget (eq. 15).
+    """
+    plan = parse_plan(inst, decisions)
+    res = simulate_plan(inst, plan)
+    if inst.enforce_energy and not res.energy_ok:
+        m = next(m for m, d in enumerate(inst.devices) if res.energy[m] > d.energy.budget * (1 + 1e-9) + 1e-12)
+        raise InvalidInstance("decisions", f"device {m} uses {res.energy[m]:.6g}% of battery, over its budget "
+                                           f"{inst.devices[m].energy.budget:.6g}% (eq. 15)")
+    return res.makespan
+
+
+# ------------------------------------------------------------------------------ online policies
+
+class _Cloud:
+    """FIFO cloud fed lazily: arrivals are known when uploads are scheduled."""
+
+    __slots__ = ("c_u", "servers", "pending", "recent", "done_q", "assigned")
+
+    def __init__(self, c_u: float, servers: int) -> None:
+        self.c_u, self.servers = c_u, servers
+        self.pending: list = []          # heap of (arrival, device, pos)
+        self.recent: deque = deque(maxlen=servers)   # completion times of the last S jobs
+        self.done_q: deque = deque()     # completion times of assigned jobs not yet known finished
+        self.assigned: list = []         # (device, pos, done)
+
+    def arrive(self, t: float, m: int, pos: int) -> None:
+        heapq.heappush(self.pending, (t, m, pos))
+
+    def _assign_until(self, t: float) -> None:
+        pend, recent, S, c_u = self.pending, self.recent, self.servers, self.c_u
+        while pend and pend[0][0] <= t:
+            arr, m, pos = heapq.heappop(pend)
+            start = arr if len(recent) < S else max(arr, recent[0])
+            d = start + c_u
+            recent.append(d)
+            self.done_q.append(d)
+            self.assigned.append((m, pos, d))
+
+    def in_system(self, t: float) -> int:
+        self._assign_until(t)
+        q = self.done_q
+        while q and q[0] <= t:
+            q.popleft()
+        return len(q) + 0
+
+    def finish(self) -> list:
+        self._assign_until(float("inf"))
+        return self.assigned
+
+
+def system_info(inst: PicsysInstance) -> SystemInfo:
+    """The public, truth-free description of an instance handed to a policy."""
+    return SystemInfo(
+        n_devices=inst.n_devices, c_u=inst.c_u, servers=inst.servers,
+        rate=np.array([d.rate for d in inst.devices]), alpha=np.array([d.alpha for d in inst.devices]),
+        beta=np.array([d.beta for d in inst.devices]), n_images=np.array([d.n for d in inst.devices]),
+        sizes=tuple(d.size.copy() for d in inst.devices), c_s=tuple(d.c_s.copy() for d in inst.devices),
+        energy_budget=(np.array([d.energy.budget if d.energy else np.inf for d in inst.devices])
+                       if inst.has_energy else None))
+
+
+def _resolve_static(inst: PicsysInstance, static: list) -> list[np.ndarray]:
+    plan = []
+    for m, (dev, pair) in enumerate(zip(inst.devices, static)):
+        off_i, off_f = (np.asarray(a, dtype=bool) for a in pair)
+        if off_i.shape != (dev.n,) or off_f.shape != (dev.n,):
+            raise ValueError(f"static_plan: device {m} needs two boolean arrays of length {dev.n}")
+        code = np.where(off_i, I_OFF, np.where(dev.z1 == 0, F_DISC,
+                                                np.where(off_f, F_OFF, np.where(dev.z2 == 1, S_UP, S_DISC))))
+        plan.append(code.astype(np.int8))
+    return plan
+
+
+def run_policy(inst: PicsysInstance, policy: Policy, *, seed: int = 0, event_loop: bool = False) -> SimResult:
+    """Run an online policy through the event-driven simulator.
+
+    Decision events are processed in time order (ties: device index). A device
+    learns ``z1`` of an image only after its accelerated CNN ends and ``z2``
+    only after its expensive CNN ends. Policies with a ``static_plan`` are
+    evaluated vectorised unless ``event_loop=True``.
+    """
+    rng = np.random.default_rng(seed)
+    system = system_info(inst)
+    policy.reset(system, rng)
+    if policy.static_plan is not None and not event_loop:
+        return simulate_plan(inst, _resolve_static(inst, policy.static_plan(system)))
+
+    M = inst.n_devices
+    cloud = _Cloud(inst.c_u, inst.servers)
+    views: list[DeviceView] = []
+    outcomes = [np.full(d.n, -1, dtype=np.int8) for d in inst.devices]
+    completion = [np.full(d.n, np.nan) for d in inst.devices]
+    energy = np.zeros(M)
+    up_done: list[deque] = [deque() for _ in range(M)]
+    for m, d in enumerate(inst.devices):
+        v = DeviceView()
+        v.m, v.t, v.rate, v.alpha, v.beta = m, 0.0, d.rate, d.alpha, d.beta
+        v.c_u, v.servers, v.n_images, v.index = inst.c_u, inst.servers, d.n, 0
+        v.sizes, v.c_s_all, v.tx_all = d.size.copy(), d.c_s.copy(), d.tx
+        v.uplink_free_at, v.uplink_queue = 0.0, 0
+        v.n_filtered = v.n_z1 = v.n_selected = v.n_z2 = 0
+        v.energy_used = 0.0
+        if d.energy is not None:
+            v.energy_budget, v.e_alpha, v.e_beta = d.energy.budget, d.energy.e_alpha, d.energy.e_beta
+            v.e_s, v.e_t = d.energy.e_s.copy(), d.energy.e_t.copy()
+        else:
+            v.energy_budget, v.e_alpha, v.e_beta, v.e_s, v.e_t = None, 0.0, 0.0, np.zeros(d.n), np.zeros(d.n)
+        v._cloud, v.requests = cloud, 0
+        views.append(v)
+
+    heap = [(0.0, m, 0) for m in range(M) if inst.devices[m].n > 0]
+    heapq.heapify(heap)
+    INIT, FILTER = 0, 1
+
+    def upload(m: int, i: int, t: float, to_cloud: bool) -> None:
+        v = views[m]
+        start = t if t > v.uplink_free_at else v.uplink_free_at
+        done = start + v.tx_all[i]
+        v.uplink_free_at = done
+        up_done[m].append(done)
+        energy[m] += v.e_t[i]
+        if to_cloud:
+            cloud.arrive(done, m, i)
+        else:
+            completion[m][i] = done
+
+    while heap:
+        t, m, stage = heapq.heappop(heap)
+        v = views[m]
+        dev = inst.devices[m]
+        if stage == FILTER:
+            i = v.index
+            v.t = t
+            v.n_filtered += 1
+            if dev.z1[i] == 0:
+                outcomes[m][i] = F_DISC
+                completion[m][i] = t
+                v.index += 1
+            else:
+                v.n_z1 += 1
+                q = up_done[m]
+                while q and q[0] <= t:
+                    q.popleft()
+                v.uplink_queue = len(q)
+                d = policy.filtering(v)
+                if d == OFFLOAD:
+                    outcomes[m][i] = F_OFF
+                    upload(m, i, t, True)
+                    v.index += 1
+                elif d == LOCAL:
+                    t2 = t + dev.beta
+                    energy[m] += v.e_beta
+                    v.n_selected += 1
+                    if dev.z2[i] == 1:
+                        v.n_z2 += 1
+                        outcomes[m][i] = S_UP
+                        upload(m, i, t2, False)
+                    else:
+                        outcomes[m][i] = S_DISC
+                        completion[m][i] = t2
+                    v.index += 1
+                    heapq.heappush(heap, (t2, m, INIT))
+                    continue
+                else:
+                    raise ValueError(f"policy {policy.name!r}: filtering() returned {d!r} (LOCAL or OFFLOAD)")
+        # INIT: decide the head images while the CPU stays free at time t
+        while v.index < v.n_images:
+            i = v.index
+            v.t = t
+            q = up_done[m]
+            while q and q[0] <= t:
+                q.popleft()
+            v.uplink_queue = len(q)
+            d = policy.initial(v)
+            if d == OFFLOAD:
+                outcomes[m][i] = I_OFF
+                upload(m, i, t, True)
+                v.index += 1
+            elif d == LOCAL:
+                energy[m] += v.e_s[i] + v.e_alpha
+                heapq.heappush(heap, (t + dev.c_s[i] + dev.alpha, m, FILTER))
+                break
+            elif d == STOP:
+                outcomes[m][i] = SKIPPED
+                v.index += 1
+            else:
+                raise ValueError(f"policy {policy.name!r}: initial() returned {d!r} (LOCAL, OFFLOAD or STOP)")
+
+    cdone = 0.0
+    for m, i, d in cloud.finish():
+        completion[m][i] = d
+        cdone = max(cdone, d)
+    res = _result(inst, outcomes, completion, cdone, energy, requests=sum(v.requests for v in views))
+    return res
+
+
+def policy_solution(inst: PicsysInstance, policy: Policy, *, seed: int = 0, method: str | None = None,
+                    mode: str = "makespan") -> Solution:
+    """Run ``policy`` and wrap the result as a FEASIBLE :class:`Solution` (decisions = outcomes)."""
+    import time
+
+    t0 = time.perf_counter()
+    res = run_policy(inst, policy, seed=seed)
+    rt = time.perf_counter() - t0
+    if res.processed < inst.n_images and mode == "makespan":
+        mode = "max-processed"
+    if inst.enforce_energy and not res.energy_ok:
+        return Solution(family="picsys", instance=inst.name, method=method or policy.name, status=Status.INFEASIBLE,
+                        objective=None, runtime=rt, decisions=res.decisions(mode),
+                        info={**res.info(), "reason": "the policy exceeded an enforced energy budget (eq. 15)"})
+    return Solution(family="picsys", instance=inst.name, method=method or policy.name, status=Status.FEASIBLE,
+                    objective=res.makespan, runtime=rt, decisions=res.decisions(mode), info=res.info())
