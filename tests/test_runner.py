@@ -50,3 +50,14 @@ def test_failed_task_becomes_error_row_and_nonzero_status(tmp_path, monkeypatch)
     assert runner.run_suite("toy", out=tmp_path, quick=True, echo=False) == 1
     rows = runner.read_rows(tmp_path / "rows.jsonl")
     assert [r.get("error") for r in rows if r["id"] == "x1"] == ["ValueError: bad x"]
+
+
+def test_picsys_sim_quick_suite_runs(tmp_path):
+    """Smoke: the real picsys-sim suite runs end to end and reports the same makespan on every path."""
+    assert runner.run_suite("picsys-sim", out=tmp_path, quick=True, echo=False) == 0
+    rows = runner.read_rows(tmp_path / "rows.jsonl")
+    assert len(rows) == 6 and all(r["images"] == 2000 for r in rows)
+    for policy in ("all-device", "all-cloud"):
+        ms = [r["makespan"] for r in rows if r["policy"] == policy]
+        assert max(ms) - min(ms) <= 1e-9 * max(ms)
+    assert (tmp_path / "report.md").read_text().startswith("# picsys-sim")
