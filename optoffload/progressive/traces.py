@@ -174,9 +174,9 @@ def lognormal_walk(mean_rate: float, sigma: float, *, theta: float = 1.0, dt: fl
 
 
 SCENARIOS: dict[str, dict[str, float]] = {
-    "none": {"mean_rate": 11000.0, "sigma": 0.6, "theta": 2.0},
-    "light": {"mean_rate": 7000.0, "sigma": 0.8, "theta": 2.0},
-    "heavy": {"mean_rate": 4500.0, "sigma": 1.0, "theta": 2.0},
+    "none": {"mean_rate": 12000.0, "sigma": 0.5, "theta": 2.0},
+    "light": {"mean_rate": 8500.0, "sigma": 0.6, "theta": 2.0},
+    "heavy": {"mean_rate": 6000.0, "sigma": 0.6, "theta": 2.0},
 }
 """Synthetic stand-ins for PNC's jamming scenarios (section VII-C): a log-normal
 walk of the IEEE 802.15.4 goodput in bytes/s (``sigma`` per sqrt(s), ``theta``
