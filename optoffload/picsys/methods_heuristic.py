@@ -2,4 +2,16 @@
 
 from ..family import MethodSpec
 
-METHODS: dict[str, MethodSpec] = {}
+METHODS: dict[str, MethodSpec] = {
+    "time-heuristic": MethodSpec("heuristics.picsys_time:time_heuristic", "policy",
+                                 "time-heuristic (sec. 5.2, eqs. 11-14, Alg. 1-3); option tokens=true (eq. 18)"),
+    "energy-heuristic": MethodSpec("heuristics.picsys_time:energy_heuristic", "policy",
+                                   "energy-heuristic (sec. 5.4, Alg. 4, window eq. 17); option tokens=true"),
+    "greedy": MethodSpec("heuristics.picsys_time:greedy", "policy",
+                         "greedy baseline (sec. 6.1): time-heuristic ignoring cloud queueing"),
+}
+METHODS["balance"] = MethodSpec("heuristics.picsys_balance:balance", "policy",
+                                "ours: fluid balance of CPU, uplink and a shared cloud (online)")
+METHODS["look-ahead"] = MethodSpec("heuristics.picsys_lookahead:look_ahead", "heuristic",
+                                   "oracle knowing all truth values (sec. 6): exact optimum where possible, "
+                                   "else offline search with a bound")

@@ -1,0 +1,152 @@
+"""``balance``: our online PicSys heuristic (not in the paper).
+
+Idea. The time-heuristic compares the head image's cloud completion (eq. 11)
+with a worst-case estimate of the whole local queue (eqs. 12-14), and
+Algorithm 3 sends an image to the accelerated CNN whenever the uplink
+backlog exceeds ``c_s + alpha``, even when the image will then be offloaded
+(the Table 3 trace, image 5 of device 3). ``balance`` instead asks, at each
+decision, which choice for the head image lets the *rest of the device's
+queue* finish first, using a fluid model of three resources:
+
+* the device CPU, free at ``C``: a locally processed image costs
+  ``a_j = c_s_j + alpha + p1 beta`` in expectation (``p1`` the running
+  share of positive accelerated-CNN results);
+* the device uplink, free at ``U = t + l^t``: an offloaded image costs
+  ``tx_j = 8 B_j / r``, a locally processed one ``p1 p2 tx_j`` (``p2`` the
+  running share of positive expensive-CNN results after a positive
+  accelerated one);
+* the cloud, busy until ``t + q_c c_u / S`` (request packet, eq. 11) and
+  shared: if a fraction ``x`` of the device's ``R`` remaining images is
+  offloaded, and the other devices behave alike, the cloud needs
+  ``M_active x R c_u / S`` more seconds, ``M_active`` the number of devices
+  with images at time 0 (public; a pessimistic proxy, no extra request).
+
+The rest of the queue finishes at ``F(C, U) = min_x max(C + (1-x) A,
+U + x T_x + (1-x) P, cloud(x)) + tail`` with ``A``, ``T_x``, ``P`` the sums
+of the per-image costs above; the minimum over ``x in [0, 1]`` of a max of
+linear functions is taken exactly (breakpoints). The head image is offloaded
+iff ``max(head completion if offloaded, F(C, U + tx_i)) <= max(head
+completion if local, F(C + local cost, U + expected upload))``. At the
+filtering stage the head is known positive, so its local cost is ``beta``
+and its expected upload ``p2 tx_i``.
+
+It uses only what a device may know: its queue's sizes and scaling times,
+its CPU and uplink state, its own CNN results so far, the cloud queue length
+on request, and the public system description of time 0 (number of devices
+and images). Complexity O(1) per decision after O(n) suffix sums at reset.
+Option ``tokens=True`` applies the cloud tokens of eq. 18 as in the
+time-heuristic.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from optoffload.errors import InvalidInstance
+from optoffload.picsys.policy import LOCAL, OFFLOAD, DeviceView, Policy, SystemInfo
+from optoffload.picsys.simulator import policy_solution
+
+from .picsys_time import EnergyGuard, _options, token_counts
+
+EPS = 1e-12
+
+
+def _min_max_linear(lines: list[tuple[float, float]]) -> float:
+    """``min_{x in [0,1]} max_k (a_k + b_k x)``, exactly (the optimum is at 0, 1 or a crossing)."""
+    cands = [0.0, 1.0]
+    for k in range(len(lines)):
+        for j in range(k + 1, len(lines)):
+            (a1, b1), (a2, b2) = lines[k], lines[j]
+            if abs(b1 - b2) > EPS:
+                x = (a2 - a1) / (b1 - b2)
+                if 0.0 < x < 1.0:
+                    cands.append(x)
+    return min(max(a + b * x for a, b in lines) for x in cands)
+
+
+class Balance(EnergyGuard, Policy):
+    """Fluid-balance online policy (module docstring)."""
+
+    name = "balance"
+
+    def __init__(self, *, tokens: bool = False, prior: float = 0.25, prior_z2: float = 0.8,
+                 prior_weight: float = 2.0, cloud_share: bool = True) -> None:
+        for k, v in (("prior", prior), ("prior_z2", prior_z2)):
+            if not 0.0 <= v <= 1.0:
+                raise InvalidInstance(k, f"must lie in [0, 1], got {v!r}")
+        self.use_tokens = bool(tokens)
+        self.prior, self.prior_z2, self.prior_weight = float(prior), float(prior_z2), float(prior_weight)
+        self.cloud_share = cloud_share
+
+    def reset(self, system: SystemInfo, rng: np.random.Generator) -> None:
+        self.tokens = token_counts(system) if self.use_tokens else None
+        self._cs = [np.concatenate([np.cumsum(c[::-1])[::-1], [0.0]]) for c in system.c_s]
+        self._tx = [np.concatenate([np.cumsum((8.0 * s / r)[::-1])[::-1], [0.0]])
+                    for s, r in zip(system.sizes, system.rate)]
+        self._active = int(np.sum(system.n_images > 0))
+        self._mean_n = float(np.mean(system.n_images[system.n_images > 0])) if self._active else 1.0
+
+    # ------------------------------------------------------------------ estimates
+    def _p1(self, dev: DeviceView) -> float:
+        n0 = self.prior_weight
+        return (dev.n_z1 + n0 * self.prior) / (dev.n_filtered + n0) if dev.n_filtered + n0 > 0 else self.prior
+
+    def _p2(self, dev: DeviceView) -> float:
+        n0 = self.prior_weight
+        return (dev.n_z2 + n0 * self.prior_z2) / (dev.n_selected + n0) if dev.n_selected + n0 > 0 \
+            else self.prior_z2
+
+    def _rest(self, dev: DeviceView, C: float, U: float, cloud0: float, p1: float, p2: float) -> float:
+        """Fluid finish of the images after the head, given CPU free at C and uplink free at U."""
+        m, j = dev.m, dev.index + 1
+        R = dev.n_images - j
+        if R <= 0:
+            return max(C, U)
+        cs, tx = self._cs[m][j], self._tx[m][j]
+        A = cs + R * (dev.alpha + p1 * dev.beta)      # all local: CPU work
+        P = p1 * p2 * tx                               # all local: expected uploads of positives
+        cu = dev.c_u
+        lines = [(C + A, -A), (U + P + cu, tx - P)]
+        if self.cloud_share:
+            lines.append((cloud0, self._active * R * cu / dev.servers))
+        return _min_max_linear(lines)
+
+    def _decide(self, dev: DeviceView, filtering: bool) -> int:
+        if self.tokens is not None and self.tokens[dev.m] <= 0:
+            return LOCAL
+        t, i = dev.t, dev.index
+        p1, p2 = self._p1(dev), self._p2(dev)
+        U = t + dev.uplink_wait
+        cloud0 = t + dev.cloud_queue() * dev.c_u / dev.servers
+        tx_i = dev.tx
+        # offload the head
+        u_off = U + tx_i
+        head_off = max(u_off, cloud0) + dev.c_u
+        f_off = max(head_off, self._rest(dev, t, u_off, cloud0 + dev.c_u / dev.servers, p1, p2))
+        # process the head locally
+        if filtering:
+            c_loc = t + dev.beta
+            u_loc = max(U, c_loc) + p2 * tx_i if p2 > 0 else U
+            head_loc = u_loc if p2 > 0 else c_loc
+        else:
+            c_loc = t + dev.c_s + dev.alpha + p1 * dev.beta
+            u_loc = max(U, c_loc) + p1 * p2 * tx_i
+            head_loc = max(c_loc, u_loc)
+        f_loc = max(head_loc, self._rest(dev, c_loc, u_loc, cloud0, p1, p2))
+        if f_off <= f_loc:
+            if self.tokens is not None:
+                self.tokens[dev.m] -= 1
+            return OFFLOAD
+        return LOCAL
+
+    def initial(self, dev: DeviceView) -> int:
+        return self._guard_initial(dev, self._decide(dev, False))
+
+    def filtering(self, dev: DeviceView) -> int:
+        return self._guard_filter(dev, self._decide(dev, True))
+
+
+def balance(inst, *, time_limit=None, seed=0, threads=None, **options):
+    """Our online heuristic ``balance`` (fluid balance of CPU, uplink and a shared cloud)."""
+    opts = _options("balance", options, {"tokens", "prior", "prior_z2", "prior_weight", "cloud_share"})
+    return policy_solution(inst, Balance(**opts), seed=seed, method="balance")

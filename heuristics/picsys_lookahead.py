@@ -1,0 +1,321 @@
+"""The look-ahead oracle (PicSys seed, section 6: "future knowledge of the truth values ... an oracle").
+
+The look-ahead knows every truth value and time, so it is an *offline*
+problem: the paper's optimum "opt" (problem (1)-(10)). We return
+
+1. the exact optimum where it can be had: CP-SAT (``oo.solve(inst, "cpsat")``,
+   issue #3) when it proves optimality within ``time_limit``, or, for at most
+   ``enumerate_max`` images (default 12), exhaustive enumeration over the
+   dominant outcomes below (status OPTIMAL);
+2. otherwise the best plan of an offline search (status FEASIBLE) with the
+   best lower bound we have (``optoffload.picsys.bounds.lower_bound`` when
+   issue #3 provides it, else :func:`simple_lower_bound`).
+
+Dominance (why two outcomes per image suffice). For every image ``i-off``
+dominates ``f-off``: both end at the cloud, but ``i-off`` uses no CPU time (all
+later images of the device start no later) and joins the uplink earlier.
+Every completion time of the simulator is a max-plus expression that is
+non-decreasing in join times and durations (FIFO uplink in queue order, FIFO
+cloud with identical service times over the sorted arrivals), so no
+completion gets later. Hence an optimal plan exists that uses, per image,
+``i-off`` or its *local* outcome fixed by the truth values (``f-disc`` if
+z1 = 0, ``s-up`` if z2 = 1, ``s-disc`` otherwise): a 0/1 "offload" mask. A
+test checks this against enumeration of all outcomes.
+
+Offline search (large instances): candidate masks from (a) a per-device
+fluid-balance construction (scan the queue, put each image on the resource,
+CPU or uplink, that keeps the fluid estimate of the device's finish smallest,
+offloads finishing ``D`` after their upload, ``D = c_u +`` an assumed cloud
+delay that is raised while the cloud is the bottleneck) and (b) the outcome
+plans of the online policies, mapped to masks; then first-improvement
+single-flip local search on the device that sets the makespan, evaluated
+per device (its CPU, uplink and a FIFO-cloud estimate) and accepted only if
+the global simulator agrees, within ``search_time`` seconds.
+"""
+
+from __future__ import annotations
+
+import itertools
+import time
+
+import numpy as np
+
+from optoffload.picsys.model import F_DISC, F_OFF, I_OFF, S_DISC, S_UP, OUTCOMES, PicsysInstance, \
+    feasible_outcomes, plan_to_decisions
+from optoffload.picsys.simulator import simulate_plan
+from optoffload.solution import Solution
+from optoffload.status import Status
+
+
+def local_outcomes(inst: PicsysInstance) -> list[np.ndarray]:
+    """Per device, the outcome of each image if it is processed locally (fixed by truth)."""
+    return [np.where(d.z1 == 0, F_DISC, np.where(d.z2 == 1, S_UP, S_DISC)).astype(np.int8) for d in inst.devices]
+
+
+def mask_plan(inst: PicsysInstance, masks: list[np.ndarray], local: list[np.ndarray] | None = None) -> list[np.ndarray]:
+    """The outcome plan of offload masks (True: ``i-off``; False: the local outcome)."""
+    local = local_outcomes(inst) if local is None else local
+    return [np.where(mk, I_OFF, lo).astype(np.int8) for mk, lo in zip(masks, local)]
+
+
+def plan_mask(plan: list[np.ndarray]) -> list[np.ndarray]:
+    """The dominant mask of any plan: everything that reaches the cloud becomes ``i-off``."""
+    return [(np.asarray(p) == I_OFF) | (np.asarray(p) == F_OFF) for p in plan]
+
+
+# ------------------------------------------------------------------------------ exact, small
+
+def enumerate_optimum(inst: PicsysInstance, *, all_outcomes: bool = False) -> tuple[float, list[np.ndarray]]:
+    """Exhaustive optimum: 2^n dominant masks, or every feasible outcome with ``all_outcomes``.
+
+    Only for small instances (the caller bounds ``n``). Returns (makespan, plan).
+    """
+    n_per = [d.n for d in inst.devices]
+    best, best_plan = float("inf"), None
+    if all_outcomes:
+        choices = [feasible_outcomes(int(d.z1[i]), int(d.z2[i])) for d in inst.devices for i in range(d.n)]
+        it = itertools.product(*choices)
+        to_plan = lambda flat: _split(np.asarray(flat, dtype=np.int8), n_per)  # noqa: E731
+    else:
+        local = np.concatenate(local_outcomes(inst)) if inst.n_images else np.zeros(0, np.int8)
+        it = itertools.product((False, True), repeat=inst.n_images)
+        to_plan = lambda flat: _split(np.where(np.asarray(flat, bool), I_OFF, local).astype(np.int8), n_per)  # noqa
+    for flat in it:
+        plan = to_plan(flat)
+        ms = simulate_plan(inst, plan).makespan
+        if ms < best - 1e-12:
+            best, best_plan = ms, plan
+    if best_plan is None:
+        best_plan, best = [np.zeros(0, np.int8) for _ in n_per], 0.0
+    return best, best_plan
+
+
+def _split(flat: np.ndarray, n_per: list[int]) -> list[np.ndarray]:
+    out, k = [], 0
+    for n in n_per:
+        out.append(flat[k:k + n])
+        k += n
+    return out
+
+
+# ------------------------------------------------------------------------------ bound
+
+def simple_lower_bound(inst: PicsysInstance) -> float:
+    """A valid lower bound on the makespan (used when issue #3's ``lower_bound`` is absent).
+
+    Per image, its standalone completion if it were first in line:
+    ``min(8B/r + c_u, cpu_local + [z2] 8B/r)``. Per device, each image occupies
+    the CPU (``cpu_local``) or the uplink (``8B/r``) and an ``s-up`` image both,
+    so ``max(CPU, uplink) >= sum_i min(cpu_i + [z2] tx_i, tx_i) / 2``. Cloud:
+    every image offloaded or not, nothing can finish before the first image's
+    earliest completion. The bound is the largest of these.
+    """
+    lb = 0.0
+    for d in inst.devices:
+        if d.n == 0:
+            continue
+        cpu = d.c_s + d.alpha + np.where(d.z1 == 1, d.beta, 0.0)
+        tx = d.tx
+        own = np.minimum(tx + inst.c_u, cpu + np.where(d.z2 == 1, tx, 0.0))
+        work = np.minimum(cpu + np.where(d.z2 == 1, tx, 0.0), tx)
+        lb = max(lb, float(own.max()), float(work.sum()) / 2.0)
+    return lb
+
+
+def best_lower_bound(inst: PicsysInstance) -> float:
+    lb = simple_lower_bound(inst)
+    try:
+        from optoffload.picsys.bounds import lower_bound  # issue #3
+    except ImportError:
+        return lb
+    try:
+        return max(lb, float(lower_bound(inst)))
+    except Exception:  # noqa: BLE001 - a failing optional bound must not hide ours
+        return lb
+
+
+# ------------------------------------------------------------------------------ offline search
+
+def _balance_mask(inst: PicsysInstance, delay: float) -> list[np.ndarray]:
+    """Per-device fluid-balance construction (module docstring, (a))."""
+    masks = []
+    D = inst.c_u + delay
+    for d in inst.devices:
+        n = d.n
+        cpu = d.c_s + d.alpha + np.where(d.z1 == 1, d.beta, 0.0)
+        tx = d.tx
+        up_local = np.where(d.z2 == 1, tx, 0.0)
+        # rest-of-queue work if local / if offloaded (suffix sums, exclusive)
+        wc = np.concatenate([np.cumsum(cpu[::-1])[::-1][1:], [0.0]])
+        wu = np.concatenate([np.cumsum(tx[::-1])[::-1][1:], [0.0]])
+        mk = np.zeros(n, bool)
+        c = u = 0.0
+        for i in range(n):
+            # option offload
+            u_off = max(u, c) + tx[i]
+            f_off = _fluid(c, u_off + D, wc[i], wu[i], max(u_off + D, c))
+            c_loc = c + cpu[i]
+            u_loc = max(u, c_loc) + up_local[i] if up_local[i] > 0 else u
+            f_loc = _fluid(c_loc, u + D, wc[i], wu[i], max(c_loc, u_loc))
+            if f_off < f_loc:
+                mk[i], u = True, u_off
+            else:
+                c, u = c_loc, u_loc
+        masks.append(mk)
+    return masks
+
+
+def _fluid(c: float, u: float, wc: float, wu: float, floor: float) -> float:
+    """min over x in [0, 1] of max(c + (1-x) wc, u + x wu), at least ``floor``."""
+    if wc + wu <= 0:
+        return floor
+    x = (c + wc - u) / (wc + wu)
+    x = min(1.0, max(0.0, x))
+    return max(floor, c + (1 - x) * wc, u + x * wu)
+
+
+def offline_search(inst: PicsysInstance, *, seeds: list[list[np.ndarray]] = (), search_time: float = 0.2,
+                   rng: np.random.Generator | None = None) -> tuple[float, list[np.ndarray]]:
+    """Best mask plan found by construction + local search (module docstring). Returns (makespan, plan)."""
+    local = local_outcomes(inst)
+    cands = [plan_mask(p) for p in seeds]
+    cands.append([np.zeros(d.n, bool) for d in inst.devices])
+    cands.append([np.ones(d.n, bool) for d in inst.devices])
+    delay = 0.0
+    for _ in range(4):
+        mk = _balance_mask(inst, delay)
+        cands.append(mk)
+        res = simulate_plan(inst, mask_plan(inst, mk, local))
+        # cloud congestion seen by the plan: push the assumed delay up if the cloud finishes last
+        extra = res.cloud_completion - _device_side_finish(inst, res)
+        if extra <= 1e-9:
+            break
+        delay += extra
+    best, best_mask = float("inf"), None
+    for mk in cands:
+        ms = simulate_plan(inst, mask_plan(inst, mk, local)).makespan
+        if ms < best - 1e-12:
+            best, best_mask = ms, [m.copy() for m in mk]
+    best, best_mask = _local_search(inst, best_mask, best, local, search_time, rng or np.random.default_rng(0))
+    return best, mask_plan(inst, best_mask, local)
+
+
+def _device_side_finish(inst: PicsysInstance, res) -> float:
+    """Largest completion of images that do not end at the cloud."""
+    out = 0.0
+    for p, c in zip(res.outcomes, res.completion):
+        sel = (p != I_OFF) & (p != F_OFF)
+        if sel.any():
+            out = max(out, float(np.nanmax(c[sel])))
+    return out
+
+
+def _local_search(inst, mask, best, local, search_time, rng):
+    """First-improvement single flips on the devices that reach the makespan."""
+    t_end = time.perf_counter() + search_time
+    improved = True
+    while improved and time.perf_counter() < t_end:
+        improved = False
+        res = simulate_plan(inst, mask_plan(inst, mask, local))
+        crit = [m for m in np.argsort(-res.device_completion) if res.device_completion[m] >= best - 1e-9]
+        for m in crit:
+            idx = rng.permutation(inst.devices[m].n)
+            for i in idx:
+                if time.perf_counter() >= t_end:
+                    break
+                mask[m][i] = ~mask[m][i]
+                ms = simulate_plan(inst, mask_plan(inst, mask, local)).makespan
+                if ms < best - 1e-12:
+                    best, improved = ms, True
+                    break
+                mask[m][i] = ~mask[m][i]
+            if improved:
+                break
+    return best, mask
+
+
+# ------------------------------------------------------------------------------ the method
+
+def _policy_seeds(inst: PicsysInstance, seed: int) -> list[list[np.ndarray]]:
+    from heuristics.picsys_time import TimeHeuristic
+    from optoffload.picsys.simulator import run_policy
+
+    seeds = [run_policy(inst, TimeHeuristic(), seed=seed).outcomes]
+    try:
+        from heuristics.picsys_balance import Balance
+
+        seeds.append(run_policy(inst, Balance(), seed=seed).outcomes)
+    except ImportError:  # pragma: no cover
+        pass
+    return seeds
+
+
+def look_ahead(inst, *, time_limit=None, seed=0, threads=None, exact: str = "auto", enumerate_max: int = 12,
+               search_time: float | None = None, **options):
+    """The look-ahead oracle (section 6): the exact optimum where it can be had, else a strong search.
+
+    ``exact``: ``"auto"`` (enumeration up to ``enumerate_max`` images, then
+    CP-SAT when registered, then search), ``"cpsat"``, ``"enumerate"`` or
+    ``"none"`` (search only). ``time_limit`` bounds CP-SAT (default 10 s);
+    ``search_time`` bounds the local search (default ``min(time_limit, 0.2)``).
+    """
+    from optoffload.errors import InvalidInstance
+
+    if options:
+        raise InvalidInstance(next(iter(options)), "unknown option for method 'look-ahead'")
+    if exact not in ("auto", "cpsat", "enumerate", "none"):
+        raise InvalidInstance("exact", f"must be auto, cpsat, enumerate or none, got {exact!r}")
+    if inst.enforce_energy:
+        raise InvalidInstance("enforce_energy", "look-ahead minimises makespan without energy budgets; "
+                                                "load the instance with enforce_energy=false")
+    t0 = time.perf_counter()
+    info: dict = {}
+    if exact == "enumerate" or (exact == "auto" and inst.n_images <= enumerate_max):
+        ms, plan = enumerate_optimum(inst)
+        info["method"] = "enumeration (dominant outcomes)"
+        return _solution(inst, plan, Status.OPTIMAL, ms, time.perf_counter() - t0, info)
+    cp = None
+    if exact in ("auto", "cpsat"):
+        cp = _try_cpsat(inst, time_limit or 10.0, seed, threads)
+        if cp is not None and cp.status == Status.OPTIMAL:
+            cp.method, cp.info = "look-ahead", {**cp.info, "method": "cpsat (proven optimal)"}
+            cp.runtime = time.perf_counter() - t0
+            return cp
+    st = search_time if search_time is not None else min(time_limit or 0.2, 0.2)
+    ms, plan = offline_search(inst, seeds=_policy_seeds(inst, seed), search_time=st,
+                              rng=np.random.default_rng(seed))
+    info["method"] = "offline search"
+    bound = best_lower_bound(inst)
+    if cp is not None and cp.status.has_solution and cp.objective is not None and cp.objective < ms:
+        ms, plan = cp.objective, [np.array([OUTCOMES.index(c) for c in row], dtype=np.int8)
+                                  for row in cp.decisions["outcomes"]]
+        info["method"] = "cpsat incumbent"
+    if cp is not None and cp.bound is not None:
+        bound = max(bound, cp.bound)
+    status = Status.OPTIMAL if bound >= ms - 1e-9 else Status.FEASIBLE
+    return _solution(inst, plan, status, ms, time.perf_counter() - t0, info, bound=min(bound, ms))
+
+
+def _try_cpsat(inst, time_limit, seed, threads):
+    import optoffload as oo
+
+    if "cpsat" not in oo.methods("picsys"):
+        return None
+    try:
+        return oo.solve(inst, "cpsat", time_limit=time_limit, seed=seed, threads=threads)
+    except Exception:  # noqa: BLE001 - the oracle falls back to its own search
+        return None
+
+
+def _solution(inst, plan, status, ms, runtime, info, bound=None):
+    if status == Status.OPTIMAL and bound is None:
+        bound = ms
+    return Solution(family="picsys", instance=inst.name, method="look-ahead", status=status, objective=ms,
+                    bound=bound, runtime=runtime, decisions=plan_to_decisions(plan), info=info)
+
+
+def lookahead_method(inst, **kw):
+    return look_ahead(inst, **kw)
+
+
+_ = (S_UP, S_DISC)

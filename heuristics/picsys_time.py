@@ -1,0 +1,330 @@
+"""The PicSys paper's online heuristics: time-heuristic, greedy, energy-heuristic, cloud tokens.
+
+All are :class:`~optoffload.picsys.policy.Policy` subclasses run by the
+event-driven simulator; each device decides with its :class:`DeviceView` only.
+
+time-heuristic (section 5.2, eqs. 11-14, Algorithms 1-3)
+    At the head image of a device, Algorithm 3 first checks the uplink backlog
+    ``l^t``: if ``l^t >= c_s + alpha`` the device runs the accelerated CNN
+    (line 2) and, on a positive result, the expensive CNN when ``l^t >= beta``
+    (line 5). Otherwise it computes the speed-up ``eta = e_c / e_m``
+    (Algorithms 1 and 2) and offloads iff ``eta < 1``, with
+
+    * ``e_c = l^t + c^t_i + (q_t + q_c + 1) c_u`` (eq. 11), ``q_t`` the
+      images in the device's uplink queue, ``q_c`` the cloud queue obtained by
+      a request packet;
+    * ``e_m`` from eq. 12 when the device's mean transmission time ``c^t``
+      exceeds ``c_s + alpha + beta``, else eq. 13 (step 2 of 5.2.3); option
+      ``estimate="eq14"`` uses eq. 14 with the correction factor ``w_m``
+      below. ``q_m`` is the number of images still in the decision queue
+      (head included), ``c_s`` and ``c^t`` their means (the note after eq. 14).
+
+    Hit rate ``h_m``: the paper uses "an average for the hit-rate" (note after
+    Algorithm 3). Ours is the running share of positive accelerated-CNN
+    results, smoothed by a prior: ``h = (n_pos + n0 h0) / (n_run + n0)`` with
+    ``h0 = prior`` (default 0.25, the paper's system hit rate of 6.2.3, which
+    the querying cloud would announce) and ``n0 = prior_weight`` (default 2
+    pseudo-images), so the first decisions use ``h0`` and the estimate follows
+    the device's own results after a few images.
+
+    ``w_m`` of eq. 14 ("0 or very small" except when ``c^t >> c_s + alpha +
+    beta``): ``w_m = clip((rho - 1) / 4, 0, 1)`` with ``rho = c^t / (c_s +
+    alpha + beta)``: 0 while uploading is no slower than local work, 1 once it
+    is five times slower.
+
+greedy (section 6.1)
+    The same decisions with the cloud assumed free of queueing: eq. 11 becomes
+    ``e_c = l^t + c^t_i + c_u`` (no request packet, no ``q_t``/``q_c`` term).
+
+cloud tokens (section 5.5.2, eq. 18), option ``tokens=True`` of both
+    At time 0 the cloud computes ``num_tokens = max_m |I_m| alpha_m / c_u``
+    (rounded down) and hands them out one at a time, round robin over the
+    devices in decreasing uplink rate (the paper gives them to "the devices
+    with the highest bandwidth"), a device receiving at most one token per
+    image. An offload (initial or filtering) spends a token; a device with no
+    token left processes locally. Uploads of ``s-up`` positives need no token.
+
+energy-heuristic (section 5.4, Algorithm 4, eq. 17)
+    The device probes its residual energy ``E^r`` at its first image and then
+    every ``next_probe`` images (window of eq. 17 ``1 / (e_s + e_alpha +
+    e_beta + e_t)`` images, at least 1). Algorithm 4 selects a mode for the
+    window: ``time`` (the time-heuristic), ``accelerated-only`` (time-heuristic
+    with the expensive CNN forbidden: positives are offloaded), ``all-offload``
+    or ``all-accelerated`` (every image runs the accelerated CNN, positives are
+    offloaded). ``num_hits`` of line 3 is the expected number of positives,
+    ``h_m`` times the remaining images.
+
+Energy guard (every policy here, when the device has a budget): an action is
+taken only if the residual energy covers it in the worst case that can
+follow: ``LOCAL`` at the initial stage needs ``e_s + e_alpha + e_t`` (the
+positive may have to be offloaded), ``LOCAL`` at the filtering stage needs
+``e_beta + e_t``, ``OFFLOAD`` needs ``e_t``. When the preferred action is not
+covered the cheaper alternative is taken, and when nothing is covered the
+image and all later ones are left unprocessed (``STOP``): the budget is
+exhausted. So the paper's time-heuristic "does not consider the energy budget"
+and stops when it runs out (Fig. 12).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from optoffload.errors import InvalidInstance
+from optoffload.picsys.policy import LOCAL, OFFLOAD, STOP, DeviceView, Policy, SystemInfo
+from optoffload.picsys.simulator import policy_solution
+
+EPS = 1e-12
+
+
+def token_counts(system: SystemInfo) -> np.ndarray:
+    """Cloud tokens per device (eq. 18), dealt round robin in decreasing uplink rate."""
+    M = system.n_devices
+    out = np.zeros(M, dtype=int)
+    if M == 0:
+        return out
+    total = int(math.floor(float(np.max(system.n_images * system.alpha)) / system.c_u + 1e-9))
+    order = sorted(range(M), key=lambda m: (-system.rate[m], m))
+    cap = system.n_images.astype(int)
+    total = min(total, int(cap.sum()))
+    while total > 0:
+        dealt = 0
+        for m in order:
+            if total == 0:
+                break
+            if out[m] < cap[m]:
+                out[m] += 1
+                total -= 1
+                dealt += 1
+        if dealt == 0:
+            break
+    return out
+
+
+class EnergyGuard:
+    """Mixin: clamp a wanted action to what the residual energy covers (see module docstring)."""
+
+    @staticmethod
+    def _guard_initial(dev: DeviceView, want: int) -> int:
+        r = dev.energy_residual
+        if r is None:
+            return want
+        i = dev.index
+        need_local = dev.e_s[i] + dev.e_alpha + dev.e_t[i]
+        need_off = dev.e_t[i]
+        ok_local, ok_off = r + EPS >= need_local, r + EPS >= need_off
+        if want == LOCAL and ok_local or want == OFFLOAD and ok_off:
+            return want
+        if ok_off:
+            return OFFLOAD
+        if ok_local:
+            return LOCAL
+        return STOP
+
+    @staticmethod
+    def _guard_filter(dev: DeviceView, want: int) -> int:
+        r = dev.energy_residual
+        if r is None or want == OFFLOAD:
+            return want
+        return LOCAL if r + EPS >= dev.e_beta + dev.e_t[dev.index] else OFFLOAD
+
+
+class TimeHeuristic(EnergyGuard, Policy):
+    """The time-heuristic (section 5.2.3, Algorithms 1-3; see the module docstring)."""
+
+    name = "time-heuristic"
+
+    def __init__(self, *, tokens: bool = False, estimate: str = "auto", prior: float = 0.25,
+                 prior_weight: float = 2.0, queueing: bool = True) -> None:
+        if estimate not in ("auto", "eq12", "eq13", "eq14"):
+            raise InvalidInstance("estimate", f"must be auto, eq12, eq13 or eq14, got {estimate!r}")
+        if not 0.0 <= prior <= 1.0:
+            raise InvalidInstance("prior", f"must lie in [0, 1], got {prior!r}")
+        if not prior_weight >= 0:
+            raise InvalidInstance("prior_weight", f"must be >= 0, got {prior_weight!r}")
+        self.use_tokens = bool(tokens)
+        self.estimate = estimate
+        self.prior, self.prior_weight = float(prior), float(prior_weight)
+        self.queueing = queueing
+        self.tokens: np.ndarray | None = None
+
+    # ------------------------------------------------------------------ protocol
+    def reset(self, system: SystemInfo, rng: np.random.Generator) -> None:
+        self.tokens = token_counts(system) if self.use_tokens else None
+        # suffix sums of c_s and transmission times: O(1) queue means (note after eq. 14)
+        self._cs_suffix = [np.concatenate([np.cumsum(c[::-1])[::-1], [0.0]]) for c in system.c_s]
+        self._tx_suffix = [np.concatenate([np.cumsum((8.0 * s / r)[::-1])[::-1], [0.0]])
+                           for s, r in zip(system.sizes, system.rate)]
+
+    def initial(self, dev: DeviceView) -> int:
+        return self._guard_initial(dev, self._initial(dev))
+
+    def filtering(self, dev: DeviceView) -> int:
+        return self._guard_filter(dev, self._filtering(dev))
+
+    # ------------------------------------------------------------------ decisions
+    def _initial(self, dev: DeviceView) -> int:
+        lt = dev.uplink_wait
+        if lt >= dev.c_s + dev.alpha:                       # Algorithm 3, line 2
+            return LOCAL
+        return self._offload_if_faster(dev)                 # Algorithm 1
+
+    def _filtering(self, dev: DeviceView) -> int:
+        if dev.uplink_wait >= dev.beta:                     # Algorithm 3, line 5
+            return LOCAL
+        return self._offload_if_faster(dev)                 # Algorithm 2
+
+    def _offload_if_faster(self, dev: DeviceView) -> int:
+        if not self._has_token(dev):
+            return LOCAL
+        eta = self.e_cloud(dev) / max(self.e_device(dev), EPS)
+        if eta < 1.0:
+            self._spend_token(dev)
+            return OFFLOAD
+        return LOCAL
+
+    def _has_token(self, dev: DeviceView) -> bool:
+        return self.tokens is None or self.tokens[dev.m] > 0
+
+    def _spend_token(self, dev: DeviceView) -> None:
+        if self.tokens is not None:
+            self.tokens[dev.m] -= 1
+
+    # ------------------------------------------------------------------ estimates
+    def hit_rate(self, dev: DeviceView) -> float:
+        """Running hit-rate estimate with a prior (module docstring)."""
+        n0 = self.prior_weight
+        if dev.n_filtered + n0 <= 0:
+            return self.prior
+        return (dev.n_z1 + n0 * self.prior) / (dev.n_filtered + n0)
+
+    def e_cloud(self, dev: DeviceView) -> float:
+        """Eq. 11: ``e_c = l^t + c^t_i + (q_t + q_c + 1) c_u`` (greedy: no queueing term)."""
+        if not self.queueing:
+            return dev.uplink_wait + dev.tx + dev.c_u
+        return dev.uplink_wait + dev.tx + (dev.uplink_queue + dev.cloud_queue() + 1) * dev.c_u
+
+    def e_device(self, dev: DeviceView) -> float:
+        """Eqs. 12-14 with the queue means of ``c_s`` and ``c^t``."""
+        i, q = dev.index, dev.remaining
+        cs = self._cs_suffix[dev.m][i] / q
+        ct = self._tx_suffix[dev.m][i] / q
+        h = self.hit_rate(dev)
+        a, b = dev.alpha, dev.beta
+        full = cs + a + b
+        est = self.estimate
+        if est == "auto":
+            est = "eq12" if ct > full else "eq13"
+        if est == "eq12":
+            return (1 - h) * q * (cs + a) + full + h * q * ct
+        if est == "eq13":
+            return (1 - h) * q * (cs + a) + h * q * full + ct
+        rho = ct / max(full, EPS)
+        w = min(1.0, max(0.0, (rho - 1.0) / 4.0))
+        return q * full + w * h * q * ct
+
+
+class Greedy(TimeHeuristic):
+    """Greedy baseline (section 6.1): the time-heuristic assuming no cloud queueing."""
+
+    name = "greedy"
+
+    def __init__(self, **kw) -> None:
+        super().__init__(queueing=False, **kw)
+
+
+class EnergyHeuristic(TimeHeuristic):
+    """The energy-heuristic (section 5.4, Algorithm 4; probe window eq. 17)."""
+
+    name = "energy-heuristic"
+
+    def reset(self, system: SystemInfo, rng: np.random.Generator) -> None:
+        super().reset(system, rng)
+        self._mode = ["time"] * system.n_devices
+        self._next_probe = [0] * system.n_devices
+
+    def _probe(self, dev: DeviceView) -> None:
+        """Algorithm 4 at a probe point; sets the mode and the next probe index."""
+        r = dev.energy_residual
+        m, i, n = dev.m, dev.index, dev.remaining
+        if r is None:
+            self._mode[m], self._next_probe[m] = "time", dev.n_images
+            return
+        es, et = float(np.mean(dev.e_s[i:])), float(np.mean(dev.e_t[i:]))
+        ea, eb = dev.e_alpha, dev.e_beta
+        window = max(1, int(1.0 / max(es + ea + eb + et, EPS)))      # eq. 17
+        nxt = window
+        if r < n * (es + ea + eb):                                    # line 1
+            if r < n * et:                                            # line 2
+                hits = self.hit_rate(dev) * n
+                mode = "all-offload" if n * et < n * (es + ea) + hits * et else "all-accelerated"   # lines 3-7
+            elif r / (es + ea + eb) > 1:                              # line 10
+                mode, nxt = "time", max(int(r / (es + ea + eb)), window)
+            elif r / (es + ea) > 1:                                   # line 14
+                mode, nxt = "accelerated-only", max(int(r / (es + ea + eb)), window)
+            else:
+                mode = "all-offload"                                  # line 19
+        else:
+            mode = "time"                                             # line 24
+        self._mode[m], self._next_probe[m] = mode, i + max(1, nxt)
+
+    def initial(self, dev: DeviceView) -> int:
+        if dev.index >= self._next_probe[dev.m]:
+            self._probe(dev)
+        mode = self._mode[dev.m]
+        if mode == "all-offload":
+            want = OFFLOAD
+        elif mode == "all-accelerated":
+            want = LOCAL
+        else:
+            want = self._initial(dev)
+        return self._guard_initial(dev, want)
+
+    def filtering(self, dev: DeviceView) -> int:
+        mode = self._mode[dev.m]
+        want = OFFLOAD if mode in ("all-accelerated", "accelerated-only", "all-offload") else self._filtering(dev)
+        return self._guard_filter(dev, want)
+
+
+# ---------------------------------------------------------------------- method functions
+
+def _options(name: str, options: dict, allowed: set) -> dict:
+    for k in options:
+        if k not in allowed:
+            raise InvalidInstance(k, f"unknown option for method {name!r} (known: {', '.join(sorted(allowed))})")
+    out = dict(options)
+    if "tokens" in out:
+        out["tokens"] = _as_bool(out["tokens"], "tokens")
+    return out
+
+
+def _as_bool(v, field: str) -> bool:
+    if isinstance(v, bool):
+        return v
+    if isinstance(v, str) and v.lower() in ("true", "1", "yes", "false", "0", "no"):
+        return v.lower() in ("true", "1", "yes")
+    if isinstance(v, (int, np.integer)) and v in (0, 1):
+        return bool(v)
+    raise InvalidInstance(field, f"must be true or false, got {v!r}")
+
+
+_TH_OPTS = {"tokens", "estimate", "prior", "prior_weight"}
+
+
+def time_heuristic(inst, *, time_limit=None, seed=0, threads=None, **options):
+    """The time-heuristic (section 5.2, eqs. 11-14, Algorithms 1-3); ``tokens=True`` adds eq. 18."""
+    pol = TimeHeuristic(**_options("time-heuristic", options, _TH_OPTS))
+    return policy_solution(inst, pol, seed=seed, method="time-heuristic")
+
+
+def greedy(inst, *, time_limit=None, seed=0, threads=None, **options):
+    """Greedy baseline (section 6.1): no cloud queueing in the offload estimate."""
+    pol = Greedy(**_options("greedy", options, _TH_OPTS))
+    return policy_solution(inst, pol, seed=seed, method="greedy")
+
+
+def energy_heuristic(inst, *, time_limit=None, seed=0, threads=None, **options):
+    """The energy-heuristic (section 5.4, Algorithm 4, window eq. 17); ``tokens=True`` adds eq. 18."""
+    pol = EnergyHeuristic(**_options("energy-heuristic", options, _TH_OPTS))
+    return policy_solution(inst, pol, seed=seed, method="energy-heuristic")
