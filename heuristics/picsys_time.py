@@ -166,7 +166,7 @@ class TimeHeuristic(EnergyGuard, Policy):
     # ------------------------------------------------------------------ decisions
     def _initial(self, dev: DeviceView) -> int:
         lt = dev.uplink_wait
-        if lt >= dev.c_s + dev.alpha:                       # Algorithm 3, line 2
+        if lt >= dev.c_s + self._stage_times(dev)[0]:       # Algorithm 3, line 2
             return LOCAL
         return self._offload_if_faster(dev)                 # Algorithm 1
 
@@ -199,6 +199,10 @@ class TimeHeuristic(EnergyGuard, Policy):
             return self.prior
         return (dev.n_z1 + n0 * self.prior) / (dev.n_filtered + n0)
 
+    def _stage_times(self, dev: DeviceView) -> tuple[float, float]:
+        """(alpha, beta) as used in eqs. 12-14 (the two-stage variant overrides it)."""
+        return dev.alpha, dev.beta
+
     def e_cloud(self, dev: DeviceView) -> float:
         """Eq. 11: ``e_c = l^t + c^t_i + (q_t + q_c + 1) c_u`` (greedy: no queueing term)."""
         if not self.queueing:
@@ -211,7 +215,7 @@ class TimeHeuristic(EnergyGuard, Policy):
         cs = self._cs_suffix[dev.m][i] / q
         ct = self._tx_suffix[dev.m][i] / q
         h = self.hit_rate(dev)
-        a, b = dev.alpha, dev.beta
+        a, b = self._stage_times(dev)
         full = cs + a + b
         est = self.estimate
         if est == "auto":

@@ -15,3 +15,7 @@ METHODS["balance"] = MethodSpec("heuristics.picsys_balance:balance", "policy",
 METHODS["look-ahead"] = MethodSpec("heuristics.picsys_lookahead:look_ahead", "heuristic",
                                    "oracle knowing all truth values (sec. 6): exact optimum where possible, "
                                    "else offline search with a bound")
+METHODS["two-stage"] = MethodSpec("heuristics.picsys_two_stage:two_stage", "policy",
+                                  "PicSys without the Filtering stage (sec. 6.2.5, Fig. 9); decisions carry stages=2")
+METHODS["longest-expected"] = MethodSpec("heuristics.picsys_two_stage:longest_expected", "baseline",
+                                         "ref. [25] adapted to images (sec. 6.2.5, Fig. 10); option stages=2|3")

@@ -181,12 +181,39 @@ def _result(inst: PicsysInstance, plan, completion, cloud_completion, energy, re
                      recall=recall_of(inst, plan), processed=processed, requests=requests)
 
 
+def two_stage_counterpart(inst: PicsysInstance) -> PicsysInstance:
+    """The same system without the Filtering stage (paper 6.2.5, "two-stage").
+
+    A locally processed image runs only the expensive CNN: ``alpha = 0``,
+    ``e_alpha = 0``, every image "passes" the (absent) accelerated CNN
+    (``z1 = 1``), and the expensive CNN's verdict is ``z2`` where the
+    three-stage system computed it (``z1 = 1``) and the ground truth ``hit``
+    elsewhere (our choice: the expensive CNN finds the hits that the
+    accelerated CNN missed). Outcomes are then ``i-off``, ``s-up``, ``s-disc``.
+    """
+    from dataclasses import replace
+
+    devs = []
+    for d in inst.devices:
+        z2 = np.where(d.z1 == 1, d.z2, d.hit).astype(np.int8)
+        e = None if d.energy is None else replace(d.energy, e_alpha=0.0)
+        devs.append(replace(d, alpha=0.0, z1=np.ones(d.n, dtype=np.int8), z2=z2, energy=e))
+    return replace(inst, devices=tuple(devs), name=f"{inst.name}-2stage")
+
+
 def evaluate(inst: PicsysInstance, decisions: Any) -> float:
     """The family's single source of truth: the makespan of a decision plan.
 
-    Raises :class:`InvalidInstance` for a malformed plan, an outcome infeasible
-    for the truth values, or a plan over an enforced energy budget (eq. 15).
+    Decisions with ``"stages": 2`` are replayed on :func:`two_stage_counterpart`
+    (the two-stage baselines of 6.2.5). Raises :class:`InvalidInstance` for a
+    malformed plan, an outcome infeasible for the truth values, or a plan over
+    an enforced energy budget (eq. 15).
     """
+    if isinstance(decisions, dict) and "stages" in decisions:
+        if decisions["stages"] not in (2, 3):
+            raise InvalidInstance("decisions.stages", f"must be 2 or 3, got {decisions['stages']!r}")
+        if decisions["stages"] == 2:
+            inst = two_stage_counterpart(inst)
     plan = parse_plan(inst, decisions)
     res = simulate_plan(inst, plan)
     if inst.enforce_energy and not res.energy_ok:
