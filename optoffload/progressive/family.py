@@ -1,0 +1,24 @@
+"""The progressive family (PNC and LimitNet) for the common API (see optoffload/family.py)."""
+
+from ..family import Family, MethodSpec
+from .generator import OPTIONS
+
+METHODS = {
+    "exact": MethodSpec("formulations.progressive_exact:exact", "exact",
+                        "config: enumeration in the simulator; airtime: DP over slots; ordering: DP over subsets"),
+    "milp": MethodSpec("formulations.progressive_milp:milp", "exact",
+                       "Pyomo + HiGHS MILP (config choice, multiple-choice knapsack, linear ordering)"),
+    "greedy": MethodSpec("heuristics.progressive_greedy:greedy", "heuristic",
+                         "config: fit-mean rule; airtime: greedy marginal gain per slot; ordering: ratio rule"),
+}
+
+FAMILY = Family(
+    name="progressive",
+    summary="progressive offloading under deadlines: codec choice, airtime shares, sending order (PNC, LimitNet)",
+    instance_type="optoffload.progressive.model:ProgressiveInstance",
+    evaluate="optoffload.progressive.model:evaluate",
+    methods=METHODS,
+    generate="optoffload.progressive.generator:generate",
+    generate_options=OPTIONS,
+    sense="max",
+)
