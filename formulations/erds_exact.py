@@ -1,0 +1,323 @@
+"""ERDS certified global optimum of eq. (7): branch and bound over splits, LP cutting planes on shares.
+
+Model (erds.md 2.2): min_{s, w} F(w, s) = E[max_u T_u(s_u, X_u, w_u)] with
+T_u = A[u,s_u,X_u] / w_u + B[u,s_u,X_u], w_min <= w_u <= w_max, sum_u w_u <= C.
+
+Why this method (docs/erds.md, "erds-exact"):
+
+* Substitute y_u = 1/w_u. For fixed splits every T_u is affine in y_u, so F is an expectation of
+  a max of affine functions: convex and piecewise linear in y. A subgradient comes for free from
+  the product-of-CDFs evaluation (``expected_max_sel``): dF/dy_u = E[A_u 1{u is the argmax}].
+  Kelley cuts theta >= F(y0) + g (y - y0) are therefore exact facets of F.
+* The capacity constraint sum_u 1/y_u <= C is convex and separable: with w_u >= 1/y_u it is
+  outer-approximated by tangent cuts w_u >= 2/y0 - y_u/y0^2 and sum_u w_u <= C.
+* The LP (HiGHS, via highspy) min theta over these cuts is a relaxation: its value is a valid lower
+  bound. Its solution, pulled back onto sum w <= C, is feasible: an upper bound. Iterate to a
+  relative gap of 1e-8 (leaf) or until the bound exceeds the incumbent (prune).
+* Splits: depth-first branch and bound over tasks. At a node the tasks not yet fixed are relaxed
+  to their pointwise-fastest allowed split at their largest possible share (a constant lower
+  bound on their time) and keep only w_min of the capacity; E[max] is monotone in each task's
+  time, so the node LP is a relaxation of every leaf below it, and cuts are inherited by children.
+  A split that is pointwise slower than another split over the task's whole share range is
+  removed up front.
+
+The returned bound is min(incumbent, LP bounds of all pruned nodes and leaves); status OPTIMAL
+means the tree was exhausted, so bound <= optimum <= objective with gap <= 1e-6. Time limit:
+FEASIBLE with the incumbent and the bound of the unexplored nodes.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from optoffload.erds.evaluate import exit_matrix, expected_max_sel, objective, time_tables
+from optoffload.erds.model import ErdsInstance, decisions
+from optoffload.errors import InvalidInstance
+from optoffload.solution import Solution
+from optoffload.status import Status
+
+LEAF_GAP = 1e-8
+"""Relative gap to which a leaf's share LP is closed."""
+PRUNE_TOL = 1e-8
+"""A node is pruned when its bound >= incumbent * (1 - PRUNE_TOL)."""
+
+
+class _Timeout(Exception):
+    pass
+
+
+def _bounds(inst: ErdsInstance) -> tuple[np.ndarray, np.ndarray]:
+    U = inst.U
+    lo = np.full(U, inst.w_min)
+    hi = np.minimum(inst.share_max, inst.capacity - (U - 1) * inst.w_min)
+    return lo, np.maximum(hi, lo)
+
+
+def feasible_shares(w: np.ndarray, lo: np.ndarray, hi: np.ndarray, C: float) -> np.ndarray:
+    """Pull ``w`` (clipped to [lo, hi]) down onto sum <= C: w_u <- max(lo_u, t w_u), t by bisection.
+
+    F is non-increasing in every share, so the result is a feasible point whose value is an upper
+    bound; it equals ``w`` when ``w`` is already feasible.
+    """
+    w = np.clip(w, lo, hi)
+    if w.sum() <= C:
+        return w
+    a, b = 0.0, 1.0
+    for _ in range(100):
+        t = 0.5 * (a + b)
+        if np.maximum(lo, t * w).sum() <= C:
+            a = t
+        else:
+            b = t
+    return np.maximum(lo, a * w)
+
+
+class ShareLP:
+    """The cutting-plane LP in (theta, y, w) of one node (module docstring)."""
+
+    def __init__(self, lo: np.ndarray, hi: np.ndarray, C: float, cuts: list, tangents: list):
+        import highspy
+
+        self.U = len(lo)
+        self.lo, self.hi, self.C = lo, hi, C
+        h = highspy.Highs()
+        h.setOptionValue("output_flag", False)
+        h.setOptionValue("primal_feasibility_tolerance", 1e-9)
+        h.setOptionValue("dual_feasibility_tolerance", 1e-9)
+        h.setOptionValue("threads", 1)
+        inf = highspy.kHighsInf
+        U = self.U
+        # columns: theta (0), y_u (1..U), w_u (U+1..2U)
+        h.addCol(1.0, 0.0, inf, 0, [], [])
+        for u in range(U):
+            h.addCol(0.0, 1.0 / hi[u], 1.0 / lo[u], 0, [], [])
+        for u in range(U):
+            h.addCol(0.0, lo[u], hi[u], 0, [], [])
+        h.addRow(-inf, C, U, np.arange(U + 1, 2 * U + 1, dtype=np.int32), np.ones(U))
+        self.h = h
+        self.inf = inf
+        self.cuts: list = []
+        self.tangents: set = set()
+        for c in cuts:
+            self.add_cut(*c)
+        for t in tangents:
+            self.add_tangent(*t)
+
+    def add_cut(self, g: np.ndarray, rhs: float) -> None:
+        """theta - g . y >= rhs."""
+        nz = np.flatnonzero(g)
+        idx = np.r_[0, nz + 1].astype(np.int32)
+        val = np.r_[1.0, -g[nz]]
+        self.h.addRow(rhs, self.inf, len(idx), idx, val)
+        self.cuts.append((g, rhs))
+
+    def add_tangent(self, u: int, y0: float) -> None:
+        """w_u + y_u / y0^2 >= 2 / y0 (tangent of w >= 1/y at y0)."""
+        key = (u, round(float(y0), 12))
+        if key in self.tangents:
+            return
+        self.tangents.add(key)
+        self.h.addRow(2.0 / y0, self.inf, 2, np.array([1 + u, 1 + self.U + u], dtype=np.int32),
+                      np.array([1.0 / y0 ** 2, 1.0]))
+
+    def solve(self) -> tuple[float, np.ndarray] | None:
+        """Optimal (theta, y) of the LP, or None when HiGHS does not report OPTIMAL twice."""
+        import highspy
+
+        h = self.h
+        h.run()
+        if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+            h.clearSolver()  # numerical trouble with a warm basis: retry from scratch
+            h.run()
+            if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+                return None
+        x = np.asarray(h.getSolution().col_value)
+        return float(h.getInfo().objective_function_value), x[1:1 + self.U]
+
+
+class _Problem:
+    def __init__(self, inst: ErdsInstance, early_exit: bool = True):
+        self.inst = inst
+        self.A, self.B = time_tables(inst)
+        self.P = exit_matrix(inst, early_exit)
+        self.lo, self.hi = _bounds(inst)
+        self.C = inst.capacity
+        self.U, self.K = inst.U, inst.K
+        self.tangents: list = []
+        for u in range(self.U):
+            for y0 in np.geomspace(1.0 / self.hi[u], 1.0 / self.lo[u], 6):
+                self.tangents.append((u, float(y0)))
+        # splits pointwise dominated over y in [1/hi, 1/lo] (T affine in y: check both ends)
+        self.cand = []
+        for u in range(self.U):
+            ends = [self.A[u] * y + self.B[u] for y in (1.0 / self.hi[u], 1.0 / self.lo[u])]
+            keep = []
+            for s in range(self.K + 1):
+                dom = any(all(np.all(e[r] <= e[s] + 1e-12) for e in ends)
+                          and (r < s or any(np.any(e[r] < e[s] - 1e-12) for e in ends))
+                          for r in range(self.K + 1) if r != s)
+                if not dom:
+                    keep.append(s)
+            self.cand.append(keep)
+
+    def relaxed_rows(self, fixed: dict) -> tuple[np.ndarray, np.ndarray]:
+        """Per task (a_u, b_u) rows: fixed tasks their split's times, free tasks constants."""
+        a = np.zeros((self.U, self.K))
+        b = np.zeros((self.U, self.K))
+        for u in range(self.U):
+            if u in fixed:
+                a[u], b[u] = self.A[u, fixed[u]], self.B[u, fixed[u]]
+            else:
+                c = self.cand[u]
+                b[u] = (self.A[u, c] / self.hi[u] + self.B[u, c]).min(axis=0)
+        return a, b
+
+    def value(self, a, b, y) -> tuple[float, np.ndarray]:
+        val, sel = expected_max_sel(a * y[:, None] + b, self.P)
+        return val, (sel * a).sum(axis=1)
+
+
+def _solve_node(prob: _Problem, fixed: dict, cuts: list, threshold: float, gap: float, deadline: float | None
+                ) -> tuple[float, float, np.ndarray | None, list]:
+    """Close the node's share problem. Returns (lower bound, upper bound, shares, cuts)."""
+    U = prob.U
+    lo = prob.lo.copy()
+    hi = prob.hi.copy()
+    for u in range(U):
+        if u not in fixed:
+            hi[u] = lo[u]  # free tasks keep only w_min of the capacity
+    a, b = prob.relaxed_rows(fixed)
+    lp = ShareLP(lo, hi, prob.C, cuts, prob.tangents)
+    # initial cuts: at the largest shares and at equal shares, so the LP is bounded and informative
+    best_ub, best_w = np.inf, None
+    start = [1.0 / hi, 1.0 / feasible_shares(np.full(U, prob.C / U), lo, hi, prob.C)]
+    for i, y in enumerate(start):
+        v, g = prob.value(a, b, y)
+        lp.add_cut(g, v - g @ y)
+        if i == 1:
+            best_ub, best_w = v, 1.0 / y  # equal shares: feasible
+    lb = 0.0  # times are >= 0
+    for _ in range(500):
+        if deadline is not None and time.perf_counter() > deadline:
+            raise _Timeout(lb)
+        res = lp.solve()
+        if res is None:
+            break  # keep the last proven bound (cuts only tighten the LP, so it stays valid)
+        lb, y = max(lb, res[0]), res[1]
+        if lb >= threshold:
+            break
+        w = feasible_shares(1.0 / y, lo, hi, prob.C)
+        yw = 1.0 / w
+        v, g = prob.value(a, b, yw)
+        if v < best_ub:
+            best_ub, best_w = v, w
+        if best_ub - lb <= gap * max(1.0, abs(best_ub)):
+            break
+        lp.add_cut(g, v - g @ yw)
+        v2, g2 = prob.value(a, b, y)
+        lp.add_cut(g2, v2 - g2 @ y)
+        for u in range(U):
+            if u in fixed:
+                lp.add_tangent(u, float(y[u]))
+    return lb, best_ub, best_w, lp.cuts
+
+
+def solve_shares(inst: ErdsInstance, splits, *, early_exit: bool = True, gap: float = LEAF_GAP,
+                 time_limit: float | None = None) -> tuple[np.ndarray, float, float]:
+    """Optimal shares for fixed splits (the convex problem in w): returns (shares, value, bound)."""
+    prob = _Problem(inst, early_exit)
+    fixed = {u: int(s) for u, s in enumerate(splits)}
+    deadline = None if time_limit is None else time.perf_counter() + time_limit
+    lb, ub, w, _ = _solve_node(prob, fixed, [], np.inf, gap, deadline)
+    return w, ub, lb
+
+
+def solve_exact(inst: ErdsInstance, *, time_limit: float | None = None, seed: int = 0, threads: int | None = None,
+                gap: float = LEAF_GAP, early_exit: bool = True) -> Solution:
+    """``erds-exact``: certified global optimum of eq. (7) (module docstring)."""
+    if not (isinstance(gap, float) and 0 < gap < 0.1):
+        raise InvalidInstance("gap", f"must be a float in (0, 0.1), got {gap!r}")
+    t0 = time.perf_counter()
+    deadline = None if time_limit is None else t0 + time_limit
+    prob = _Problem(inst, early_exit)
+    U = prob.U
+    from heuristics.erds_inner import hsa, osa
+
+    stats = {"nodes": 0, "leaves": 0, "lp_pruned": 0, "cheap_pruned": 0, "candidate_splits": prob.cand}
+    inc_val, inc_s, inc_w = np.inf, None, None
+    a0, b0 = prob.relaxed_rows({})
+    root_lb = prob.value(a0, b0, 1.0 / prob.hi)[0]  # every task at its fastest split and largest share
+    lbs: list[float] = []
+    stack: list = [({}, [], root_lb)]
+    seen: dict = {}
+    try:
+        # incumbent: alternate best splits for the shares and optimal shares for the splits
+        w = feasible_shares(np.full(U, prob.C / U), prob.lo, prob.hi, prob.C)
+        for _ in range(5):
+            s = osa(inst, w, early_exit=early_exit) if U <= 6 else hsa(inst, w, early_exit=early_exit)
+            s = tuple(int(x) for x in s)
+            if s in seen:
+                break
+            lb, ub, wn, _ = _solve_node(prob, dict(enumerate(s)), [], np.inf, gap, deadline)
+            seen[s] = lb
+            stats["leaves"] += 1
+            if ub < inc_val:
+                inc_val, inc_s, inc_w = ub, s, wn
+            w = wn
+        order = list(np.argsort([-(prob.A[u, :, -1].max() / prob.hi[u] + prob.B[u].max()) for u in range(U)]))
+        while stack:
+            fixed, cuts, parent_lb = stack.pop()
+            if parent_lb >= inc_val * (1 - PRUNE_TOL):
+                lbs.append(parent_lb)
+                continue
+            stats["nodes"] += 1
+            depth = len(fixed)
+            key = tuple(fixed[u] for u in range(U)) if depth == U else None
+            if key in seen:
+                lbs.append(seen[key])  # solved while building the incumbent
+                continue
+            try:
+                lb, ub, wn, ncuts = _solve_node(prob, fixed, cuts, inc_val * (1 - PRUNE_TOL), gap, deadline)
+            except _Timeout as to:
+                stack.append((fixed, cuts, max(parent_lb, float(to.args[0]))))
+                raise
+            if depth == U:
+                stats["leaves"] += 1
+                if ub < inc_val:
+                    inc_val, inc_s, inc_w = ub, key, wn
+                lbs.append(lb)
+                continue
+            if lb >= inc_val * (1 - PRUNE_TOL):
+                stats["lp_pruned"] += 1
+                lbs.append(lb)
+                continue
+            u = order[depth]
+            kids = []
+            for s in prob.cand[u]:
+                f2 = dict(fixed)
+                f2[u] = s
+                a, b = prob.relaxed_rows(f2)
+                kids.append((prob.value(a, b, 1.0 / prob.hi)[0], s, f2))
+            kids.sort(key=lambda x: -x[0])  # a stack: the most promising child is popped first
+            for cheap, s, f2 in kids:
+                if cheap >= inc_val * (1 - PRUNE_TOL):
+                    stats["cheap_pruned"] += 1
+                    lbs.append(cheap)
+                    continue
+                stack.append((f2, ncuts, max(lb, cheap)))
+        bound = min([inc_val, *lbs])
+        status = Status.OPTIMAL
+    except _Timeout:
+        bound = min([inc_val, *lbs, *(p for _, _, p in stack)])
+        status = Status.FEASIBLE if inc_s is not None else Status.UNKNOWN
+    stats["candidate_splits"] = [list(map(int, c)) for c in prob.cand]
+    runtime = time.perf_counter() - t0
+    if inc_s is None:
+        return Solution("erds", inst.name, "erds-exact", Status.UNKNOWN, None, bound, runtime, None, stats)
+    dec = decisions(inc_s, inc_w, early_exit=early_exit)
+    val = objective(inst, inc_s, inc_w, early_exit=early_exit)
+    if bound is not None:
+        bound = min(bound, val)
+    return Solution("erds", inst.name, "erds-exact", status, val, bound, runtime, dec, stats)
