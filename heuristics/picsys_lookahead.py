@@ -40,8 +40,8 @@ import time
 
 import numpy as np
 
-from optoffload.picsys.model import F_DISC, F_OFF, I_OFF, S_DISC, S_UP, OUTCOMES, PicsysInstance, \
-    feasible_outcomes, plan_to_decisions
+from optoffload.picsys.model import (F_DISC, F_OFF, I_OFF, OUTCOMES, S_DISC, S_UP, PicsysInstance,
+                                     feasible_outcomes, plan_to_decisions)
 from optoffload.picsys.simulator import simulate_plan
 from optoffload.solution import Solution
 from optoffload.status import Status
@@ -129,7 +129,7 @@ def best_lower_bound(inst: PicsysInstance) -> float:
     except ImportError:
         return lb
     try:
-        return max(lb, float(lower_bound(inst)))
+        return max(lb, float(lower_bound(inst, lp=inst.n_images <= 2000)))
     except Exception:  # noqa: BLE001 - a failing optional bound must not hide ours
         return lb
 
@@ -251,13 +251,15 @@ def _policy_seeds(inst: PicsysInstance, seed: int) -> list[list[np.ndarray]]:
 
 
 def look_ahead(inst, *, time_limit=None, seed=0, threads=None, exact: str = "auto", enumerate_max: int = 12,
-               search_time: float | None = None, **options):
+               search_time: float | None = None, bound: str = "best", **options):
     """The look-ahead oracle (section 6): the exact optimum where it can be had, else a strong search.
 
     ``exact``: ``"auto"`` (enumeration up to ``enumerate_max`` images, then
     CP-SAT when registered, then search), ``"cpsat"``, ``"enumerate"`` or
     ``"none"`` (search only). ``time_limit`` bounds CP-SAT (default 10 s);
     ``search_time`` bounds the local search (default ``min(time_limit, 0.2)``).
+    ``bound``: ``"best"`` (issue #3's ``lower_bound`` when present, with its LP
+    up to 2,000 images) or ``"simple"`` (:func:`simple_lower_bound`, free).
     """
     from optoffload.errors import InvalidInstance
 
@@ -285,7 +287,9 @@ def look_ahead(inst, *, time_limit=None, seed=0, threads=None, exact: str = "aut
     ms, plan = offline_search(inst, seeds=_policy_seeds(inst, seed), search_time=st,
                               rng=np.random.default_rng(seed))
     info["method"] = "offline search"
-    bound = best_lower_bound(inst)
+    if bound not in ("best", "simple"):
+        raise InvalidInstance("bound", f"must be best or simple, got {bound!r}")
+    bound = best_lower_bound(inst) if bound == "best" else simple_lower_bound(inst)
     if cp is not None and cp.status.has_solution and cp.objective is not None and cp.objective < ms:
         ms, plan = cp.objective, [np.array([OUTCOMES.index(c) for c in row], dtype=np.int8)
                                   for row in cp.decisions["outcomes"]]
@@ -313,9 +317,3 @@ def _solution(inst, plan, status, ms, runtime, info, bound=None):
     return Solution(family="picsys", instance=inst.name, method="look-ahead", status=status, objective=ms,
                     bound=bound, runtime=runtime, decisions=plan_to_decisions(plan), info=info)
 
-
-def lookahead_method(inst, **kw):
-    return look_ahead(inst, **kw)
-
-
-_ = (S_UP, S_DISC)

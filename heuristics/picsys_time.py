@@ -239,9 +239,29 @@ class Greedy(TimeHeuristic):
 
 
 class EnergyHeuristic(TimeHeuristic):
-    """The energy-heuristic (section 5.4, Algorithm 4; probe window eq. 17)."""
+    """The energy-heuristic (section 5.4, Algorithm 4; probe window eq. 17).
+
+    ``probe="paper"``: lines 11 and 15 as printed, ``next_probe = max(E^r /
+    (e_s + e_alpha + e_beta), window)``. ``probe="adaptive"``: ``min`` instead
+    of ``max`` (at least 1), i.e. never run the time-heuristic for more images
+    than the residual energy covers in the worst case before probing again;
+    then the line-2 test ("enough energy to offload all remaining images?")
+    is made in time and the device switches to the cheap mode while it can
+    still finish (our variant; see docs/picsys-heuristics.md).
+    """
 
     name = "energy-heuristic"
+
+    def __init__(self, *, probe: str = "paper", **kw) -> None:
+        if probe not in ("paper", "adaptive"):
+            raise InvalidInstance("probe", f"must be paper or adaptive, got {probe!r}")
+        super().__init__(**kw)
+        self.probe = probe
+
+    def _window(self, worst_case_images: float, window: int) -> int:
+        if self.probe == "paper":
+            return max(int(worst_case_images), window)
+        return max(1, min(int(worst_case_images), window))
 
     def reset(self, system: SystemInfo, rng: np.random.Generator) -> None:
         super().reset(system, rng)
@@ -264,9 +284,9 @@ class EnergyHeuristic(TimeHeuristic):
                 hits = self.hit_rate(dev) * n
                 mode = "all-offload" if n * et < n * (es + ea) + hits * et else "all-accelerated"   # lines 3-7
             elif r / (es + ea + eb) > 1:                              # line 10
-                mode, nxt = "time", max(int(r / (es + ea + eb)), window)
+                mode, nxt = "time", self._window(r / (es + ea + eb), window)
             elif r / (es + ea) > 1:                                   # line 14
-                mode, nxt = "accelerated-only", max(int(r / (es + ea + eb)), window)
+                mode, nxt = "accelerated-only", self._window(r / (es + ea + eb), window)
             else:
                 mode = "all-offload"                                  # line 19
         else:
@@ -329,6 +349,7 @@ def greedy(inst, *, time_limit=None, seed=0, threads=None, **options):
 
 
 def energy_heuristic(inst, *, time_limit=None, seed=0, threads=None, **options):
-    """The energy-heuristic (section 5.4, Algorithm 4, window eq. 17); ``tokens=True`` adds eq. 18."""
-    pol = EnergyHeuristic(**_options("energy-heuristic", options, _TH_OPTS))
+    """The energy-heuristic (section 5.4, Algorithm 4, window eq. 17); ``tokens=True`` adds eq. 18,
+    ``probe="adaptive"`` our probe rule."""
+    pol = EnergyHeuristic(**_options("energy-heuristic", options, _TH_OPTS | {"probe"}))
     return policy_solution(inst, pol, seed=seed, method="energy-heuristic")

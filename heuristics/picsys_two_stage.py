@@ -40,7 +40,7 @@ import heapq
 import numpy as np
 
 from optoffload.errors import InvalidInstance
-from optoffload.picsys.policy import LOCAL, DeviceView, Policy, SystemInfo
+from optoffload.picsys.policy import LOCAL, OFFLOAD, DeviceView, Policy, SystemInfo
 from optoffload.picsys.simulator import policy_solution, two_stage_counterpart
 
 from .picsys_time import TimeHeuristic, _options
@@ -72,7 +72,14 @@ class LongestExpected(Policy):
     def __init__(self, *, full_cost: bool = False) -> None:
         self.full_cost = full_cost   # three-stage system: local cost c_s + alpha + beta
 
+    def reset(self, system: SystemInfo, rng: np.random.Generator) -> None:
+        self._masks = [off for off, _ in self.plan(system)]
+
     def static_plan(self, system: SystemInfo):
+        return self.plan(system)
+
+    def plan(self, system: SystemInfo):
+        """The cloud's assignment at time 0 (module docstring): [(offload_initial, offload_filter)]."""
         M = system.n_devices
         local = [system.c_s[m] + system.beta[m] + (system.alpha[m] if self.full_cost else 0.0) for m in range(M)]
         tx = [8.0 * system.sizes[m] / system.rate[m] for m in range(M)]
@@ -105,10 +112,10 @@ class LongestExpected(Policy):
             heapq.heappush(heap, (-e(m), m))
         return [(np.arange(system.n_images[m]) < k[m], np.zeros(system.n_images[m], bool)) for m in range(M)]
 
-    def initial(self, dev: DeviceView) -> int:  # pragma: no cover - static plan
-        raise NotImplementedError
+    def initial(self, dev: DeviceView) -> int:
+        return OFFLOAD if self._masks[dev.m][dev.index] else LOCAL
 
-    def filtering(self, dev: DeviceView) -> int:  # pragma: no cover - static plan
+    def filtering(self, dev: DeviceView) -> int:
         return LOCAL
 
 

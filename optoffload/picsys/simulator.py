@@ -356,6 +356,7 @@ def run_policy(inst: PicsysInstance, policy: Policy, *, seed: int = 0, event_loo
                 while q and q[0] <= t:
                     q.popleft()
                 v.uplink_queue = len(q)
+                v.energy_used = float(energy[m])
                 d = policy.filtering(v)
                 if d == OFFLOAD:
                     outcomes[m][i] = F_OFF
@@ -385,6 +386,7 @@ def run_policy(inst: PicsysInstance, policy: Policy, *, seed: int = 0, event_loo
             while q and q[0] <= t:
                 q.popleft()
             v.uplink_queue = len(q)
+            v.energy_used = float(energy[m])
             d = policy.initial(v)
             if d == OFFLOAD:
                 outcomes[m][i] = I_OFF
