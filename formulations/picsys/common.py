@@ -1,0 +1,223 @@
+"""What the three PicSys backends share: preparation, warm starts, status mapping.
+
+Every backend (:mod:`.cpsat`, :mod:`.pyomo_milp`, :mod:`.pulp_milp`) follows
+the same steps:
+
+1. :func:`prepare`: check the objective mode, decide infeasibility of the
+   energy variant (eq. 15) without any solver (budgets are per device, so a
+   plan processing every image exists iff each device's sum of per-image
+   minimum energies fits its budget), compute the per-device targets of the
+   ``max-processed`` mode, a valid lower bound and the best warm-start plan.
+2. Build and solve the backend's model, with the warm plan as hint/incumbent
+   and ``T >= lower bound`` as a cut.
+3. :func:`finalize`: decode the outcomes, replay every candidate plan in the
+   simulator (the single source of truth), keep the best feasible one, and
+   map the native status. OPTIMAL is reported only when the simulator's
+   makespan of the returned plan is within :data:`OPT_TOL` of a valid lower
+   bound; a time limit with an incumbent gives FEASIBLE with bound and gap.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from optoffload.errors import InvalidInstance
+from optoffload.picsys import bounds as B
+from optoffload.picsys.model import F_DISC, I_OFF, S_DISC, S_UP, SKIPPED, PicsysInstance, plan_to_decisions
+from optoffload.picsys.simulator import simulate_plan
+from optoffload.solution import Solution
+from optoffload.status import Status
+
+OPT_TOL = 1e-6
+"""OPTIMAL when ``objective - bound <= OPT_TOL * max(1, objective)`` (seconds)."""
+
+OBJECTIVES = ("makespan", "max-processed")
+
+
+@dataclass
+class Prepared:
+    """Everything a backend needs besides the instance."""
+
+    inst: PicsysInstance
+    mode: str
+    t0: float
+    deadline: float | None
+    targets: list[int]
+    """Per device: the number of images to process (all of them in mode makespan)."""
+    skip: bool
+    """Whether ``skip`` outcomes exist in the model (mode max-processed)."""
+    lower: float
+    """A valid lower bound on the optimum (real seconds)."""
+    device_lb: list[float]
+    """Per device DP bounds (0 for devices whose images may be skipped)."""
+    warm_plan: list[np.ndarray] | None
+    warm_value: float | None
+    info: dict = field(default_factory=dict)
+    infeasible: str | None = None
+
+    def remaining(self, floor: float = 0.05) -> float | None:
+        """Seconds left before the time limit (at least ``floor``), None without a limit."""
+        if self.deadline is None:
+            return None
+        return max(floor, self.deadline - time.perf_counter())
+
+    def options(self, m: int, i: int) -> tuple[int, ...]:
+        """Outcome codes of image ``i`` on device ``m`` in the model (with skip if it may be skipped)."""
+        dev = self.inst.devices[m]
+        return B.image_options(dev, i, skip=self.skip and self.targets[m] < dev.n)
+
+
+def _check_objective(objective: Any) -> str:
+    if objective not in OBJECTIVES:
+        raise InvalidInstance("objective", f"must be one of {', '.join(OBJECTIVES)}, got {objective!r}")
+    return objective
+
+
+def plan_feasible(inst: PicsysInstance, plan: list[np.ndarray], prep: Prepared) -> tuple[bool, float]:
+    """Replay ``plan``: (feasible for the mode and budgets, simulator makespan)."""
+    res = simulate_plan(inst, plan)
+    if inst.enforce_energy and not res.energy_ok:
+        return False, res.makespan
+    for m, codes in enumerate(plan):
+        if int(np.sum(codes != SKIPPED)) != prep.targets[m]:
+            return False, res.makespan
+    return True, res.makespan
+
+
+def _repair_energy(inst: PicsysInstance, plan: list[np.ndarray], targets: list[int]) -> list[np.ndarray]:
+    """Make a plan respect the budgets and targets: cheapest outcomes first, then skips.
+
+    Images to process: those already processed, topped up / trimmed by least
+    minimum energy to the target; then, while over budget, switch the image
+    whose switch to its least-energy outcome saves the most.
+    """
+    out = []
+    for m, (dev, codes) in enumerate(zip(inst.devices, plan)):
+        codes = codes.copy()
+        emin = B.min_energy(dev) if dev.energy is not None else np.zeros(dev.n)
+        order = np.argsort(emin, kind="stable")
+        keep = set(order[:targets[m]].tolist())
+        argmin = [min(B.image_options(dev, i), key=lambda k, i=i: B.image_energy_of(dev, i, k)) for i in range(dev.n)]
+        for i in range(dev.n):
+            if i not in keep:
+                codes[i] = SKIPPED
+            elif codes[i] == SKIPPED:
+                codes[i] = argmin[i]
+        if inst.enforce_energy:
+            thr = B.energy_threshold(dev.energy.budget)
+            cur = np.array([B.image_energy_of(dev, i, int(k)) for i, k in enumerate(codes)])
+            while cur.sum() > thr:
+                save = np.array([cur[i] - B.image_energy_of(dev, i, argmin[i]) for i in range(dev.n)])
+                i = int(np.argmax(save))
+                if save[i] <= 0:
+                    break
+                codes[i] = argmin[i]
+                cur[i] = B.image_energy_of(dev, i, argmin[i])
+        out.append(codes)
+    return out
+
+
+def warm_candidates(inst: PicsysInstance, targets: list[int]) -> list[tuple[str, list[np.ndarray]]]:
+    """Simple plans: all-cloud, all-device, the per-device DP plans; repaired for budgets/targets."""
+    all_cloud = [np.full(d.n, I_OFF, dtype=np.int8) for d in inst.devices]
+    all_dev = [np.where(d.z1 == 0, F_DISC, np.where(d.z2 == 1, S_UP, S_DISC)).astype(np.int8) for d in inst.devices]
+    cands = [("all-cloud", all_cloud), ("all-device", all_dev)]
+    _, dp = B.device_plans(inst, cap=512)
+    cands.append(("device-dp", dp))
+    if inst.enforce_energy or any(t < d.n for t, d in zip(targets, inst.devices)):
+        cands = [(name + "+repair", _repair_energy(inst, p, targets)) for name, p in cands]
+    return cands
+
+
+def prepare(inst: PicsysInstance, *, objective: str, time_limit: float | None, warm: bool = True,
+            cuts: bool = True) -> Prepared:
+    """Steps shared by every backend before modelling (module docstring, step 1)."""
+    t0 = time.perf_counter()
+    mode = _check_objective(objective)
+    deadline = None if time_limit is None else t0 + float(time_limit)
+    reason = B.infeasibility_reason(inst) if mode == "makespan" else None
+    targets = B.max_processed(inst) if mode == "max-processed" else [d.n for d in inst.devices]
+    prep = Prepared(inst=inst, mode=mode, t0=t0, deadline=deadline, targets=targets, skip=mode == "max-processed",
+                    lower=0.0, device_lb=[0.0] * inst.n_devices, warm_plan=None, warm_value=None,
+                    infeasible=reason)
+    if reason is not None:
+        return prep
+    lbs = []
+    for m, dev in enumerate(inst.devices):
+        if cuts and targets[m] == dev.n and dev.n:
+            codes, cpu, up, off = B.device_tables(dev)
+            lbs.append(B.device_bound(cpu, up, off, codes, dev.tx, inst.c_u, cap=512).bound)
+        else:
+            lbs.append(0.0)
+    prep.device_lb = lbs
+    prep.lower = max(lbs, default=0.0)
+    if cuts and mode == "makespan" and inst.n_images <= 20_000:
+        prep.lower = max(prep.lower, B.lp_bound(inst))
+    if warm:
+        best = None
+        for name, plan in warm_candidates(inst, targets):
+            ok, val = plan_feasible(inst, plan, prep)
+            if ok and (best is None or val < best[1]):
+                best = (name, val, plan)
+        if best is not None:
+            prep.warm_plan, prep.warm_value = best[2], best[1]
+            prep.info["warm_start"] = {"plan": best[0], "objective": best[1]}
+    prep.info["lower_bound_presolve"] = prep.lower
+    return prep
+
+
+def infeasible_solution(prep: Prepared, method: str) -> Solution:
+    return Solution(family="picsys", instance=prep.inst.name, method=method, status=Status.INFEASIBLE,
+                    objective=None, runtime=time.perf_counter() - prep.t0,
+                    info={"reason": prep.infeasible, "objective_mode": prep.mode})
+
+
+def finalize(prep: Prepared, method: str, *, native: str, proven: bool, plan: list[np.ndarray] | None,
+             bound: float | None, info: dict | None = None) -> Solution:
+    """Build the Solution (module docstring, step 3).
+
+    ``native``: the backend's own status string (kept in ``info``);
+    ``proven``: the backend proved optimality of its model; ``plan``: its
+    decoded incumbent (None if none); ``bound``: its valid lower bound (real
+    seconds) or None.
+    """
+    inst = prep.inst
+    info = {**prep.info, **(info or {}), "native_status": native, "objective_mode": prep.mode}
+    cands = []
+    if plan is not None:
+        ok, val = plan_feasible(inst, plan, prep)
+        if ok:
+            cands.append((val, 0, plan))
+        else:
+            info["solver_plan_rejected"] = "the decoded plan fails the simulator's checks (budgets or targets)"
+    if prep.warm_plan is not None:
+        cands.append((prep.warm_value, 1, prep.warm_plan))
+    bnd = prep.lower if bound is None else max(bound, prep.lower)
+    if not cands:
+        return Solution(family="picsys", instance=inst.name, method=method, status=Status.UNKNOWN, objective=None,
+                        bound=bnd if bound is not None else None, runtime=time.perf_counter() - prep.t0, info=info)
+    val, src, best = min(cands, key=lambda c: (c[0], c[1]))
+    info["incumbent_from"] = "solver" if src == 0 else "warm start"
+    res = simulate_plan(inst, best)
+    info["processed"] = res.processed
+    info["outcome_counts"] = res.counts()
+    closed = val - bnd <= OPT_TOL * max(1.0, val)
+    if closed:
+        status = Status.OPTIMAL
+    else:
+        status = Status.FEASIBLE
+        if proven:
+            info["note"] = "the backend proved its model optimal, but its scaled/toleranced bound leaves a gap"
+    return Solution(family="picsys", instance=inst.name, method=method, status=status, objective=val, bound=bnd,
+                    runtime=time.perf_counter() - prep.t0,
+                    decisions=plan_to_decisions(best, prep.mode), info=info)
+
+
+def no_unknown_options(method: str, options: dict) -> None:
+    if options:
+        k = next(iter(options))
+        raise InvalidInstance(k, f"unknown option for method {method!r}")

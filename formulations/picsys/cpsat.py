@@ -1,0 +1,305 @@
+"""PicSys offline optimum with OR-Tools CP-SAT (PicSys seed, section 5.1, eqs. (1)-(10); 5.3, eqs. (15)-(16)).
+
+The model is the flexible flow shop of ``shared/design/picsys.md`` with
+optional tasks:
+
+* one Boolean per image and allowed outcome (the paper's ``x1..x5``,
+  constraints (2)-(8) reduce to "exactly one allowed outcome");
+* the device CPU chain without idling (eq. 9): ``E_i = E_{i-1} + cpu_i``;
+* per device, an optional upload interval per image (present iff the outcome
+  uploads) starting no earlier than ``E_i`` and than the end ``W_{i-1}`` of the
+  previous upload: the uplink serves the queue in order (a FIFO; letting the
+  solver reorder uploads could beat FIFO, so the order is fixed);
+* the cloud: an optional interval of length ``c_u`` per offloaded image after
+  its upload, on ``S`` servers (``NoOverlap`` for ``S = 1``, else a
+  ``Cumulative`` of capacity ``S``). The solver may order the cloud freely:
+  with identical ``c_u`` FIFO is makespan-optimal, so the optimum equals the
+  simulator's FIFO. Same-device offloads keep queue order (FIFO does);
+* ``T >= E_last, W_last`` and every cloud end: the makespan (eq. 1);
+* energy (eq. 15): ``sum_i E_i <= a_m`` per device, eq. (16) per outcome;
+  mode ``max-processed``: a ``skip`` outcome and ``#processed_m = P_m``, the
+  per-device maximum (a unit-value knapsack, solved exactly before).
+
+Waiting (a later upload or cloud start than the earliest) is allowed in the
+model; it never helps because every completion time is monotone in the
+others, so the model optimum equals the simulator's optimum, and the plan
+decoded from any solution replays to at most the model's makespan.
+
+Integer time (the scale)
+------------------------
+CP-SAT needs integers. Every duration ``d`` (seconds, as the simulator
+computes it) becomes ``floor(d * scale)`` ticks, computed exactly with
+fractions; ``scale`` defaults to ``1e9`` (nanoseconds), lowered by powers of
+ten if the horizon would pass ``2^50`` ticks. Claim: the integer model's
+optimum ``T*_int`` satisfies ``T*_int <= scale * T*``. Take an optimal plan;
+its simulator schedule is a max-plus expression of sums of durations, monotone
+in each duration; replacing each duration by its floor (and keeping the
+simulator's cloud order) gives an integral schedule feasible for the integer
+model with every time at most ``scale`` times the real one. So CP-SAT's best
+bound divided by ``scale`` is a valid lower bound on the real optimum. The
+objective reported is never the integer one: it is the simulator's makespan of
+the decoded plan. For a plan optimal in the integer model this exceeds the
+bound by at most ``K / scale`` with ``K`` the number of durations on a longest
+path (at most ``3N``), i.e. 0.3 microseconds for ``N = 100`` at the default
+scale, below :data:`~formulations.picsys.common.OPT_TOL`.
+
+Energies use the same idea (floors of ``e * K`` against
+``floor(threshold * K)``, ``K`` chosen so sums stay below ``2^50``): every
+plan within a budget stays feasible, so the bound is valid; the decoded plan
+is re-checked by the simulator.
+"""
+
+from __future__ import annotations
+
+import math
+from fractions import Fraction
+
+import numpy as np
+
+from optoffload.picsys import bounds as B
+from optoffload.picsys.model import SKIPPED, PicsysInstance
+
+from .common import Prepared, finalize, infeasible_solution, prepare
+
+DEFAULT_SCALE = 10**9
+"""Ticks per second of the CP-SAT model (nanoseconds)."""
+MAX_TICKS = 2**50
+"""Largest horizon (and energy sum) in integer units."""
+
+
+def ticks(x: float, scale: int) -> int:
+    """``floor(x * scale)`` computed exactly (``x`` as the float the simulator uses)."""
+    return math.floor(Fraction(x) * scale)
+
+
+def choose_scale(horizon: float, scale: int | None) -> int:
+    s = DEFAULT_SCALE if scale is None else int(scale)
+    if s < 1:
+        raise ValueError(f"scale must be a positive integer, got {scale!r}")
+    if scale is None:
+        while s > 1 and horizon * s > MAX_TICKS:
+            s //= 10
+    return s
+
+
+class CpsatModel:
+    """The CP-SAT model of one instance (attributes expose the native model and variables)."""
+
+    def __init__(self, prep: Prepared, scale: int | None = None, *, no_overlap_uplink: bool = True):
+        from ortools.sat.python import cp_model
+
+        inst = prep.inst
+        self.prep = prep
+        horizon_real = prep.warm_value if prep.warm_value is not None else _trivial_horizon(inst)
+        self.scale = S = choose_scale(max(horizon_real, 1e-9), scale)
+        self.model = md = cp_model.CpModel()
+        self.c_int = c = ticks(inst.c_u, S)
+        H = self._horizon(S)
+        self.horizon = H
+        self.y: list[list[dict[int, object]]] = []
+        self.T = md.NewIntVar(0, H, "T")
+        ends = []
+        cloud_iv = []
+        for m, dev in enumerate(inst.devices):
+            ym = []
+            E_prev, W_prev, V_prev = 0, 0, 0
+            up_iv = []
+            n_proc = []
+            e_terms = []
+            for i in range(dev.n):
+                opts = prep.options(m, i)
+                yi = {k: md.NewBoolVar(f"y_{m}_{i}_{k}") for k in opts}
+                md.AddExactlyOne(yi.values())
+                ym.append(yi)
+                cpu = sum(ticks(B.cpu_time(dev, i, k), S) * v for k, v in yi.items())
+                E = md.NewIntVar(0, H, f"E_{m}_{i}")
+                md.Add(E == E_prev + cpu)
+                ups = [v for k, v in yi.items() if B.UPLOADS[k]]
+                offs = [v for k, v in yi.items() if B.OFFLOADS[k]]
+                W = md.NewIntVar(0, H, f"W_{m}_{i}")
+                if ups:
+                    u = _or_var(md, ups, f"u_{m}_{i}")
+                    tx = ticks(float(dev.tx[i]), S)
+                    st = md.NewIntVar(0, H, f"us_{m}_{i}")
+                    iv = md.NewOptionalFixedSizeIntervalVar(st, tx, u, f"up_{m}_{i}")
+                    up_iv.append(iv)
+                    md.Add(st >= E).OnlyEnforceIf(u)
+                    md.Add(st >= W_prev).OnlyEnforceIf(u)
+                    md.Add(W == st + tx).OnlyEnforceIf(u)
+                    if not isinstance(u, int):
+                        md.Add(W == W_prev).OnlyEnforceIf(u.Not())
+                    if offs:
+                        o = _or_var(md, offs, f"o_{m}_{i}")
+                        cs = md.NewIntVar(0, H, f"cs_{m}_{i}")
+                        civ = md.NewOptionalFixedSizeIntervalVar(cs, c, o, f"cloud_{m}_{i}")
+                        cloud_iv.append(civ)
+                        md.Add(cs >= st + tx).OnlyEnforceIf(o)
+                        md.Add(cs >= V_prev + (c if inst.servers == 1 else 0)).OnlyEnforceIf(o)
+                        md.Add(self.T >= cs + c).OnlyEnforceIf(o)
+                        V = md.NewIntVar(0, H, f"V_{m}_{i}")
+                        md.Add(V == cs).OnlyEnforceIf(o)
+                        if not isinstance(o, int):
+                            md.Add(V == V_prev).OnlyEnforceIf(o.Not())
+                        V_prev = V
+                else:
+                    md.Add(W == W_prev)
+                E_prev, W_prev = E, W
+                if SKIPPED in yi:
+                    n_proc.append(yi[SKIPPED])
+                if inst.enforce_energy:
+                    e_terms.append(yi)
+            if dev.n:
+                ends += [E_prev, W_prev]
+            if n_proc:
+                md.Add(sum(n_proc) == dev.n - prep.targets[m])
+            if inst.enforce_energy and dev.n:
+                self._energy(m, e_terms)
+            if no_overlap_uplink and len(up_iv) > 1:
+                md.AddNoOverlap(up_iv)
+            self.y.append(ym)
+        for e in ends:
+            md.Add(self.T >= e)
+        if cloud_iv:
+            if inst.servers == 1:
+                md.AddNoOverlap(cloud_iv)
+            else:
+                md.AddCumulative(cloud_iv, [1] * len(cloud_iv), inst.servers)
+        self.lb_int = self._device_cuts()
+        md.Add(self.T >= self.lb_int)
+        md.Minimize(self.T)
+
+    # ----------------------------------------------------------------------------------- parts
+    def _horizon(self, S: int) -> int:
+        """An upper bound on the integer makespan of the warm plan (or of any plan if none)."""
+        inst = self.prep.inst
+        if self.prep.warm_plan is not None:
+            return int_makespan(inst, self.prep.warm_plan, S)
+        return ticks(_trivial_horizon(inst), S) + 3 * inst.n_images + 1
+
+    def _energy(self, m: int, yi_list: list[dict]) -> None:
+        dev = self.prep.inst.devices[m]
+        thr = B.energy_threshold(dev.energy.budget)
+        top = sum(max(B.image_energy_of(dev, i, k) for k in yi) for i, yi in enumerate(yi_list))
+        K = max(1, int(MAX_TICKS // max(top, thr, 1e-12)))
+        terms = [ticks(B.image_energy_of(dev, i, k), K) * v for i, yi in enumerate(yi_list) for k, v in yi.items()]
+        self.model.Add(sum(terms) <= ticks(thr, K))
+
+    def _device_cuts(self) -> int:
+        """Per-device DP bound on the integer durations (valid for the integer model)."""
+        prep, S = self.prep, self.scale
+        best = 0
+        for m, dev in enumerate(prep.inst.devices):
+            if prep.device_lb[m] <= 0 or not dev.n:
+                continue
+            codes, cpu, up, off = B.device_tables(dev)
+            cpu_i = [np.array([ticks(x, S) for x in row], dtype=float) for row in cpu]
+            tx_i = np.array([ticks(float(t), S) for t in dev.tx], dtype=float)
+            r = B.device_bound(cpu_i, up, off, codes, tx_i, float(self.c_int), cap=512)
+            best = max(best, int(r.bound))
+        return best
+
+    def hint(self, plan: list[np.ndarray]) -> None:
+        for ym, codes in zip(self.y, plan):
+            for yi, k in zip(ym, codes):
+                for kk, v in yi.items():
+                    self.model.AddHint(v, int(kk == k))
+
+    def decode(self, solver) -> list[np.ndarray]:
+        plan = []
+        for ym in self.y:
+            codes = np.empty(len(ym), dtype=np.int8)
+            for i, yi in enumerate(ym):
+                codes[i] = next(k for k, v in yi.items() if solver.BooleanValue(v))
+            plan.append(codes)
+        return plan
+
+
+def _or_var(md, lits: list, name: str):
+    """A Boolean equal to the sum of mutually exclusive literals (1 if they cover every option)."""
+    if len(lits) == 1:
+        return lits[0]
+    v = md.NewBoolVar(name)
+    md.Add(v == sum(lits))
+    return v
+
+
+def _trivial_horizon(inst: PicsysInstance) -> float:
+    """Makespan of an arbitrary schedule without overlaps: the sum of every duration."""
+    tot = inst.c_u * inst.n_images
+    for dev in inst.devices:
+        tot += float(np.sum(dev.c_s + dev.alpha + dev.beta + dev.tx))
+    return tot
+
+
+def int_makespan(inst: PicsysInstance, plan: list[np.ndarray], S: int) -> int:
+    """Makespan of ``plan`` with floored integer durations and FIFO cloud (exact integers)."""
+    span = 0
+    arr = []
+    c = ticks(inst.c_u, S)
+    for m, (dev, codes) in enumerate(zip(inst.devices, plan)):
+        E = W = 0
+        for i, k in enumerate(codes):
+            E += ticks(B.cpu_time(dev, i, int(k)), S)
+            if B.UPLOADS[k]:
+                W = max(W, E) + ticks(float(dev.tx[i]), S)
+                if B.OFFLOADS[k]:
+                    arr.append((W, m, i))
+        span = max(span, E, W)
+    arr.sort()
+    free = [0] * inst.servers
+    for a, _, _ in arr:
+        j = min(range(inst.servers), key=free.__getitem__)
+        free[j] = max(free[j], a) + c
+        span = max(span, free[j])
+    return span
+
+
+_STATUS = {"OPTIMAL": "optimal", "FEASIBLE": "feasible", "INFEASIBLE": "infeasible", "UNKNOWN": "unknown"}
+
+
+def solve_cpsat(inst: PicsysInstance, *, time_limit=None, seed=0, threads=None, objective="makespan",
+                scale=None, warm=True, cuts=True, log=False, params=None, **options):
+    """Method ``cpsat``: the CP-SAT model above (see module docstring).
+
+    Options: ``objective`` (``"makespan"`` or ``"max-processed"``), ``scale``
+    (ticks per second, default 1e9), ``warm`` (hint the best simple plan),
+    ``cuts`` (add the per-device DP bound ``T >= LB``), ``log`` (solver log),
+    ``params`` (dict of extra CP-SAT parameters, applied last).
+    ``threads`` = CP-SAT workers (default 1: deterministic for a seed).
+    """
+    from ortools.sat.python import cp_model
+
+    from .common import no_unknown_options
+
+    no_unknown_options("cpsat", options)
+    prep = prepare(inst, objective=objective, time_limit=time_limit, warm=warm, cuts=cuts)
+    if prep.infeasible:
+        return infeasible_solution(prep, "cpsat")
+    if inst.n_images == 0:
+        return finalize(prep, "cpsat", native="EMPTY", proven=True, plan=[np.zeros(0, np.int8)] * inst.n_devices,
+                        bound=0.0)
+    cm = CpsatModel(prep, scale)
+    if prep.warm_plan is not None:
+        cm.hint(prep.warm_plan)
+    solver = cp_model.CpSolver()
+    p = solver.parameters
+    p.random_seed = int(seed)
+    p.num_workers = int(threads) if threads else 1
+    p.log_search_progress = bool(log)
+    rem = prep.remaining()
+    if rem is not None:
+        p.max_time_in_seconds = rem
+    for k, v in (params or {}).items():
+        setattr(p, k, v)
+    st = solver.Solve(cm.model)
+    name = solver.StatusName(st)
+    if name == "MODEL_INVALID":
+        raise RuntimeError(f"cpsat: invalid model: {cm.model.Validate()}")
+    plan = cm.decode(solver) if name in ("OPTIMAL", "FEASIBLE") else None
+    bound = None
+    if name in ("OPTIMAL", "FEASIBLE"):
+        b = max(float(solver.BestObjectiveBound()), float(cm.lb_int))
+        bound = math.nextafter(float(Fraction(int(math.floor(b))) / cm.scale), -math.inf)
+    info = {"backend": "ortools-cpsat", "scale": cm.scale, "horizon_ticks": cm.horizon,
+            "wall_solver_s": solver.WallTime(), "branches": solver.NumBranches(), "conflicts": solver.NumConflicts()}
+    return finalize(prep, "cpsat", native=name, proven=name == "OPTIMAL", plan=plan, bound=bound, info=info)
