@@ -1,0 +1,204 @@
+"""PicSys MILP in Pyomo (method ``pyomo``; model: :mod:`formulations.picsys.milp`).
+
+Default solver: HiGHS through Pyomo's ``appsi_highs`` interface. Any other
+Pyomo solver name works (``solver="cbc"``, ``"glpk"``, ``"gurobi"``, ...);
+``solver="cbc"`` without ``executable=`` uses the CBC binary shipped with PuLP.
+``write="model.lp"`` (or ``.mps``) exports the model for users with other
+solvers (symbolic names: ``y[m,i,k]``, ``E[m,i]``, ``W[m,i]``, ``s[m,i]``,
+``b[m,i,m2,i2]``, ``T``).
+
+Tolerances are tightened (relative gap 1e-9, integrality 1e-9 where the
+solver takes it) because big-M rows turn an integrality slack into a time
+error of ``H * tol``. The decoded plan is replayed in the simulator; the
+reported bound is the solver's dual bound lowered by a safety margin
+(:data:`BOUND_SAFETY`) for those tolerances, and raised to the presolve lower
+bound (exact arithmetic) when that is larger.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+from optoffload.errors import InvalidInstance
+
+from . import milp
+from .common import finalize, infeasible_solution, no_unknown_options, prepare
+
+BOUND_SAFETY = 1e-7
+"""Relative margin subtracted from a MILP solver's dual bound (tolerances of big-M rows)."""
+
+TIME_OPTION = {"cbc": "sec", "glpk": "tmlim", "gurobi": "TimeLimit", "cplex": "timelimit", "scip": "limits/time",
+               "highs": "time_limit", "xpress": "maxtime"}
+THREAD_OPTION = {"cbc": "threads", "gurobi": "Threads", "cplex": "threads", "highs": "threads",
+                 "scip": "parallel/maxnthreads"}
+SEED_OPTION = {"cbc": "randomCbcSeed", "gurobi": "Seed", "cplex": "randomseed", "highs": "random_seed",
+               "scip": "randomization/randomseedshift"}
+GAP_OPTION = {"cbc": "ratioGap", "gurobi": "MIPGap", "cplex": "mipgap", "highs": "mip_rel_gap", "glpk": "mipgap",
+              "scip": "limits/gap"}
+
+
+def to_pyomo(lm: milp.LinModel):
+    """A Pyomo ConcreteModel of ``lm`` and the list of its variables by column."""
+    import pyomo.environ as pyo
+
+    model = pyo.ConcreteModel(name="picsys")
+    cols = [None] * lm.n_vars
+    for group, idxs in lm.groups.items():
+        if group == "T":
+            j = lm.var_id[("T", ())]
+            model.T = pyo.Var(bounds=(lm.lb[j], lm.ub[j]), within=pyo.Reals)
+            cols[j] = model.T
+            continue
+        binary = lm.kind[lm.var_id[(group, idxs[0])]] == "B"
+
+        def bounds(_m, *idx, group=group):
+            j = lm.var_id[(group, tuple(idx))]
+            return lm.lb[j], lm.ub[j]
+
+        v = pyo.Var(idxs, within=pyo.Binary if binary else pyo.Reals, bounds=bounds, dense=True)
+        setattr(model, group, v)
+        for idx in idxs:
+            cols[lm.var_id[(group, idx)]] = v[idx]
+    for group, rows in lm.cons.items():
+        cl = pyo.ConstraintList()
+        setattr(model, "c_" + group, cl)
+        for coefs, sense, rhs in rows:
+            expr = sum(coef * cols[j] for j, coef in coefs.items())
+            if sense == "<=":
+                cl.add(expr <= rhs)
+            elif sense == ">=":
+                cl.add(expr >= rhs)
+            else:
+                cl.add(expr == rhs)
+    model.obj = pyo.Objective(expr=cols[lm.objective], sense=pyo.minimize)
+    return model, cols
+
+
+def _cbc_path() -> str:
+    import pulp
+
+    return pulp.PULP_CBC_CMD().path
+
+
+def solve_pyomo(inst, *, time_limit=None, seed=0, threads=None, objective="makespan", solver="appsi_highs",
+                executable=None, write=None, solver_options=None, warm=True, cuts=True, log=False, **options):
+    """Method ``pyomo`` (see the module docstring).
+
+    Options: ``objective``, ``solver`` (a Pyomo solver name; default
+    ``appsi_highs``), ``executable`` (path of the solver binary), ``write``
+    (export to ``.lp``/``.mps``), ``solver_options`` (dict passed to the
+    solver, applied last), ``warm``, ``cuts``, ``log``.
+    """
+    no_unknown_options("pyomo", options)
+    if write is not None and Path(str(write)).suffix.lower() not in (".lp", ".mps"):
+        raise InvalidInstance("write", f"must end in .lp or .mps, got {write!r}")
+    prep = prepare(inst, objective=objective, time_limit=time_limit, warm=warm, cuts=cuts)
+    if prep.infeasible:
+        return infeasible_solution(prep, "pyomo")
+    try:
+        lm = milp.build(prep)
+        model, cols = to_pyomo(lm)
+    except milp.BuildTimeout:
+        return finalize(prep, "pyomo", native="build-timeout", proven=False, plan=None, bound=None,
+                        info={"backend": f"pyomo/{solver}", "note": "time limit reached while building the model"})
+    info = {"backend": f"pyomo/{solver}", "variables": lm.n_vars, "constraints": lm.n_cons}
+    if write is not None:
+        model.write(str(write), io_options={"symbolic_solver_labels": True})
+        info["written"] = str(write)
+    if prep.warm_plan is not None:
+        for j, v in milp.warm_values(lm, prep, prep.warm_plan).items():
+            cols[j].set_value(v, skip_validation=True)
+    if prep.remaining() is not None and prep.remaining(0.0) <= 0:
+        return finalize(prep, "pyomo", native="no-time", proven=False, plan=None, bound=None, info=info)
+    if solver == "appsi_highs":
+        native, proven, plan, bound = _solve_appsi_highs(lm, model, cols, prep, seed, threads, log, solver_options)
+    else:
+        native, proven, plan, bound = _solve_legacy(lm, model, cols, prep, solver, executable, seed, threads, log,
+                                                    solver_options)
+    return finalize(prep, "pyomo", native=native, proven=proven, plan=plan, bound=bound, info=info)
+
+
+def _safe(bound) -> float | None:
+    if bound is None or not math.isfinite(bound):
+        return None
+    return bound - BOUND_SAFETY * max(1.0, abs(bound))
+
+
+def _solve_appsi_highs(lm, model, cols, prep, seed, threads, log, solver_options):
+    from pyomo.contrib.appsi.base import TerminationCondition as TC
+    from pyomo.contrib.appsi.solvers.highs import Highs
+
+    opt = Highs()
+    if not opt.available():
+        raise RuntimeError("pyomo: HiGHS (highspy) is not available; pass solver='cbc' or install highspy")
+    opt.config.load_solution = False
+    opt.config.stream_solver = bool(log)
+    opt.config.warmstart = prep.warm_plan is not None
+    rem = prep.remaining()
+    if rem is not None:
+        opt.config.time_limit = rem
+    opt.config.mip_gap = 1e-9
+    hopts = {"random_seed": int(seed), "mip_abs_gap": 1e-9, "mip_feasibility_tolerance": 1e-9,
+             "threads": int(threads) if threads else 1}
+    hopts.update(solver_options or {})
+    opt.highs_options = hopts
+    res = opt.solve(model)
+    tc = res.termination_condition
+    plan = None
+    if res.best_feasible_objective is not None:
+        res.solution_loader.load_vars()
+        plan = milp.decode(lm, [c.value for c in cols])
+    native = tc.name
+    if tc in (TC.infeasible, TC.infeasibleOrUnbounded):
+        # T <= H is satisfied by the warm plan, so this means a tolerance failure; keep the warm plan.
+        return native, False, None, None
+    bound = _safe(res.best_objective_bound)
+    return native, tc == TC.optimal, plan, bound
+
+
+def _solve_legacy(lm, model, cols, prep, solver, executable, seed, threads, log, solver_options):
+    import pyomo.environ as pyo
+    from pyomo.opt import SolutionStatus, TerminationCondition as TC
+
+    base = solver.split("_")[-1] if solver.startswith("appsi_") else solver
+    if solver == "cbc" and executable is None:
+        executable = _cbc_path()
+    kw = {"executable": executable} if executable else {}
+    opt = pyo.SolverFactory(solver, **kw)
+    if opt is None or not opt.available(exception_flag=False):
+        raise InvalidInstance("solver", f"Pyomo solver {solver!r} is not available on this machine")
+    rem = prep.remaining()
+    if rem is not None and base in TIME_OPTION:
+        opt.options[TIME_OPTION[base]] = rem
+    if base in THREAD_OPTION:
+        opt.options[THREAD_OPTION[base]] = int(threads) if threads else 1
+    if base in SEED_OPTION:
+        opt.options[SEED_OPTION[base]] = int(seed)
+    if base in GAP_OPTION:
+        opt.options[GAP_OPTION[base]] = 1e-9
+    if base == "cbc":
+        opt.options["allowableGap"] = 1e-9
+        opt.options["integerTolerance"] = 1e-9
+    for k, v in (solver_options or {}).items():
+        opt.options[k] = v
+    solve_kw = {"load_solutions": False, "tee": bool(log)}
+    try:
+        res = opt.solve(model, warmstart=prep.warm_plan is not None and opt.warm_start_capable(), **solve_kw)
+    except (TypeError, AttributeError):
+        res = opt.solve(model, **solve_kw)
+    tc = res.solver.termination_condition
+    plan = None
+    if len(res.solution) > 0 and res.solution(0).status in (SolutionStatus.optimal, SolutionStatus.feasible,
+                                                             SolutionStatus.stoppedByLimit, SolutionStatus.other):
+        model.solutions.load_from(res)
+        vals = [c.value for c in cols]
+        if all(v is not None for j, v in enumerate(vals) if lm.kind[j] == "B"):
+            plan = milp.decode(lm, vals)
+    bound = None
+    lb = getattr(res.problem, "lower_bound", None)
+    try:
+        bound = _safe(float(lb)) if lb is not None else None
+    except (TypeError, ValueError):
+        bound = None
+    return str(tc), tc == TC.optimal, plan, bound
