@@ -199,8 +199,9 @@ def _pack_rows(codes: np.ndarray, lens: np.ndarray) -> list[tuple[bytes, int]]:
 
     Every code has at most 16 bits and starts at bit offset ``o < 8`` of its
     first byte, so it spans at most three bytes: we place ``code << (24 - len - o)``
-    in a 24-bit window and add the three bytes into the output. Codes never
-    share bits, so adding equals OR-ing.
+    in a 24-bit window anchored at that byte, sum the windows per byte with one
+    ``bincount`` and spread each sum over its three bytes. Codes never share
+    bits, so adding equals OR-ing (and float64 sums of 24-bit integers are exact).
     """
     m, n = codes.shape
     if n == 0:
@@ -216,9 +217,12 @@ def _pack_rows(codes: np.ndarray, lens: np.ndarray) -> list[tuple[bytes, int]]:
     p = (pos >> 3).ravel()
     v = v.ravel()
     total = int(nbytes.sum()) + 3
-    out = (np.bincount(p, weights=(v >> 16) & 0xFF, minlength=total)
-           + np.bincount(p + 1, weights=(v >> 8) & 0xFF, minlength=total)
-           + np.bincount(p + 2, weights=v & 0xFF, minlength=total))
+    # w[b]: the sum (= OR, bits are disjoint) of the 24-bit windows of the codes starting in byte b;
+    # byte b of the output collects the high byte of w[b], the middle of w[b-1] and the low of w[b-2].
+    w = np.bincount(p, weights=v, minlength=total).astype(np.int64)
+    out = (w >> 16) & 0xFF
+    out[1:] |= (w[:-1] >> 8) & 0xFF
+    out[2:] |= w[:-2] & 0xFF
     raw = out.astype(np.uint8).tobytes()
     res, off = [], 0
     for r in range(m):
@@ -241,9 +245,13 @@ class FeatureCodec:
     _codes: np.ndarray = field(init=False, repr=False)
     _lens: np.ndarray = field(init=False, repr=False)
 
+    _flat: np.ndarray = field(init=False, repr=False)
+
     def __post_init__(self) -> None:
         object.__setattr__(self, "_codes", np.stack([t.codes for t in self.tables]))
         object.__setattr__(self, "_lens", np.stack([t.lengths for t in self.tables]))
+        # one flat lookup of (code << 5 | length) per (feature, symbol): a single gather per image
+        object.__setattr__(self, "_flat", ((self._codes << 5) | self._lens).ravel())
 
     @property
     def n_features(self) -> int:
@@ -284,8 +292,8 @@ class FeatureCodec:
         k = s.shape[0]
         if k == 0:
             return []
-        rows = np.arange(k)[:, None]
-        return [b for b, _ in _pack_rows(self._codes[rows, s], self._lens[rows, s])]
+        cl = self._flat[s + (LEVELS * np.arange(k))[:, None]]
+        return [b for b, _ in _pack_rows(cl >> 5, cl & 31)]
 
     def encode_image(self, x: Any) -> list[bytes]:
         """Quantize a uint8 encoder output and Huffman-code each feature (the 2.0 ms step of PNC VII-B)."""
