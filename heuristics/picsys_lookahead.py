@@ -28,9 +28,8 @@ CPU or uplink, that keeps the fluid estimate of the device's finish smallest,
 offloads finishing ``D`` after their upload, ``D = c_u +`` an assumed cloud
 delay that is raised while the cloud is the bottleneck) and (b) the outcome
 plans of the online policies, mapped to masks; then first-improvement
-single-flip local search on the device that sets the makespan, evaluated
-per device (its CPU, uplink and a FIFO-cloud estimate) and accepted only if
-the global simulator agrees, within ``search_time`` seconds.
+single-flip local search on the devices that reach the makespan, each flip
+evaluated by the simulator, within ``search_evals`` plan evaluations.
 """
 
 from __future__ import annotations
@@ -174,7 +173,8 @@ def _fluid(c: float, u: float, wc: float, wu: float, floor: float) -> float:
     return max(floor, c + (1 - x) * wc, u + x * wu)
 
 
-def offline_search(inst: PicsysInstance, *, seeds: list[list[np.ndarray]] = (), search_time: float = 0.2,
+def offline_search(inst: PicsysInstance, *, seeds: list[list[np.ndarray]] = (), search_evals: int = 300,
+                   search_time: float | None = None,
                    rng: np.random.Generator | None = None) -> tuple[float, list[np.ndarray]]:
     """Best mask plan found by construction + local search (module docstring). Returns (makespan, plan)."""
     local = local_outcomes(inst)
@@ -196,7 +196,8 @@ def offline_search(inst: PicsysInstance, *, seeds: list[list[np.ndarray]] = (), 
         ms = simulate_plan(inst, mask_plan(inst, mk, local)).makespan
         if ms < best - 1e-12:
             best, best_mask = ms, [m.copy() for m in mk]
-    best, best_mask = _local_search(inst, best_mask, best, local, search_time, rng or np.random.default_rng(0))
+    best, best_mask = _local_search(inst, best_mask, best, local, search_evals, search_time,
+                                    rng or np.random.default_rng(0))
     return best, mask_plan(inst, best_mask, local)
 
 
@@ -210,21 +211,27 @@ def _device_side_finish(inst: PicsysInstance, res) -> float:
     return out
 
 
-def _local_search(inst, mask, best, local, search_time, rng):
-    """First-improvement single flips on the devices that reach the makespan."""
-    t_end = time.perf_counter() + search_time
+def _local_search(inst, mask, best, local, search_evals, search_time, rng):
+    """First-improvement single flips on the devices that reach the makespan.
+
+    Stops after ``search_evals`` plan evaluations (deterministic for a seed) or,
+    if given, ``search_time`` seconds, whichever comes first.
+    """
+    t_end = time.perf_counter() + search_time if search_time is not None else float("inf")
+    evals = 0
     improved = True
-    while improved and time.perf_counter() < t_end:
+    while improved and evals < search_evals and time.perf_counter() < t_end:
         improved = False
         res = simulate_plan(inst, mask_plan(inst, mask, local))
         crit = [m for m in np.argsort(-res.device_completion) if res.device_completion[m] >= best - 1e-9]
         for m in crit:
             idx = rng.permutation(inst.devices[m].n)
             for i in idx:
-                if time.perf_counter() >= t_end:
+                if evals >= search_evals or time.perf_counter() >= t_end:
                     break
                 mask[m][i] = ~mask[m][i]
                 ms = simulate_plan(inst, mask_plan(inst, mask, local)).makespan
+                evals += 1
                 if ms < best - 1e-12:
                     best, improved = ms, True
                     break
@@ -251,13 +258,15 @@ def _policy_seeds(inst: PicsysInstance, seed: int) -> list[list[np.ndarray]]:
 
 
 def look_ahead(inst, *, time_limit=None, seed=0, threads=None, exact: str = "auto", enumerate_max: int = 12,
-               search_time: float | None = None, bound: str = "best", **options):
+               search_evals: int = 300, search_time: float | None = None, bound: str = "best", **options):
     """The look-ahead oracle (section 6): the exact optimum where it can be had, else a strong search.
 
     ``exact``: ``"auto"`` (enumeration up to ``enumerate_max`` images, then
     CP-SAT when registered, then search), ``"cpsat"``, ``"enumerate"`` or
     ``"none"`` (search only). ``time_limit`` bounds CP-SAT (default 10 s);
-    ``search_time`` bounds the local search (default ``min(time_limit, 0.2)``).
+    ``search_evals`` bounds the local search by plan evaluations (default 300,
+    deterministic for a seed); ``search_time`` adds a wall-clock cap (default:
+    ``time_limit`` when given, else none).
     ``bound``: ``"best"`` (issue #3's ``lower_bound`` when present, with its LP
     up to 2,000 images) or ``"simple"`` (:func:`simple_lower_bound`, free).
     """
@@ -273,8 +282,7 @@ def look_ahead(inst, *, time_limit=None, seed=0, threads=None, exact: str = "aut
     t0 = time.perf_counter()
     info: dict = {}
     if exact == "enumerate" or (exact == "auto" and inst.n_images <= enumerate_max):
-        ms, plan = enumerate_optimum(inst)
-        info["method"] = "enumeration (dominant outcomes)"
+        ms, plan = _enumerate(inst, info)
         return _solution(inst, plan, Status.OPTIMAL, ms, time.perf_counter() - t0, info)
     cp = None
     if exact in ("auto", "cpsat"):
@@ -283,8 +291,8 @@ def look_ahead(inst, *, time_limit=None, seed=0, threads=None, exact: str = "aut
             cp.method, cp.info = "look-ahead", {**cp.info, "method": "cpsat (proven optimal)"}
             cp.runtime = time.perf_counter() - t0
             return cp
-    st = search_time if search_time is not None else min(time_limit or 0.2, 0.2)
-    ms, plan = offline_search(inst, seeds=_policy_seeds(inst, seed), search_time=st,
+    st = search_time if search_time is not None else time_limit
+    ms, plan = offline_search(inst, seeds=_policy_seeds(inst, seed), search_evals=int(search_evals), search_time=st,
                               rng=np.random.default_rng(seed))
     info["method"] = "offline search"
     if bound not in ("best", "simple"):
@@ -298,6 +306,20 @@ def look_ahead(inst, *, time_limit=None, seed=0, threads=None, exact: str = "aut
         bound = max(bound, cp.bound)
     status = Status.OPTIMAL if bound >= ms - 1e-9 else Status.FEASIBLE
     return _solution(inst, plan, status, ms, time.perf_counter() - t0, info, bound=min(bound, ms))
+
+
+def _enumerate(inst, info):
+    """Issue #3's vectorised brute force (all outcomes) when present, else our 2^n enumeration."""
+    try:
+        from optoffload.picsys.bruteforce import brute_force
+    except ImportError:
+        brute_force = None
+    if brute_force is not None and inst.n_images <= 13:
+        ms, dec = brute_force(inst)
+        info["method"] = "brute force (all outcomes)"
+        return ms, [np.array([OUTCOMES.index(c) for c in row], dtype=np.int8) for row in dec["outcomes"]]
+    info["method"] = "enumeration (dominant outcomes)"
+    return enumerate_optimum(inst)
 
 
 def _try_cpsat(inst, time_limit, seed, threads):
