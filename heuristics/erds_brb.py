@@ -61,6 +61,8 @@ def brb(F: Callable[[np.ndarray], float], lo: np.ndarray, hi: np.ndarray, C: flo
     heap = [(f(b0), next(tie), a0, b0)]
     it = 0
     stop = "tolerance"
+    dropped = np.inf  # smallest bound of a box discarded without being split
+
     while heap:
         bnd, _, a, b = heap[0]
         if bnd >= best - tol * max(abs(best), 1e-12):
@@ -76,6 +78,7 @@ def brb(F: Callable[[np.ndarray], float], lo: np.ndarray, hi: np.ndarray, C: flo
         i = int(np.argmax(b - a))
         h = (b[i] - a[i]) / 2
         if h <= (0.5 * 10.0 ** -decimals if decimals is not None else 1e-12):
+            dropped = min(dropped, bnd)
             continue  # cannot split further: the box is resolved at this resolution
         bA = b.copy()
         bA[i] = rnd(np.array([b[i] - h]))[0]
@@ -92,6 +95,8 @@ def brb(F: Callable[[np.ndarray], float], lo: np.ndarray, hi: np.ndarray, C: flo
             fb = f(cb)
             if fb < best - tol * max(abs(best), 1e-12):
                 heapq.heappush(heap, (fb, next(tie), ca, cb))
-    bound = min([best] + [x[0] for x in heap]) if heap else best
+            else:
+                dropped = min(dropped, fb)
+    bound = min([best, dropped] + [x[0] for x in heap])
     info = {"iterations": it, "evaluations": len(cache), "open_boxes": len(heap), "stop": stop}
     return best_w, best, bound, info
