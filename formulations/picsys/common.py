@@ -19,6 +19,7 @@ the same steps:
 
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -36,6 +37,16 @@ OPT_TOL = 1e-6
 """OPTIMAL when ``objective - bound <= OPT_TOL * max(1, objective)`` (seconds)."""
 
 OBJECTIVES = ("makespan", "max-processed")
+
+BOUND_SAFETY = 1e-7
+"""Relative margin subtracted from a MILP solver's dual bound (tolerances of big-M rows)."""
+
+
+def safe_bound(bound) -> float | None:
+    """A MILP dual bound lowered by :data:`BOUND_SAFETY` (None if missing or not finite)."""
+    if bound is None or not math.isfinite(bound):
+        return None
+    return bound - BOUND_SAFETY * max(1.0, abs(bound))
 
 
 @dataclass
@@ -200,6 +211,8 @@ def finalize(prep: Prepared, method: str, *, native: str, proven: bool, plan: li
     if not cands:
         return Solution(family="picsys", instance=inst.name, method=method, status=Status.UNKNOWN, objective=None,
                         bound=bnd if bound is not None else None, runtime=time.perf_counter() - prep.t0, info=info)
+    if native.lower().startswith("infeasible") and prep.warm_plan is not None:
+        info["warning"] = "the backend reported its model infeasible although the warm plan satisfies it"
     val, src, best = min(cands, key=lambda c: (c[0], c[1]))
     info["incumbent_from"] = "solver" if src == 0 else "warm start"
     res = simulate_plan(inst, best)

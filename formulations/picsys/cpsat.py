@@ -102,7 +102,9 @@ class CpsatModel:
         cloud_iv = []
         for m, dev in enumerate(inst.devices):
             ym = []
-            E_prev, W_prev, V_prev = 0, 0, 0
+            # V: latest cloud start of the device's offloads so far; -c before the first (S = 1)
+            V0 = -c if inst.servers == 1 else 0
+            E_prev, W_prev, V_prev = 0, 0, V0
             up_iv = []
             n_proc = []
             e_terms = []
@@ -136,7 +138,7 @@ class CpsatModel:
                         md.Add(cs >= st + tx).OnlyEnforceIf(o)
                         md.Add(cs >= V_prev + (c if inst.servers == 1 else 0)).OnlyEnforceIf(o)
                         md.Add(self.T >= cs + c).OnlyEnforceIf(o)
-                        V = md.NewIntVar(0, H, f"V_{m}_{i}")
+                        V = md.NewIntVar(V0, H, f"V_{m}_{i}")
                         md.Add(V == cs).OnlyEnforceIf(o)
                         if not isinstance(o, int):
                             md.Add(V == V_prev).OnlyEnforceIf(o.Not())

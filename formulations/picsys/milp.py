@@ -13,8 +13,9 @@ the optimum since ``T <= H`` is imposed). Variables, per device ``m`` and image
               uploading outcomes: the upload of ``i`` ends at ``W_i`` (FIFO in queue order)
 ``s[m,i]``    cloud start of an offloaded image (``o_i`` = sum of offloading outcomes):
               ``s_i >= W_i - H (1 - o_i)``
-``V[m,i]``    latest cloud start among the device's offloads up to ``i``: same-device
-              offloads keep queue order, ``c_u`` apart when ``S = 1`` (FIFO does this)
+``V[m,i]``    latest cloud start among the device's offloads up to ``i`` (``-c_u`` before
+              the first when ``S = 1``, else 0): same-device offloads keep queue order,
+              ``c_u`` apart when ``S = 1`` (FIFO does this)
 ``b[j,k]``    binary, cloud order of two offloads of different devices (``S = 1``: the
               classic disjunctive pair); with ``S >= 2`` also ``g[j,q]``, the server
               ``q`` of offload ``j``, and the pair constraints apply on a shared server
@@ -148,7 +149,7 @@ def build(prep: Prepared) -> LinModel:
                 gap = c if S == 1 else 0.0
                 if V_prev is not None:
                     lm.add("cloud_queue_order", {s: 1.0, V_prev: -1.0, **{j: -H for j in o}}, ">=", gap - H)
-                V = lm.var("V", (m, i), 0, H)
+                V = lm.var("V", (m, i), -gap, H)  # -gap: no offload yet
                 if V_prev is not None:
                     lm.add("cloud_last_start", {V: 1.0, V_prev: -1.0}, ">=", 0)
                 lm.add("cloud_last_start", {V: 1.0, s: -1.0, **{j: -H for j in o}}, ">=", -H)
@@ -255,7 +256,7 @@ def warm_values(lm: LinModel, prep: Prepared, plan: list[np.ndarray]) -> dict[in
         free[q] = st + c
         span = max(span, free[q])
     for m, dev in enumerate(inst.devices):
-        V = 0.0
+        V = -c if S == 1 else 0.0
         for i in range(dev.n):
             key = ("s", (m, i))
             if key not in lm.var_id:

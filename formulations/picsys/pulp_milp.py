@@ -15,11 +15,13 @@ import re
 import tempfile
 
 from . import milp
-from .common import finalize, infeasible_solution, no_unknown_options, prepare
-from .pyomo_milp import _safe
+from .common import finalize, infeasible_solution, no_unknown_options, prepare, safe_bound
 
 
-def to_pulp(lm: milp.LinModel):
+def to_pulp(lm: milp.LinModel, deadline: float | None = None):
+    """A PuLP problem of ``lm`` and its variables by column (BuildTimeout past ``deadline``)."""
+    import time
+
     import pulp
 
     prob = pulp.LpProblem("picsys", pulp.LpMinimize)
@@ -30,10 +32,12 @@ def to_pulp(lm: milp.LinModel):
             name = group + ("_" + "_".join(str(x) for x in idx) if idx else "")
             cat = pulp.LpBinary if lm.kind[j] == "B" else pulp.LpContinuous
             lo, hi = (None, None) if cat == pulp.LpBinary else (lm.lb[j], lm.ub[j])
-            cols[j] = pulp.LpVariable(name, lowBound=lo, upBound=hi, cat=cat)
+            cols[j] = prob.add_variable(name, lowBound=lo, upBound=hi, cat=cat)
     prob += cols[lm.objective]
     for group, rows in lm.cons.items():
         for n, (coefs, sense, rhs) in enumerate(rows):
+            if deadline is not None and n % 256 == 0 and time.perf_counter() > deadline:
+                raise milp.BuildTimeout
             expr = pulp.LpAffineExpression([(cols[j], c) for j, c in coefs.items()])
             if sense == "<=":
                 prob += (expr <= rhs, f"{group}_{n}")
@@ -42,6 +46,13 @@ def to_pulp(lm: milp.LinModel):
             else:
                 prob += (expr == rhs, f"{group}_{n}")
     return prob, cols
+
+
+def cbc_binary() -> str:
+    """The CBC binary shipped with PuLP (also used by ``pyomo`` with ``solver="cbc"``)."""
+    from pulp.apis import coin_api
+
+    return coin_api.pulp_cbc_path
 
 
 _FLOAT = r"([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)"
@@ -74,7 +85,7 @@ def solve_pulp(inst, *, time_limit=None, seed=0, threads=None, objective="makesp
         return infeasible_solution(prep, "pulp")
     try:
         lm = milp.build(prep)
-        prob, cols = to_pulp(lm)
+        prob, cols = to_pulp(lm, prep.deadline)
     except milp.BuildTimeout:
         return finalize(prep, "pulp", native="build-timeout", proven=False, plan=None, bound=None,
                         info={"backend": "pulp/cbc", "note": "time limit reached while building the model"})
@@ -87,8 +98,9 @@ def solve_pulp(inst, *, time_limit=None, seed=0, threads=None, objective="makesp
     try:
         opts = [f"randomCbcSeed {int(seed) + 1}", "integerTolerance 1e-9"] + list(cbc_options or [])
         rem = prep.remaining()
-        cmd = pulp.PULP_CBC_CMD(msg=bool(log), timeLimit=rem, gapRel=1e-9, gapAbs=1e-9, threads=int(threads or 1),
-                                warmStart=prep.warm_plan is not None, options=opts, logPath=logpath)
+        cmd = pulp.COIN_CMD(path=cbc_binary(), msg=bool(log), timeLimit=rem, gapRel=1e-9, gapAbs=1e-9,
+                            threads=int(threads or 1), warmStart=prep.warm_plan is not None, options=opts,
+                            logPath=logpath)
         prob.solve(cmd)
         with open(logpath, encoding="utf-8", errors="replace") as fh:
             text = fh.read()
@@ -102,5 +114,5 @@ def solve_pulp(inst, *, time_limit=None, seed=0, threads=None, objective="makesp
         if all(v is not None for j, v in enumerate(vals) if lm.kind[j] == "B"):
             plan = milp.decode(lm, vals)
     proven = sol_status == pulp.LpSolutionOptimal and "Stopped on" not in text
-    bound = _safe(cbc_bound(text))
+    bound = safe_bound(cbc_bound(text))
     return finalize(prep, "pulp", native=native, proven=proven, plan=plan, bound=bound, info=info)

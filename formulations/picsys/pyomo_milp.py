@@ -11,22 +11,18 @@ Tolerances are tightened (relative gap 1e-9, integrality 1e-9 where the
 solver takes it) because big-M rows turn an integrality slack into a time
 error of ``H * tol``. The decoded plan is replayed in the simulator; the
 reported bound is the solver's dual bound lowered by a safety margin
-(:data:`BOUND_SAFETY`) for those tolerances, and raised to the presolve lower
+(:data:`~formulations.picsys.common.BOUND_SAFETY`) for those tolerances, and raised to the presolve lower
 bound (exact arithmetic) when that is larger.
 """
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 
 from optoffload.errors import InvalidInstance
 
 from . import milp
-from .common import finalize, infeasible_solution, no_unknown_options, prepare
-
-BOUND_SAFETY = 1e-7
-"""Relative margin subtracted from a MILP solver's dual bound (tolerances of big-M rows)."""
+from .common import finalize, infeasible_solution, no_unknown_options, prepare, safe_bound
 
 TIME_OPTION = {"cbc": "sec", "glpk": "tmlim", "gurobi": "TimeLimit", "cplex": "timelimit", "scip": "limits/time",
                "highs": "time_limit", "xpress": "maxtime"}
@@ -38,8 +34,14 @@ GAP_OPTION = {"cbc": "ratioGap", "gurobi": "MIPGap", "cplex": "mipgap", "highs":
               "scip": "limits/gap"}
 
 
-def to_pyomo(lm: milp.LinModel):
-    """A Pyomo ConcreteModel of ``lm`` and the list of its variables by column."""
+def to_pyomo(lm: milp.LinModel, deadline: float | None = None):
+    """A Pyomo ConcreteModel of ``lm`` and the list of its variables by column.
+
+    Raises :class:`~formulations.picsys.milp.BuildTimeout` past ``deadline``
+    (a ``time.perf_counter()`` value).
+    """
+    import time
+
     import pyomo.environ as pyo
 
     model = pyo.ConcreteModel(name="picsys")
@@ -63,7 +65,9 @@ def to_pyomo(lm: milp.LinModel):
     for group, rows in lm.cons.items():
         cl = pyo.ConstraintList()
         setattr(model, "c_" + group, cl)
-        for coefs, sense, rhs in rows:
+        for n, (coefs, sense, rhs) in enumerate(rows):
+            if deadline is not None and n % 256 == 0 and time.perf_counter() > deadline:
+                raise milp.BuildTimeout
             expr = sum(coef * cols[j] for j, coef in coefs.items())
             if sense == "<=":
                 cl.add(expr <= rhs)
@@ -76,9 +80,9 @@ def to_pyomo(lm: milp.LinModel):
 
 
 def _cbc_path() -> str:
-    import pulp
+    from .pulp_milp import cbc_binary
 
-    return pulp.PULP_CBC_CMD().path
+    return cbc_binary()
 
 
 def solve_pyomo(inst, *, time_limit=None, seed=0, threads=None, objective="makespan", solver="appsi_highs",
@@ -98,7 +102,7 @@ def solve_pyomo(inst, *, time_limit=None, seed=0, threads=None, objective="makes
         return infeasible_solution(prep, "pyomo")
     try:
         lm = milp.build(prep)
-        model, cols = to_pyomo(lm)
+        model, cols = to_pyomo(lm, prep.deadline)
     except milp.BuildTimeout:
         return finalize(prep, "pyomo", native="build-timeout", proven=False, plan=None, bound=None,
                         info={"backend": f"pyomo/{solver}", "note": "time limit reached while building the model"})
@@ -117,12 +121,6 @@ def solve_pyomo(inst, *, time_limit=None, seed=0, threads=None, objective="makes
         native, proven, plan, bound = _solve_legacy(lm, model, cols, prep, solver, executable, seed, threads, log,
                                                     solver_options)
     return finalize(prep, "pyomo", native=native, proven=proven, plan=plan, bound=bound, info=info)
-
-
-def _safe(bound) -> float | None:
-    if bound is None or not math.isfinite(bound):
-        return None
-    return bound - BOUND_SAFETY * max(1.0, abs(bound))
 
 
 def _solve_appsi_highs(lm, model, cols, prep, seed, threads, log, solver_options):
@@ -153,7 +151,7 @@ def _solve_appsi_highs(lm, model, cols, prep, seed, threads, log, solver_options
     if tc in (TC.infeasible, TC.infeasibleOrUnbounded):
         # T <= H is satisfied by the warm plan, so this means a tolerance failure; keep the warm plan.
         return native, False, None, None
-    bound = _safe(res.best_objective_bound)
+    bound = safe_bound(res.best_objective_bound)
     return native, tc == TC.optimal, plan, bound
 
 
@@ -198,7 +196,7 @@ def _solve_legacy(lm, model, cols, prep, solver, executable, seed, threads, log,
     bound = None
     lb = getattr(res.problem, "lower_bound", None)
     try:
-        bound = _safe(float(lb)) if lb is not None else None
+        bound = safe_bound(float(lb)) if lb is not None else None
     except (TypeError, ValueError):
         bound = None
     return str(tc), tc == TC.optimal, plan, bound
