@@ -54,7 +54,9 @@ def tiny_instance(seed: int, *, max_devices: int = 3, max_images: int = 8, energ
         for m, dev in enumerate(inst.devices):
             lo = sum(min(image_energy_of(dev, i, k) for k in image_options(dev, i)) for i in range(dev.n))
             hi = sum(max(image_energy_of(dev, i, k) for k in image_options(dev, i)) for i in range(dev.n))
-            data["devices"][m]["energy"]["budget"] = float(rng.uniform(0.9 * lo, hi))
+            tight = rng.random() < 0.5
+            data["devices"][m]["energy"]["budget"] = float(rng.uniform(0.6 * lo, 1.1 * lo) if tight
+                                                           else rng.uniform(lo, hi))
         data["enforce_energy"] = True
         inst = PicsysInstance.from_dict(data)
     return inst
