@@ -97,7 +97,7 @@ def build(prep: Prepared) -> LinModel:
     c, S = inst.c_u, inst.servers
     H = prep.warm_value * (1 + 1e-9) + 1e-9 if prep.warm_value is not None else _sum_durations(inst)
     lm = LinModel()
-    T = lm.var("T", (), max(0.0, prep.lower), H)
+    T = lm.var("T", (), max(0.0, prep.lower * (1 - 1e-12) - 1e-12), H)  # float slack on the DP bound
     lm.objective = T
     offloads: list[tuple[int, int, int, dict[int, float]]] = []  # (m, i, s column, o coefs)
     for m, dev in enumerate(inst.devices):
@@ -274,7 +274,8 @@ def warm_values(lm: LinModel, prep: Prepared, plan: list[np.ndarray]) -> dict[in
         sa, sb = start.get((ma, ia)), start.get((mb, ib))
         val[lm.var_id[("b", idx)]] = float(sa is None or sb is None or sa <= sb)
     val[lm.objective] = span
-    return val
+    # rounding can put a value a few ulps outside its bounds; clamp (solvers reject such hints)
+    return {j: min(max(v, lm.lb[j]), lm.ub[j]) for j, v in val.items()}
 
 
 def decode(lm: LinModel, x: dict[int, float] | list | np.ndarray) -> list[np.ndarray]:
