@@ -102,7 +102,7 @@ def _execute(suite: Suite, tasks: list[dict], executor: str, workers: int | None
             client = Client(scheduler)
         else:
             cluster = LocalCluster(n_workers=workers or os.cpu_count() or 1, threads_per_worker=1,
-                                   processes=True, dashboard_address=None)
+                                   processes=True, dashboard_address=":0")
             client = Client(cluster)
         try:
             futs = [client.submit(_run_task, suite.run, t, pure=False) for t in tasks]
