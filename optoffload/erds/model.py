@@ -76,7 +76,7 @@ def _prob_vector(value: Any, fld: str, K: int) -> np.ndarray:
     return p / s
 
 
-@dataclass
+@dataclass(eq=False)
 class ErdsInstance:
     """One ERDS problem (erds.md eq. (7)); build with :meth:`from_dict` or :meth:`build`.
 
