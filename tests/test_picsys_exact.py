@@ -163,7 +163,8 @@ def test_backends_agree_with_brute_force(batch):
                 assert lb <= best + TOL, (seed, mode, lb, best)
             objs = {}
             for meth in BACKENDS:
-                sol = oo.solve(inst, meth, threads=1, seed=seed, objective=mode, cuts=bool(seed % 2))
+                sol = oo.solve(inst, meth, threads=1, seed=seed, objective=mode, cuts=bool(seed % 2),
+                               dominance=bool(seed % 3))
                 if best is None:
                     assert sol.status == oo.Status.INFEASIBLE and sol.info["reason"], (seed, meth)
                     continue

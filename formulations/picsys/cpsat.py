@@ -260,12 +260,13 @@ _STATUS = {"OPTIMAL": "optimal", "FEASIBLE": "feasible", "INFEASIBLE": "infeasib
 
 
 def solve_cpsat(inst: PicsysInstance, *, time_limit=None, seed=0, threads=None, objective="makespan",
-                scale=None, warm=True, cuts=True, log=False, params=None, **options):
+                scale=None, warm=True, cuts=True, dominance=True, log=False, params=None, **options):
     """Method ``cpsat``: the CP-SAT model above (see module docstring).
 
     Options: ``objective`` (``"makespan"`` or ``"max-processed"``), ``scale``
     (ticks per second, default 1e9), ``warm`` (hint the best simple plan),
-    ``cuts`` (add the per-device DP bound ``T >= LB``), ``log`` (solver log),
+    ``cuts`` (add the per-device DP bound ``T >= LB``), ``dominance`` (leave
+    out ``f-off``, dominated by ``i-off``), ``log`` (solver log),
     ``params`` (dict of extra CP-SAT parameters, applied last).
     ``threads`` = CP-SAT workers (default 1: deterministic for a seed).
     """
@@ -274,7 +275,8 @@ def solve_cpsat(inst: PicsysInstance, *, time_limit=None, seed=0, threads=None, 
     from .common import no_unknown_options
 
     no_unknown_options("cpsat", options)
-    prep = prepare(inst, objective=objective, time_limit=time_limit, warm=warm, cuts=cuts)
+    prep = prepare(inst, objective=objective, time_limit=time_limit, warm=warm, cuts=cuts,
+                   dominance=dominance)
     if prep.infeasible:
         return infeasible_solution(prep, "cpsat")
     if inst.n_images == 0:

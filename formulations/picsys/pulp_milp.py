@@ -71,16 +71,17 @@ def cbc_bound(log: str) -> float | None:
 
 
 def solve_pulp(inst, *, time_limit=None, seed=0, threads=None, objective="makespan", warm=True, cuts=True,
-               log=False, cbc_options=None, **options):
+               dominance=True, log=False, cbc_options=None, **options):
     """Method ``pulp``: the MILP solved by CBC through PuLP.
 
-    Options: ``objective``, ``warm``, ``cuts``, ``log``, ``cbc_options`` (list
+    Options: ``objective``, ``warm``, ``cuts``, ``dominance``, ``log``, ``cbc_options`` (list
     of extra CBC command-line options such as ``["cuts off"]``).
     """
     import pulp
 
     no_unknown_options("pulp", options)
-    prep = prepare(inst, objective=objective, time_limit=time_limit, warm=warm, cuts=cuts)
+    prep = prepare(inst, objective=objective, time_limit=time_limit, warm=warm, cuts=cuts,
+                   dominance=dominance)
     if prep.infeasible:
         return infeasible_solution(prep, "pulp")
     try:

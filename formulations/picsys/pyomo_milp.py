@@ -86,18 +86,20 @@ def _cbc_path() -> str:
 
 
 def solve_pyomo(inst, *, time_limit=None, seed=0, threads=None, objective="makespan", solver="appsi_highs",
-                executable=None, write=None, solver_options=None, warm=True, cuts=True, log=False, **options):
+                executable=None, write=None, solver_options=None, warm=True, cuts=True, dominance=True, log=False,
+                **options):
     """Method ``pyomo`` (see the module docstring).
 
     Options: ``objective``, ``solver`` (a Pyomo solver name; default
     ``appsi_highs``), ``executable`` (path of the solver binary), ``write``
     (export to ``.lp``/``.mps``), ``solver_options`` (dict passed to the
-    solver, applied last), ``warm``, ``cuts``, ``log``.
+    solver, applied last), ``warm``, ``cuts``, ``dominance``, ``log``.
     """
     no_unknown_options("pyomo", options)
     if write is not None and Path(str(write)).suffix.lower() not in (".lp", ".mps"):
         raise InvalidInstance("write", f"must end in .lp or .mps, got {write!r}")
-    prep = prepare(inst, objective=objective, time_limit=time_limit, warm=warm, cuts=cuts)
+    prep = prepare(inst, objective=objective, time_limit=time_limit, warm=warm, cuts=cuts,
+                   dominance=dominance)
     if prep.infeasible:
         return infeasible_solution(prep, "pyomo")
     try:
