@@ -261,3 +261,17 @@ def test_cli_acceptance_table2():
     d = json.loads(out)
     assert d["status"] == "optimal" and d["objective"] == pytest.approx(1.75, abs=TOL)
     assert d["bound"] <= d["objective"] + TOL
+
+
+def test_status_mapping_without_incumbent_is_unknown():
+    """No solver plan and no warm start -> UNKNOWN (never an exception); with a warm start -> FEASIBLE."""
+    from formulations.picsys.common import finalize, prepare
+
+    inst = tiny_instance(3)
+    prep = prepare(inst, objective="makespan", time_limit=None, warm=False, cuts=False)
+    sol = finalize(prep, "cpsat", native="UNKNOWN", proven=False, plan=None, bound=None)
+    assert sol.status == oo.Status.UNKNOWN and sol.objective is None
+    prep = prepare(inst, objective="makespan", time_limit=None)
+    sol = finalize(prep, "cpsat", native="UNKNOWN", proven=False, plan=None, bound=0.0)
+    assert sol.status in (oo.Status.FEASIBLE, oo.Status.OPTIMAL) and sol.info["incumbent_from"] == "warm start"
+    oo.verify(inst, sol)
