@@ -112,8 +112,12 @@ def _why(scen: str, level: int, m: str, ours: float, paper: float) -> str:
     if ours < paper:
         return ("our BRB, run to its tolerance without 3-decimal rounding, found a better allocation for the "
                 "sampled objective than the paper's fixed 4000-iteration run (erds.md 3.1, 5.3)")
+    extra = ""
+    if scen == "dynamic_tr" and level == 3:
+        extra = "; erds.md 5.3 saw the same with its own port here (OSA 85.19, HSA 76.20)"
     return ("the sampled objective is not monotone in w (the inner splits switch), so BRB's box bounds are "
-            "not valid bounds and our run stopped at a worse allocation than the paper's (erds.md 3.1, 6.8)")
+            "not valid bounds and our run stopped at a worse allocation than the paper's (erds.md 3.1, 6.8)"
+            + extra)
 
 
 def _paper_report(rows: list[dict], outdir: Path) -> str:
@@ -207,17 +211,26 @@ def _paper_plot(by: dict, outdir: Path) -> None:
 # --------------------------------------------------------------------------- erds-gap
 def _gap_tasks(quick: bool) -> list[dict]:
     Us = (2, 3) if quick else (2, 3, 4, 6, 8)
-    return [{"id": f"gap-u{U}-s{s}", "U": U, "seed": s, "exits": 5, "per_task_probs": bool(s % 2),
-             "time_limit": 20 if quick else 60, "heuristic_time_limit": 5 if quick else 15,
-             "max_iter": 300 if quick else 4000}
-            for U in Us for s in (range(2) if quick else range(10 if U <= 4 else 6))]
+    return [{"id": f"gap-u{U}-s{s}" if edge == "fixed" else f"gap-{edge}-u{U}-s{s}", "edge": edge, "U": U, "seed": s, "exits": 5,
+             "per_task_probs": bool(s % 2), "time_limit": 20 if quick else 60,
+             "heuristic_time_limit": 5 if quick else 15, "max_iter": 300 if quick else 4000}
+            for edge in ("fixed", "scaled") for U in Us
+            for s in (range(2) if quick else range(10 if U <= 4 else 6))]
+
+
+def _instance(task: dict):
+    """Random instance of a benchmark task. ``edge="fixed"``: nu_E = 2 whatever U (the paper's
+    edge, so shares shrink as 1/U and large U drifts to Cloud-Only); ``"scaled"``: nu_E = 6/U
+    (an edge server that grows with U, so splitting keeps mattering)."""
+    import optoffload as oo
+
+    ef = 2.0 if task.get("edge", "fixed") == "fixed" else 6.0 / task["U"]
+    return oo.generate("erds", seed=task["seed"], tasks=task["U"], exits=task.get("exits", 5),
+                       per_task_probs=task.get("per_task_probs", True), edge_factor=ef)
 
 
 def _gap_run(task: dict) -> list[dict]:
-    import optoffload as oo
-
-    inst = oo.generate("erds", seed=task["seed"], tasks=task["U"], exits=task["exits"],
-                       per_task_probs=task["per_task_probs"])
+    inst = _instance(task)
     rows = [_solve_row(inst, m, evaluator="exact", seed=task["seed"], time_limit=task["time_limit"],
                        max_iter=task["max_iter"], heuristic_time_limit=task.get("heuristic_time_limit"))
             for m in METHODS]
@@ -231,25 +244,31 @@ def _gap_run(task: dict) -> list[dict]:
 
 
 def _gap_report(rows: list[dict], outdir: Path) -> str:
-    Us = sorted({r["U"] for r in rows})
-    table = []
-    for m in METHODS:
-        row = {"method": m}
-        for U in Us:
-            g = [r["gap_pct"] for r in rows if r["U"] == U and r["method"] == m and r["gap_pct"] is not None]
-            t = [r["runtime_s"] for r in rows if r["U"] == U and r["method"] == m]
-            row[f"U={U} mean/max gap %"] = f"{np.mean(g):.3f} / {np.max(g):.3f}" if g else "-"
-            row[f"U={U} mean s"] = f"{np.mean(t):.3f}" if t else "-"
-        table.append(row)
-    opt = {U: sum(1 for r in rows if r["U"] == U and r["method"] == "erds-exact" and r["status"] == "optimal")
-           for U in Us}
-    n = {U: sum(1 for r in rows if r["U"] == U and r["method"] == "erds-exact") for U in Us}
     lines = ["# erds-gap: gap to the certified optimum (exact expectation, random instances)", "",
              "Reference: erds-exact's optimum (its bound when it timed out). Instances: "
-             "`oo.generate('erds', seed, tasks=U, exits=5)`, w_min = min(0.1, 0.5/U). BRB-based methods "
-             "(erds-osa, erds-hsa, erds-brb, iao) run at most 4000 iterations and 15 s.", "",
-             "Certified optimal: " + ", ".join(f"U={U}: {opt[U]}/{n[U]}" for U in Us), "",
-             markdown_table(table, list(table[0]))]
+             "`oo.generate('erds', seed, tasks=U, exits=5, edge_factor=...)`, w_min = min(0.1, 0.5/U); "
+             "`fixed` edge: nu_E = 2 (the paper's edge shared by U tasks); `scaled` edge: nu_E = 6/U. "
+             "BRB-based methods (erds-osa, erds-hsa, erds-brb, iao) run at most 4000 iterations and 15 s."]
+    for edge in ("fixed", "scaled"):
+        sub = [r for r in rows if r.get("edge", "fixed") == edge]
+        if not sub:
+            continue
+        Us = sorted({r["U"] for r in sub})
+        table = []
+        for m in METHODS:
+            row = {"method": m}
+            for U in Us:
+                g = [r["gap_pct"] for r in sub if r["U"] == U and r["method"] == m and r["gap_pct"] is not None]
+                t = [r["runtime_s"] for r in sub if r["U"] == U and r["method"] == m]
+                row[f"U={U} mean/max gap %"] = f"{np.mean(g):.3f} / {np.max(g):.3f}" if g else "-"
+                row[f"U={U} mean s"] = f"{np.mean(t):.3f}" if t else "-"
+            table.append(row)
+        opt = {U: sum(1 for r in sub if r["U"] == U and r["method"] == "erds-exact" and r["status"] == "optimal")
+               for U in Us}
+        n = {U: sum(1 for r in sub if r["U"] == U and r["method"] == "erds-exact") for U in Us}
+        lines += ["", f"## {edge} edge", "",
+                  "Certified optimal: " + ", ".join(f"U={U}: {opt[U]}/{n[U]}" for U in Us), "",
+                  markdown_table(table, list(table[0]))]
     return "\n".join(lines)
 
 
@@ -260,6 +279,9 @@ def _scale_tasks(quick: bool) -> list[dict]:
     for U in exact_U:
         tasks.append({"id": f"scale-exact-u{U}", "kind": "methods", "U": U, "seed": 0,
                       "time_limit": 10 if quick else 60})
+    for U in ((4, 8) if quick else (4, 6, 8, 10, 12, 16)):
+        tasks.append({"id": f"scale-scaled-u{U}", "kind": "exact-scaled", "edge": "scaled", "U": U, "seed": 0,
+                      "time_limit": 10 if quick else 60})
     for U in ((10, 100, 1000) if quick else (10, 100, 1000, 10000)):
         tasks.append({"id": f"scale-hsa-u{U}", "kind": "hsa", "U": U, "seed": 0})
     return tasks
@@ -268,7 +290,10 @@ def _scale_tasks(quick: bool) -> list[dict]:
 def _scale_run(task: dict) -> list[dict]:
     import optoffload as oo
 
-    inst = oo.generate("erds", seed=task["seed"], tasks=task["U"], exits=5, per_task_probs=True)
+    inst = _instance(task)
+    if task["kind"] == "exact-scaled":
+        return [_solve_row(inst, m, evaluator="exact", seed=0, time_limit=task["time_limit"], max_iter=4000,
+                           heuristic_time_limit=15) for m in ("erds-exact", "erds-hsa", "cloud-only")]
     if task["kind"] == "hsa":
         from heuristics.erds_inner import hsa
         from optoffload.erds.evaluate import objective
@@ -312,11 +337,19 @@ def _scale_report(rows: list[dict], outdir: Path) -> str:
     cert = [r["U"] for r in ex if r["method"] == "erds-exact" and r["status"] == "optimal"
             and r["runtime_s"] <= 60]
     hs = [r for r in rows if r["kind"] == "hsa"]
+    sc = [r for r in rows if r["kind"] == "exact-scaled"]
+    sc_table = [{"U": r["U"], "method": r["method"], "status": r["status"], "runtime_s": r["runtime_s"],
+                 "objective": r["objective"], "bound": r["bound"]} for r in sc]
+    cert_sc = [r["U"] for r in sc if r["method"] == "erds-exact" and r["status"] == "optimal"]
     lines = ["# erds-scale: runtime (s) against U", "",
              "Random instances `oo.generate('erds', seed=0, tasks=U, per_task_probs=True)`; "
              "erds-exact with a 60 s limit ('(limit)' = stopped, FEASIBLE).", "",
              markdown_table(table, ["U"] + methods), "",
-             f"Largest U certified optimal within 60 s: {max(cert) if cert else '-'}", "",
+             f"Largest U certified optimal within 60 s: {max(cert) if cert else '-'} (fixed edge nu_E = 2; "
+             "at large U these instances drift to Cloud-Only being optimal)", "",
+             "## Scaled edge (nu_E = 6/U: splitting keeps mattering)", "",
+             markdown_table(sc_table, ["U", "method", "status", "runtime_s", "objective", "bound"]), "",
+             f"Largest U certified optimal within 60 s (scaled edge): {max(cert_sc) if cert_sc else '-'}", "",
              "## HSA split rule (linear in U)", "",
              markdown_table([{"U": r["U"], "method": r["method"], "ms": 1000 * r["runtime_s"]} for r in hs],
                             ["U", "method", "ms"], floatfmt="{:.3f}")]
