@@ -79,6 +79,27 @@ def _check_time_limit(time_limit: Any) -> float | None:
     return float(time_limit)
 
 
+def _check_options(fn: Any, method: str, options: dict) -> None:
+    """Reject options the method does not take (by its signature), naming the option."""
+    import inspect
+
+    try:
+        params = inspect.signature(fn).parameters
+    except (TypeError, ValueError):  # pragma: no cover - builtins
+        return
+    open_ended = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values())
+    known = {n for n, p in params.items() if p.kind in (inspect.Parameter.KEYWORD_ONLY,
+                                                        inspect.Parameter.POSITIONAL_OR_KEYWORD)}
+    known -= {"instance", "inst", "time_limit", "seed", "threads"}
+    for k, v in options.items():
+        if k not in known:
+            if open_ended:
+                continue  # **options: the method validates the rest itself
+            raise InvalidInstance(k, f"unknown option for method {method!r} (known: {', '.join(sorted(known)) or 'none'})")
+        if isinstance(params[k].default, bool) and not isinstance(v, bool):
+            raise InvalidInstance(k, f"must be true or false, got {v!r}")
+
+
 def solve(instance: Any, method: str, *, time_limit: float | None = None, seed: int = 0,
           threads: int | None = None, verify: bool = True, **options: Any) -> Solution:
     """Solve ``instance`` with ``method`` (see :func:`methods`).
@@ -96,6 +117,7 @@ def solve(instance: Any, method: str, *, time_limit: float | None = None, seed: 
         raise InvalidInstance("threads", f"must be a positive integer, got {threads!r}")
     spec = get_method(inst.family, method)
     fn = spec.load()
+    _check_options(fn, method, options)
     t0 = time.perf_counter()
     sol = fn(inst, time_limit=time_limit, seed=seed, threads=threads, **options)
     elapsed = time.perf_counter() - t0

@@ -77,3 +77,27 @@ def test_compare_rows():
     rows = oo.compare("picsys/table2", ["all-device", "all-cloud"])
     assert [r["method"] for r in rows] == ["all-device", "all-cloud"]
     assert all(r["verified"] for r in rows)
+
+
+@pytest.mark.parametrize("instance,method", [
+    ("picsys/table2", "all-device"), ("picsys/table2", "cpsat"), ("picsys/table2", "time-heuristic"),
+    ("erds/paper-u3", "erds-exact"), ("erds/paper-u3", "edgent-e"), ("progressive/ordering-small", "greedy"),
+])
+def test_every_family_rejects_an_unknown_option_naming_it(instance, method):
+    with pytest.raises(oo.InvalidInstance) as exc:
+        oo.solve(instance, method, colour=1)
+    assert exc.value.field == "colour"
+
+
+def test_boolean_options_must_be_booleans():
+    with pytest.raises(oo.InvalidInstance, match="true or false"):
+        oo.solve("picsys/table2", "pyomo", dominance="x")
+    with pytest.raises(oo.InvalidInstance, match="early_exit"):
+        oo.solve("erds/paper-u3", "erds-exact", early_exit="x")
+
+
+def test_pyomo_bad_solver_and_write_path_are_input_errors(tmp_path):
+    with pytest.raises(oo.InvalidInstance, match="solver"):
+        oo.solve("picsys/table2", "pyomo", solver="no-such-solver")
+    with pytest.raises(oo.InvalidInstance, match="write"):
+        oo.solve("picsys/table2", "pyomo", write=str(tmp_path / "missing-dir" / "m.lp"))

@@ -110,7 +110,10 @@ def solve_pyomo(inst, *, time_limit=None, seed=0, threads=None, objective="makes
                         info={"backend": f"pyomo/{solver}", "note": "time limit reached while building the model"})
     info = {"backend": f"pyomo/{solver}", "variables": lm.n_vars, "constraints": lm.n_cons}
     if write is not None:
-        model.write(str(write), io_options={"symbolic_solver_labels": True})
+        try:
+            model.write(str(write), io_options={"symbolic_solver_labels": True})
+        except OSError as exc:
+            raise InvalidInstance("write", f"cannot write {str(write)!r}: {exc.strerror or exc}") from None
         info["written"] = str(write)
     if prep.warm_plan is not None:
         for j, v in milp.warm_values(lm, prep, prep.warm_plan).items():
@@ -165,8 +168,19 @@ def _solve_legacy(lm, model, cols, prep, solver, executable, seed, threads, log,
     if solver == "cbc" and executable is None:
         executable = _cbc_path()
     kw = {"executable": executable} if executable else {}
-    opt = pyo.SolverFactory(solver, **kw)
-    if opt is None or not opt.available(exception_flag=False):
+    import logging
+
+    pyo_log = logging.getLogger("pyomo")
+    level = pyo_log.level
+    pyo_log.setLevel(logging.CRITICAL)  # an unknown name makes Pyomo log a traceback; we raise one line
+    try:
+        opt = pyo.SolverFactory(solver, **kw)
+        ok = opt is not None and opt.available(exception_flag=False)
+    except Exception:  # noqa: BLE001 - any failure to build the solver means "not available"
+        ok = False
+    finally:
+        pyo_log.setLevel(level)
+    if not ok:
         raise InvalidInstance("solver", f"Pyomo solver {solver!r} is not available on this machine")
     rem = prep.remaining()
     if rem is not None and base in TIME_OPTION:
