@@ -28,6 +28,7 @@ FEASIBLE with the incumbent and the bound of the unexplored nodes.
 
 from __future__ import annotations
 
+import heapq
 import time
 
 import numpy as np
@@ -42,6 +43,8 @@ LEAF_GAP = 1e-8
 """Relative gap to which a leaf's share LP is closed."""
 PRUNE_TOL = 1e-8
 """A node is pruned when its bound >= incumbent * (1 - PRUNE_TOL)."""
+DIVE_EVERY = 8
+"""Best-first pops between two depth-first dives (which look for incumbents)."""
 
 
 class _Timeout(Exception):
@@ -235,23 +238,37 @@ def solve_shares(inst: ErdsInstance, splits, *, early_exit: bool = True, gap: fl
 
 
 def solve_exact(inst: ErdsInstance, *, time_limit: float | None = None, seed: int = 0, threads: int | None = None,
-                gap: float = LEAF_GAP, early_exit: bool = True) -> Solution:
-    """``erds-exact``: certified global optimum of eq. (7) (module docstring)."""
+                gap: float = LEAF_GAP, early_exit: bool = True, node_limit: int | None = None) -> Solution:
+    """``erds-exact``: certified global optimum of eq. (7) (module docstring).
+
+    Node order (docs/erds.md, "erds-exact: bound under a limit"): best-first on the node bound,
+    with a depth-first dive every ``DIVE_EVERY`` pops. Every node carries a key that is a valid
+    lower bound on its subtree and never below its parent's key, so the reported bound
+    min(incumbent, open keys, closed bounds) is non-decreasing in the number of nodes processed.
+    ``node_limit`` (deterministic) stops after that many tree nodes, like ``time_limit``.
+    ``threads`` is accepted and ignored (one HiGHS thread).
+    """
     if not (isinstance(gap, float) and 0 < gap < 0.1):
         raise InvalidInstance("gap", f"must be a float in (0, 0.1), got {gap!r}")
+    if node_limit is not None and (isinstance(node_limit, bool) or not isinstance(node_limit, int) or node_limit < 0):
+        raise InvalidInstance("node_limit", f"must be an integer >= 0, got {node_limit!r}")
     t0 = time.perf_counter()
     deadline = None if time_limit is None else t0 + time_limit
     prob = _Problem(inst, early_exit)
     U = prob.U
     from heuristics.erds_inner import hsa, osa
 
-    stats = {"nodes": 0, "leaves": 0, "lp_pruned": 0, "cheap_pruned": 0, "candidate_splits": prob.cand}
+    stats = {"nodes": 0, "leaves": 0, "lp_pruned": 0, "cheap_pruned": 0, "dives": 0, "candidate_splits": prob.cand}
     inc_val, inc_s, inc_w = np.inf, None, None
     a0, b0 = prob.relaxed_rows({})
     root_lb = prob.value(a0, b0, 1.0 / prob.hi)[0]  # every task at its fastest split and largest share
-    lbs: list[float] = []
-    stack: list = [({}, [], root_lb)]
+    closed = np.inf  # min bound of closed (pruned or solved) subtrees
+    # open nodes: heap of (key, -depth, tie, fixed, cuts); key = valid bound of the subtree
+    heap: list = [(root_lb, 0, 0, {}, [])]
+    tie = 1
     seen: dict = {}
+    current = None  # the node being processed (still open)
+    dive = None  # node to process next in a depth-first dive (open, not in the heap)
     try:
         # incumbent: alternate best splits for the shares and optimal shares for the splits
         w = feasible_shares(np.full(U, prob.C / U), prob.lo, prob.hi, prob.C)
@@ -267,31 +284,48 @@ def solve_exact(inst: ErdsInstance, *, time_limit: float | None = None, seed: in
                 inc_val, inc_s, inc_w = ub, s, wn
             w = wn
         order = list(np.argsort([-(prob.A[u, :, -1].max() / prob.hi[u] + prob.B[u].max()) for u in range(U)]))
-        while stack:
-            fixed, cuts, parent_lb = stack.pop()
-            if parent_lb >= inc_val * (1 - PRUNE_TOL):
-                lbs.append(parent_lb)
+        pops = 0
+        diving = False
+        while heap or dive is not None:
+            if dive is not None:
+                key, _, _, fixed, cuts = dive
+                dive = None
+            else:
+                key, _, _, fixed, cuts = heapq.heappop(heap)
+                pops += 1
+                diving = pops % DIVE_EVERY == 0
+                if diving:
+                    stats["dives"] += 1
+            current = (key, fixed, cuts)
+            if key >= inc_val * (1 - PRUNE_TOL):
+                closed = min(closed, key)
+                current = None
                 continue
+            if node_limit is not None and stats["nodes"] >= node_limit:
+                raise _Timeout(key)
             stats["nodes"] += 1
             depth = len(fixed)
-            key = tuple(fixed[u] for u in range(U)) if depth == U else None
-            if key in seen:
-                lbs.append(seen[key])  # solved while building the incumbent
+            leaf_key = tuple(fixed[u] for u in range(U)) if depth == U else None
+            if leaf_key in seen:
+                closed = min(closed, max(key, seen[leaf_key]))  # solved while building the incumbent
+                current = None
                 continue
             try:
                 lb, ub, wn, ncuts = _solve_node(prob, fixed, cuts, inc_val * (1 - PRUNE_TOL), gap, deadline)
             except _Timeout as to:
-                stack.append((fixed, cuts, max(parent_lb, float(to.args[0]))))
+                current = (max(key, float(to.args[0])), fixed, cuts)
                 raise
+            lb = max(lb, key)
+            current = None
             if depth == U:
                 stats["leaves"] += 1
                 if ub < inc_val:
-                    inc_val, inc_s, inc_w = ub, key, wn
-                lbs.append(lb)
+                    inc_val, inc_s, inc_w = ub, leaf_key, wn
+                closed = min(closed, lb)
                 continue
             if lb >= inc_val * (1 - PRUNE_TOL):
                 stats["lp_pruned"] += 1
-                lbs.append(lb)
+                closed = min(closed, lb)
                 continue
             u = order[depth]
             kids = []
@@ -299,19 +333,32 @@ def solve_exact(inst: ErdsInstance, *, time_limit: float | None = None, seed: in
                 f2 = dict(fixed)
                 f2[u] = s
                 a, b = prob.relaxed_rows(f2)
-                kids.append((prob.value(a, b, 1.0 / prob.hi)[0], s, f2))
-            kids.sort(key=lambda x: -x[0])  # a stack: the most promising child is popped first
+                kids.append((max(lb, prob.value(a, b, 1.0 / prob.hi)[0]), s, f2))
+            kids.sort(key=lambda x: (x[0], x[1]))
             for cheap, s, f2 in kids:
                 if cheap >= inc_val * (1 - PRUNE_TOL):
                     stats["cheap_pruned"] += 1
-                    lbs.append(cheap)
+                    closed = min(closed, cheap)
                     continue
-                stack.append((f2, ncuts, max(lb, cheap)))
-        bound = min([inc_val, *lbs])
+                node = (cheap, -(depth + 1), tie, f2, ncuts)
+                tie += 1
+                if diving and dive is None:
+                    dive = node  # the most promising child: continue the dive with it
+                else:
+                    heapq.heappush(heap, node)
+            if dive is None:
+                diving = False
+        bound = min(inc_val, closed)
         status = Status.OPTIMAL
     except _Timeout:
-        bound = min([inc_val, *lbs, *(p for _, _, p in stack)])
+        open_keys = [k for k, *_ in heap]
+        if dive is not None:
+            open_keys.append(dive[0])
+        if current is not None:
+            open_keys.append(current[0])
+        bound = min([inc_val, closed, *open_keys])
         status = Status.FEASIBLE if inc_s is not None else Status.UNKNOWN
+    stats["open_nodes"] = len(heap) + (dive is not None) + (current is not None)
     stats["candidate_splits"] = [list(map(int, c)) for c in prob.cand]
     runtime = time.perf_counter() - t0
     if inc_s is None:
