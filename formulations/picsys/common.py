@@ -71,6 +71,8 @@ class Prepared:
     infeasible: str | None = None
     dominance: bool = True
     """Drop ``f-off`` from the models (dominated by ``i-off``, see :func:`prepare`)."""
+    cuts: bool = True
+    """Whether :attr:`lower` holds the presolve bounds (False: it is 0)."""
 
     def remaining(self, floor: float = 0.05) -> float | None:
         """Seconds left before the time limit (at least ``floor``), None without a limit."""
@@ -169,7 +171,7 @@ def prepare(inst: PicsysInstance, *, objective: str, time_limit: float | None, w
     targets = B.max_processed(inst) if mode == "max-processed" else [d.n for d in inst.devices]
     prep = Prepared(inst=inst, mode=mode, t0=t0, deadline=deadline, targets=targets, skip=mode == "max-processed",
                     lower=0.0, device_lb=[0.0] * inst.n_devices, warm_plan=None, warm_value=None,
-                    infeasible=reason, dominance=bool(dominance))
+                    infeasible=reason, dominance=bool(dominance), cuts=bool(cuts))
     if reason is not None:
         return prep
     lbs = []
@@ -245,6 +247,23 @@ def finalize(prep: Prepared, method: str, *, native: str, proven: bool, plan: li
     return Solution(family="picsys", instance=inst.name, method=method, status=status, objective=val, bound=bnd,
                     runtime=time.perf_counter() - prep.t0,
                     decisions=plan_to_decisions(best, prep.mode), info=info)
+
+
+def skipped_solution(prep: Prepared, method: str, *, native: str, note: str, info: dict | None = None) -> Solution:
+    """The solver was not run (the model could not be built/loaded in time): warm start + best bound.
+
+    With a warm start the status is FEASIBLE (or OPTIMAL when the warm plan meets
+    the bound), else UNKNOWN. The bound is the presolve bound
+    (:func:`optoffload.picsys.bounds.lower_bound`'s two bounds, computed by
+    :func:`prepare`); with ``cuts=False`` it is computed here, as the limit has
+    passed or is about to and no solver bound exists.
+    """
+    if not prep.cuts and prep.inst.n_images:
+        prep.lower = max(prep.lower, B.lower_bound(prep.inst, mode=prep.mode, cap=512,
+                                                   lp=prep.inst.n_images <= 20_000))
+    bound = prep.lower if prep.warm_plan is None else None
+    return finalize(prep, method, native=native, proven=False, plan=None, bound=bound,
+                    info={**(info or {}), "note": note})
 
 
 def no_unknown_options(method: str, options: dict) -> None:

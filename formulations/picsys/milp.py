@@ -33,6 +33,8 @@ identical ``c_u``), so the MILP optimum equals the simulator's optimum.
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import time
 from dataclasses import dataclass, field
 
@@ -287,3 +289,172 @@ def decode(lm: LinModel, x: dict[int, float] | list | np.ndarray) -> list[np.nda
             codes[i] = max(yi, key=lambda k: (x[yi[k]] if x[yi[k]] is not None else -1.0))
         plan.append(codes)
     return plan
+
+
+# ----------------------------------------------------------------------------- size, flat arrays, time budget
+
+def estimate_size(prep: Prepared) -> tuple[int, int, int]:
+    """(columns, rows, nonzeros) that :func:`build` would create, computed from counts only.
+
+    Mirrors :func:`build` and :func:`_cloud_pairs` row by row, but counts a
+    coefficient even when it is zero (``LinModel.add`` drops those), so the
+    nonzero count is an upper estimate. Costs O(images) whatever the number of
+    cloud pairs, which is what makes the model quadratic in the images.
+    """
+    inst = prep.inst
+    S = inst.servers
+    cols = 1
+    rows = nnz = 0
+    per_dev = []  # per device: list of |o| of its offload-capable images
+    for m, dev in enumerate(inst.devices):
+        offs = []
+        for i in range(dev.n):
+            opts = prep.options(m, i)
+            k = len(opts)
+            u = sum(1 for q in opts if q != SKIPPED and B.UPLOADS[q])
+            o = sum(1 for q in opts if q != SKIPPED and B.OFFLOADS[q])
+            first = i == 0
+            cols += k + 2
+            rows += 4
+            nnz += k + (1 + (not first) + k) + (1 + (not first) + u) + (2 + (0 if u == k else u))
+            if o:
+                first_off = not offs
+                cols += 2
+                rows += 3 + 2 * (not first_off)
+                nnz += 3 * (2 + o) + (not first_off) * ((2 + o) + 2)
+                offs.append(o)
+        if dev.n:
+            rows += 2
+            nnz += 4
+        if prep.skip and prep.targets[m] < dev.n:
+            rows += 1
+            nnz += dev.n * 2
+        if inst.enforce_energy and dev.n:
+            rows += 1
+            nnz += sum(len(prep.options(m, i)) for i in range(dev.n))
+        per_dev.append(offs)
+    n_off = sum(len(o) for o in per_dev)
+    sum_o = sum(sum(o) for o in per_dev)
+    same = sum(len(o) * (len(o) - 1) // 2 for o in per_dev)
+    pairs = n_off * (n_off - 1) // 2
+    diff = pairs - same
+    # sum over pairs of different devices of |o_a| + |o_b|: each offload is in n_off - (its device's count) pairs
+    o_diff = sum(sum(o) * (n_off - len(o)) for o in per_dev)
+    if S == 1:
+        cols += diff
+        rows += 2 * diff
+        nnz += 2 * (3 * diff + o_diff)
+    else:
+        cols += S * n_off
+        rows += n_off
+        nnz += n_off * S + sum_o
+        cols += diff
+        rows += S * (2 * diff + same)
+        nnz += S * (2 * diff * 5 + same * 4)
+    return cols, rows, nnz
+
+
+def nonzeros(lm: LinModel) -> int:
+    """Stored coefficients of ``lm``."""
+    return sum(len(c) for rows in lm.cons.values() for c, _, _ in rows)
+
+
+def to_arrays(lm: LinModel, deadline: float | None = None):
+    """``lm`` as flat arrays: (row_lower, row_upper, start, index, value) row-wise, in ``lm.cons`` order.
+
+    Raises :class:`BuildTimeout` past ``deadline`` (checked once per constraint group and every
+    65,536 rows: the per-row work is a few C-level dict iterations).
+    """
+    import itertools
+
+    lo, hi, lengths, keys, vals = [], [], [], [], []
+    inf = float("inf")
+    for rows in lm.cons.values():
+        for n0 in range(0, len(rows), 65536):
+            if deadline is not None and time.perf_counter() > deadline:
+                raise BuildTimeout
+            chunk = rows[n0:n0 + 65536]
+            for _, sense, rhs in chunk:
+                lo.append(rhs if sense != "<=" else -inf)
+                hi.append(rhs if sense != ">=" else inf)
+            lengths.extend(len(c) for c, _, _ in chunk)
+            keys.append(np.fromiter(itertools.chain.from_iterable(c.keys() for c, _, _ in chunk), dtype=np.int32))
+            vals.append(np.fromiter(itertools.chain.from_iterable(c.values() for c, _, _ in chunk),
+                                    dtype=np.float64))
+    start = np.zeros(len(lengths) + 1, dtype=np.int64)
+    np.cumsum(np.asarray(lengths, dtype=np.int64), out=start[1:])
+    index = np.concatenate(keys) if keys else np.zeros(0, dtype=np.int32)
+    value = np.concatenate(vals) if vals else np.zeros(0, dtype=np.float64)
+    return np.asarray(lo, dtype=np.float64), np.asarray(hi, dtype=np.float64), start, index, value
+
+
+SEC_PER_NZ = {
+    "build": 0.3e-6,          # build(): Python dicts (checks the deadline)
+    "arrays": 0.13e-6,        # to_arrays() (checks the deadline)
+    "highs-pass": 0.03e-6,    # highspy passModel (C++, not interruptible)
+    "to-pyomo": 1.6e-6,       # to_pyomo() (checks the deadline)
+    "appsi-load": 6.5e-6,     # appsi Highs.set_instance: Pyomo expressions into HiGHS (not interruptible)
+    "lp-write": 2.2e-6,       # Pyomo's LP writer inside SolverFactory(...).solve (not interruptible)
+    "to-pulp": 1.7e-6,        # to_pulp() (checks the deadline)
+    "mps-write": 2.2e-6,      # PuLP's writeMPS inside prob.solve (not interruptible)
+    "cbc-read": 3.0e-6,       # CBC reading an LP/MPS file and setting up (not interruptible)
+}
+"""Seconds per model nonzero of each stage before a MILP solver starts searching.
+
+Measured on the development machine (2 cores, ``/tmp`` on local disk) with
+instances of the ``large`` preset, 200-600 images (0.2-1.7 M nonzeros), with the garbage
+collector paused (:func:`no_gc`); see
+docs/picsys-exact.md, "Time limits". :class:`Clock` rescales them by the
+speed of :func:`build` measured on the instance being solved.
+"""
+
+@contextlib.contextmanager
+def no_gc():
+    """Pause Python's cyclic garbage collector (restored on exit).
+
+    Building a model allocates millions of small dicts, tuples and Pyomo/PuLP
+    objects and no garbage cycles; every allocation burst triggers a full
+    traversal of the growing heap, which made :func:`build` and the
+    translations about 3x slower (measured: ``build`` 1.45 s -> 0.50 s,
+    ``to_pyomo`` 8.1 s -> 2.9 s at 600 images).
+    """
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
+
+
+MIN_SOLVE = 0.05
+"""Seconds a solver must have left after loading for the load to be worth it."""
+
+
+class Clock:
+    """Charges model building and loading against a prepared time limit.
+
+    ``fits(nnz, stages)``: whether ``stages`` (keys of :data:`SEC_PER_NZ`) for a model with ``nnz``
+    nonzeros, plus :data:`MIN_SOLVE`, are expected to end before the deadline (always True without a
+    limit). ``calibrate`` rescales the rates by how fast :func:`build` ran here (never below half
+    the table's speed, never above four times it, and only when the build took 50 ms or more).
+    """
+
+    def __init__(self, prep: Prepared):
+        self.prep = prep
+        self.speed = 1.0
+        self.estimates: dict[str, float] = {}
+
+    def cost(self, nnz: int, stages) -> float:
+        return self.speed * nnz * sum(SEC_PER_NZ[s] for s in stages)
+
+    def calibrate(self, seconds: float, nnz: int) -> None:
+        if seconds >= 0.05 and nnz > 0:
+            self.speed = min(4.0, max(0.5, seconds / (nnz * SEC_PER_NZ["build"])))
+
+    def fits(self, nnz: int, stages, label: str) -> bool:
+        if self.prep.deadline is None:
+            return True
+        need = self.cost(nnz, stages)
+        self.estimates[label] = need
+        return need + MIN_SOLVE <= self.prep.remaining(0.0)

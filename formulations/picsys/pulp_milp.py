@@ -15,7 +15,7 @@ import re
 import tempfile
 
 from . import milp
-from .common import finalize, infeasible_solution, no_unknown_options, prepare, safe_bound
+from .common import finalize, infeasible_solution, no_unknown_options, prepare, safe_bound, skipped_solution
 
 
 def to_pulp(lm: milp.LinModel, deadline: float | None = None):
@@ -27,7 +27,9 @@ def to_pulp(lm: milp.LinModel, deadline: float | None = None):
     prob = pulp.LpProblem("picsys", pulp.LpMinimize)
     cols = [None] * lm.n_vars
     for group, idxs in lm.groups.items():
-        for idx in idxs:
+        for n, idx in enumerate(idxs):
+            if deadline is not None and n % 1024 == 0 and time.perf_counter() > deadline:
+                raise milp.BuildTimeout
             j = lm.var_id[(group, idx)]
             name = group + ("_" + "_".join(str(x) for x in idx) if idx else "")
             cat = pulp.LpBinary if lm.kind[j] == "B" else pulp.LpContinuous
@@ -46,6 +48,33 @@ def to_pulp(lm: milp.LinModel, deadline: float | None = None):
             else:
                 prob += (expr == rhs, f"{group}_{n}")
     return prob, cols
+
+
+STAGES = ("to-pulp", "mps-write", "cbc-read")
+"""Stages between :func:`milp.build` and CBC's search (keys of :data:`~formulations.picsys.milp.SEC_PER_NZ`)."""
+
+
+def _deadline_cbc(prep, read_cost: float, **kw):
+    """A ``pulp.COIN_CMD`` whose time limit is read when the command line is built (after PuLP wrote the MPS file).
+
+    PuLP writes the model and then reads ``timeLimit``; making it a property
+    evaluated at that moment passes CBC the seconds really left, minus the
+    estimated time CBC needs to read the file.
+    """
+    import pulp
+
+    class DeadlineCBC(pulp.COIN_CMD):
+        @property
+        def timeLimit(self):
+            if prep.deadline is None:
+                return None
+            return max(0.01, round(prep.remaining(0.0) - read_cost, 3))
+
+        @timeLimit.setter
+        def timeLimit(self, value):
+            pass  # the deadline decides
+
+    return DeadlineCBC(**kw)
 
 
 def cbc_binary() -> str:
@@ -76,21 +105,45 @@ def solve_pulp(inst, *, time_limit=None, seed=0, threads=None, objective="makesp
 
     Options: ``objective``, ``warm``, ``cuts``, ``dominance``, ``log``, ``cbc_options`` (list
     of extra CBC command-line options such as ``["cuts off"]``).
-    """
-    import pulp
 
+    Time limit: building, writing and reading the model are charged against it
+    (:class:`~formulations.picsys.milp.Clock`); CBC gets the seconds left when it
+    starts. A model not expected to load in time is skipped (``native_status``
+    ``load-skipped``): the warm start is returned with the presolve bound.
+    """
     no_unknown_options("pulp", options)
     prep = prepare(inst, objective=objective, time_limit=time_limit, warm=warm, cuts=cuts,
                    dominance=dominance)
     if prep.infeasible:
         return infeasible_solution(prep, "pulp")
+    with milp.no_gc():
+        return _build_and_solve(prep, seed=seed, threads=threads, log=log, cbc_options=cbc_options)
+
+
+def _build_and_solve(prep, *, seed, threads, log, cbc_options):
+    import time
+
+    import pulp
+
+    info = {"backend": "pulp/cbc"}
+    clock = milp.Clock(prep)
+    est_nnz = milp.estimate_size(prep)[2]
+    if not clock.fits(est_nnz, ("build",) + STAGES, "before build"):
+        return _skip(prep, info, clock, est_nnz, "before build")
     try:
+        t = time.perf_counter()
         lm = milp.build(prep)
+        nnz = milp.nonzeros(lm)
+        clock.calibrate(time.perf_counter() - t, nnz)
+        info.update(variables=lm.n_vars, constraints=lm.n_cons, nonzeros=nnz)
+        if not clock.fits(nnz, STAGES, "after build"):
+            return _skip(prep, info, clock, nnz, "after build")
         prob, cols = to_pulp(lm, prep.deadline)
     except milp.BuildTimeout:
         return finalize(prep, "pulp", native="build-timeout", proven=False, plan=None, bound=None,
-                        info={"backend": "pulp/cbc", "note": "time limit reached while building the model"})
-    info = {"backend": "pulp/cbc", "variables": lm.n_vars, "constraints": lm.n_cons}
+                        info={**info, "note": "time limit reached while building the model"})
+    if not clock.fits(nnz, STAGES[1:], "before load"):
+        return _skip(prep, info, clock, nnz, "before load")
     if prep.warm_plan is not None:
         for j, v in milp.warm_values(lm, prep, prep.warm_plan).items():
             cols[j].setInitialValue(v)
@@ -98,10 +151,9 @@ def solve_pulp(inst, *, time_limit=None, seed=0, threads=None, objective="makesp
     os.close(fd)
     try:
         opts = [f"randomCbcSeed {int(seed) + 1}", "integerTolerance 1e-9"] + list(cbc_options or [])
-        rem = prep.remaining()
-        cmd = pulp.COIN_CMD(path=cbc_binary(), msg=bool(log), timeLimit=rem, gapRel=1e-9, gapAbs=1e-9,
-                            threads=int(threads or 1), warmStart=prep.warm_plan is not None, options=opts,
-                            logPath=logpath)
+        cmd = _deadline_cbc(prep, clock.cost(nnz, ("cbc-read",)), path=cbc_binary(), msg=bool(log), gapRel=1e-9,
+                            gapAbs=1e-9, threads=int(threads or 1), warmStart=prep.warm_plan is not None,
+                            options=opts, logPath=logpath)
         prob.solve(cmd)
         with open(logpath, encoding="utf-8", errors="replace") as fh:
             text = fh.read()
@@ -116,4 +168,15 @@ def solve_pulp(inst, *, time_limit=None, seed=0, threads=None, objective="makesp
             plan = milp.decode(lm, vals)
     proven = sol_status == pulp.LpSolutionOptimal and "Stopped on" not in text
     bound = safe_bound(cbc_bound(text))
+    if clock.estimates:
+        info["load_estimates_s"] = {k: round(v, 4) for k, v in clock.estimates.items()}
     return finalize(prep, "pulp", native=native, proven=proven, plan=plan, bound=bound, info=info)
+
+
+def _skip(prep, info, clock, nnz, when):
+    need = clock.estimates[when]
+    left = max(0.0, prep.remaining(0.0))
+    return skipped_solution(prep, "pulp", native="load-skipped", info={**info, "load_estimates_s": {
+        k: round(v, 4) for k, v in clock.estimates.items()}}, note=(
+        f"not solved: building/loading the model ({nnz} nonzeros) was estimated at {need:.2f} s {when} "
+        f"with {left:.2f} s of the time limit left"))
