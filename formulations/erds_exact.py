@@ -14,7 +14,8 @@ Why this method (docs/erds.md, "erds-exact"):
 * The LP (HiGHS, via highspy) min theta over these cuts is a relaxation: its value is a valid lower
   bound. Its solution, pulled back onto sum w <= C, is feasible: an upper bound. Iterate to a
   relative gap of 1e-8 (leaf) or until the bound exceeds the incumbent (prune).
-* Splits: depth-first branch and bound over tasks. At a node the tasks not yet fixed are relaxed
+* Splits: best-first branch and bound over tasks, with a depth-first dive every ``DIVE_EVERY``
+  pops to find incumbents. At a node the tasks not yet fixed are relaxed
   to their pointwise-fastest allowed split at their largest possible share (a constant lower
   bound on their time) and keep only w_min of the capacity; E[max] is monotone in each task's
   time, so the node LP is a relaxation of every leaf below it, and cuts are inherited by children.
@@ -22,8 +23,10 @@ Why this method (docs/erds.md, "erds-exact"):
   removed up front.
 
 The returned bound is min(incumbent, LP bounds of all pruned nodes and leaves); status OPTIMAL
-means the tree was exhausted, so bound <= optimum <= objective with gap <= 1e-6. Time limit:
-FEASIBLE with the incumbent and the bound of the unexplored nodes.
+means the tree was exhausted, so bound <= optimum <= objective with gap <= 1e-6. Time or node
+limit: FEASIBLE with the incumbent and min(incumbent, closed bounds, keys of the open nodes). A
+node's key is max(parent key, own bounds), so this bound never decreases as more nodes are
+processed, and best-first order raises it as fast as the relaxation allows.
 """
 
 from __future__ import annotations
