@@ -113,7 +113,8 @@ def test_exact_no_worse_than_every_method(seed, U, K, per_task):
     for m in HEUR + BASE:
         opts = {"max_iter": 60} if m in HEUR else {}
         other = oo.solve(inst, m, seed=seed, **opts)
-        assert ex.objective <= other.objective * (1 + 1e-9) + 1e-9, (m, ex.objective, other.objective)
+        # OPTIMAL is certified to the method's relative gap 1e-8, so a heuristic may tie within it
+        assert ex.objective <= other.objective * (1 + 1e-8) + 1e-9, (m, ex.objective, other.objective)
         if other.bound is not None:
             assert other.bound <= ex.objective * (1 + 1e-6), m
 
