@@ -86,8 +86,8 @@ def _cbc_path() -> str:
 
 
 STAGES = {
-    "highspy": ("arrays", "highs-pass"),
-    "appsi": ("to-pyomo", "appsi-load"),
+    "highspy": ("arrays", "highs-pass", "highs-presolve"),
+    "appsi": ("to-pyomo", "appsi-load", "highs-presolve"),
     "file": ("to-pyomo", "lp-write", "cbc-read"),
 }
 """Stages (keys of :data:`~formulations.picsys.milp.SEC_PER_NZ`) between :func:`milp.build` and the search."""
@@ -160,7 +160,8 @@ def _build_and_solve(prep, *, seed, threads, solver, executable, write, solver_o
     if cols is not None and warm_vals is not None:
         for j, v in warm_vals.items():
             cols[j].set_value(v, skip_validation=True)
-    load = {"highspy": ("highs-pass",), "appsi": ("appsi-load",), "file": ("lp-write", "cbc-read")}[path]
+    load = {"highspy": ("highs-pass", "highs-presolve"), "appsi": ("appsi-load", "highs-presolve"),
+            "file": ("lp-write", "cbc-read")}[path]
     if not clock.fits(nnz, load, "before load"):
         return _skip(prep, info, clock, nnz, "before load")
     if direct:
