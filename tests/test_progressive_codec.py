@@ -155,3 +155,20 @@ def test_corrupt_feature_is_dropped_and_bad_control_byte_raises():
     t = C.HuffmanTable.from_counts([1] * 64)
     with pytest.raises(C.CodecError):
         t.decode(b"\x00", 10)  # 6-bit codes: 8 bits cannot hold 10 symbols
+
+
+def test_bad_budgets_and_streams_name_the_field():
+    import optoffload as oo
+    from optoffload.progressive.codec import features_within, truncate
+
+    for bad in (-1, float("nan"), "10", True):
+        with pytest.raises(oo.InvalidInstance, match="budget"):
+            truncate(b"\x00" * 64, bad)
+        with pytest.raises(oo.InvalidInstance, match="budget"):
+            features_within([10], bad)
+    with pytest.raises(oo.InvalidInstance, match="stream"):
+        truncate("not bytes", 64)
+    with pytest.raises(oo.InvalidInstance, match=r"payload_sizes\[1\]"):
+        features_within([10, -5], 640)
+    # by hand: 64 bytes of airtime carry 63 data bytes; one feature of 52 bytes + 11 header fits
+    assert features_within([52], 64) == 1 and features_within([53], 64) == 0

@@ -377,7 +377,9 @@ def truncate(stream: bytes, budget: int) -> bytes:
     Only whole 64-byte blocks count; if the image did not fit, the sender's
     stop signal ``b"1"`` follows the last whole block.
     """
-    keep = BLOCK * (max(0, int(budget)) // BLOCK)
+    if not isinstance(stream, (bytes, bytearray)):
+        raise InvalidInstance("stream", f"must be bytes, got {type(stream).__name__}")
+    keep = BLOCK * (_budget(budget) // BLOCK)
     if keep >= len(stream):
         return stream
     return stream[:keep] + bytes([STOP])
@@ -453,6 +455,14 @@ def parse_stream(stream: bytes) -> list[ReceivedImage]:
     return images
 
 
+def _budget(budget: Any) -> int:
+    """A byte budget: an integer >= 0 (a float is floored; negative or non-finite values are errors)."""
+    if isinstance(budget, bool) or not isinstance(budget, (int, float, np.integer, np.floating)) \
+            or not np.isfinite(budget) or budget < 0:
+        raise InvalidInstance("budget", f"must be a finite number of bytes >= 0, got {budget!r}")
+    return int(budget)
+
+
 def wire_size(payload_sizes: Sequence[int]) -> int:
     """Bytes of a complete image's stream: ``64 * ceil((sum + 11 k) / 63)`` (at least one block)."""
     data = sum(payload_sizes) + RECORD_OVERHEAD * len(payload_sizes)
@@ -462,9 +472,11 @@ def wire_size(payload_sizes: Sequence[int]) -> int:
 def features_within(payload_sizes: Sequence[int], budget: int) -> int:
     """Whole features inside ``budget`` bytes of airtime: the largest ``k`` with
     ``sum_{j<k} (size_j + 11) <= 63 * floor(budget / 64)`` (the model of ``profiles``)."""
-    cap = BLOCK_DATA * (max(0, int(budget)) // BLOCK)
+    cap = BLOCK_DATA * (_budget(budget) // BLOCK)
     k, used = 0, 0
-    for s in payload_sizes:
+    for j, s in enumerate(payload_sizes):
+        if isinstance(s, bool) or not isinstance(s, (int, np.integer)) or s < 0:
+            raise InvalidInstance(f"payload_sizes[{j}]", f"must be an integer >= 0, got {s!r}")
         used += s + RECORD_OVERHEAD
         if used > cap:
             break
