@@ -459,3 +459,16 @@ class Clock:
         need = self.cost(nnz, stages)
         self.estimates[label] = need
         return need + MIN_SOLVE <= self.prep.remaining(0.0)
+
+
+def load_skipped(prep: Prepared, method: str, info: dict, clock: "Clock", nnz: int, when: str):
+    """The Solution of a MILP whose build/load cannot fit in the time left: the warm start (or
+    nothing) with the presolve bound, and the estimate in ``info``."""
+    from .common import skipped_solution
+
+    need = clock.estimates[when]
+    left = max(0.0, prep.remaining(0.0))
+    return skipped_solution(prep, method, native="load-skipped", info={**info, "load_estimates_s": {
+        k: round(v, 4) for k, v in clock.estimates.items()}}, note=(
+        f"not solved: building/loading the model ({nnz} nonzeros) was estimated at {need:.2f} s {when} "
+        f"with {left:.2f} s of the time limit left"))

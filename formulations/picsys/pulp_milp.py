@@ -15,7 +15,7 @@ import re
 import tempfile
 
 from . import milp
-from .common import finalize, infeasible_solution, no_unknown_options, prepare, safe_bound, skipped_solution
+from .common import finalize, infeasible_solution, no_unknown_options, prepare, safe_bound
 
 
 def to_pulp(lm: milp.LinModel, deadline: float | None = None):
@@ -174,9 +174,4 @@ def _build_and_solve(prep, *, seed, threads, log, cbc_options):
 
 
 def _skip(prep, info, clock, nnz, when):
-    need = clock.estimates[when]
-    left = max(0.0, prep.remaining(0.0))
-    return skipped_solution(prep, "pulp", native="load-skipped", info={**info, "load_estimates_s": {
-        k: round(v, 4) for k, v in clock.estimates.items()}}, note=(
-        f"not solved: building/loading the model ({nnz} nonzeros) was estimated at {need:.2f} s {when} "
-        f"with {left:.2f} s of the time limit left"))
+    return milp.load_skipped(prep, "pulp", info, clock, nnz, when)

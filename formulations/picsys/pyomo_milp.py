@@ -22,7 +22,7 @@ from pathlib import Path
 from optoffload.errors import InvalidInstance
 
 from . import milp
-from .common import finalize, infeasible_solution, no_unknown_options, prepare, safe_bound, skipped_solution
+from .common import finalize, infeasible_solution, no_unknown_options, prepare, safe_bound
 
 TIME_OPTION = {"cbc": "sec", "glpk": "tmlim", "gurobi": "TimeLimit", "cplex": "timelimit", "scip": "limits/time",
                "highs": "time_limit", "xpress": "maxtime"}
@@ -177,12 +177,7 @@ def _build_and_solve(prep, *, seed, threads, solver, executable, write, solver_o
 
 
 def _skip(prep, info, clock, nnz, when):
-    need = clock.estimates[when]
-    left = max(0.0, prep.remaining(0.0))
-    return skipped_solution(prep, "pyomo", native="load-skipped", info={**info, "load_estimates_s": {
-        k: round(v, 4) for k, v in clock.estimates.items()}}, note=(
-        f"not solved: building/loading the model ({nnz} nonzeros) was estimated at {need:.2f} s {when} "
-        f"with {left:.2f} s of the time limit left"))
+    return milp.load_skipped(prep, "pyomo", info, clock, nnz, when)
 
 
 HIGHS_STATUS = {"kOptimal": "optimal", "kInfeasible": "infeasible", "kUnboundedOrInfeasible": "infeasibleOrUnbounded",
