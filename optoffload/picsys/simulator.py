@@ -338,6 +338,14 @@ def run_policy(inst: PicsysInstance, policy: Policy, *, seed: int = 0, event_loo
         else:
             completion[m][i] = done
 
+    def refresh(v: DeviceView, m: int, t: float) -> None:
+        """Bring the device's own state up to time ``t`` before a decision."""
+        q = up_done[m]
+        while q and q[0] <= t:
+            q.popleft()
+        v.uplink_queue = len(q)
+        v.energy_used = float(energy[m])
+
     while heap:
         t, m, stage = heapq.heappop(heap)
         v = views[m]
@@ -352,11 +360,7 @@ def run_policy(inst: PicsysInstance, policy: Policy, *, seed: int = 0, event_loo
                 v.index += 1
             else:
                 v.n_z1 += 1
-                q = up_done[m]
-                while q and q[0] <= t:
-                    q.popleft()
-                v.uplink_queue = len(q)
-                v.energy_used = float(energy[m])
+                refresh(v, m, t)
                 d = policy.filtering(v)
                 if d == OFFLOAD:
                     outcomes[m][i] = F_OFF
@@ -382,11 +386,7 @@ def run_policy(inst: PicsysInstance, policy: Policy, *, seed: int = 0, event_loo
         while v.index < v.n_images:
             i = v.index
             v.t = t
-            q = up_done[m]
-            while q and q[0] <= t:
-                q.popleft()
-            v.uplink_queue = len(q)
-            v.energy_used = float(energy[m])
+            refresh(v, m, t)
             d = policy.initial(v)
             if d == OFFLOAD:
                 outcomes[m][i] = I_OFF
