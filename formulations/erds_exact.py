@@ -15,12 +15,31 @@ Why this method (docs/erds.md, "erds-exact"):
   bound. Its solution, pulled back onto sum w <= C, is feasible: an upper bound. Iterate to a
   relative gap of 1e-8 (leaf) or until the bound exceeds the incumbent (prune).
 * Splits: best-first branch and bound over tasks, with a depth-first dive every ``DIVE_EVERY``
-  pops to find incumbents. At a node the tasks not yet fixed are relaxed
-  to their pointwise-fastest allowed split at their largest possible share (a constant lower
-  bound on their time) and keep only w_min of the capacity; E[max] is monotone in each task's
-  time, so the node LP is a relaxation of every leaf below it, and cuts are inherited by children.
-  A split that is pointwise slower than another split over the task's whole share range is
-  removed up front.
+  pops to find incumbents. A split that is pointwise slower than another split over the task's
+  whole share range is removed up front. At a node each task u not yet fixed ("free") gets, per
+  exit k, an affine underestimator a_uk y_u + b_uk of m_uk(y) = min_s A[u,s,k] y + B[u,s,k]
+  (min over its candidate splits) on its range y in [y1, y2] = [1/hi_u, 1/lo_u]:
+
+  - ``relaxation="coupled"`` (default; docs/erds.md "erds-exact: the coupled node relaxation"):
+    the chord of m_uk through (y1, m_uk(y1)) and (y2, m_uk(y2)). Validity: m_uk is a minimum
+    of affine functions of y, hence concave, and a concave function lies above its chord on the
+    interval between the chord's ends. So for every split s and every share w_u in [lo_u, hi_u],
+    T_u(s, k, w_u) >= m_uk(1/w_u) >= chord(1/w_u). The slope (m(y2) - m(y1)) / (y2 - y1) is >= 0
+    because A >= 0. Free tasks keep their full share range and take part in the capacity cuts,
+    so they compete for capacity with the fixed tasks. The chord is the convex envelope of m_uk
+    on [y1, y2]: no convex underestimator of m_uk alone is tighter (one that ties a task's
+    split across its exits could be).
+  - ``relaxation="simple"`` (the former relaxation): the constant m_uk(y1), the fastest split at
+    the largest share, with the task's share pinned at w_min (it uses the least capacity).
+
+  In both, each task's relaxed time is <= its true time at the same y and the node's feasible
+  set contains (the y, w of) every leaf below it; E[max] is non-decreasing in each task's time,
+  so the node LP value is <= F at every leaf below it. The node's F is convex in y (expectation
+  of a max of affine functions, a >= 0), so its Kelley cuts are valid for it, and a child's F is
+  pointwise >= its parent's on the same box (fixing a split replaces the underestimator by one of
+  the functions it underestimates), so children inherit the parent's cuts. Pointwise, the
+  coupled node value is >= the simple one: from any coupled point, pin the free tasks' shares to
+  w_min (capacity still met) and replace their chord times by the constant m(y1) <= chord.
 
 The returned bound is min(incumbent, LP bounds of all pruned nodes and leaves); status OPTIMAL
 means the tree was exhausted, so bound <= optimum <= objective with gap <= 1e-6. Time or node
@@ -46,6 +65,10 @@ LEAF_GAP = 1e-8
 """Relative gap to which a leaf's share LP is closed."""
 PRUNE_TOL = 1e-8
 """A node is pruned when its bound >= incumbent * (1 - PRUNE_TOL)."""
+INNER_GAP = 1e-2
+"""Relative gap to which an inner (non-leaf) node's LP is closed. Any stopping point of the cutting
+planes gives a valid bound (the LP is a relaxation); leaves still close to ``gap``, so certified
+optima do not change. Measured in docs/erds.md ("erds-exact: the coupled node relaxation")."""
 DIVE_EVERY = 8
 """Best-first pops between two depth-first dives (which look for incumbents)."""
 
@@ -143,9 +166,15 @@ class ShareLP:
         return float(h.getInfo().objective_function_value), x[1:1 + self.U]
 
 
+RELAXATIONS = ("coupled", "simple")
+"""Node relaxations of the free (not yet fixed) tasks; module docstring and docs/erds.md
+"erds-exact: the coupled node relaxation"."""
+
+
 class _Problem:
-    def __init__(self, inst: ErdsInstance, early_exit: bool = True):
+    def __init__(self, inst: ErdsInstance, early_exit: bool = True, relaxation: str = "coupled"):
         self.inst = inst
+        self.relaxation = relaxation
         self.A, self.B = time_tables(inst)
         self.P = exit_matrix(inst, early_exit)
         self.lo, self.hi = _bounds(inst)
@@ -167,17 +196,30 @@ class _Problem:
                 if not dom:
                     keep.append(s)
             self.cand.append(keep)
+        # free-task rows (a_u, b_u): T_u(y) >= a_u y + b_u for every candidate split, y in [1/hi, 1/lo]
+        y1, y2 = 1.0 / self.hi, 1.0 / self.lo
+        self.free_a = np.zeros((self.U, self.K))
+        self.free_b = np.zeros((self.U, self.K))
+        for u in range(self.U):
+            c = self.cand[u]
+            m1 = (self.A[u, c] * y1[u] + self.B[u, c]).min(axis=0)  # fastest split at the largest share
+            if relaxation == "simple" or not y2[u] > y1[u]:
+                self.free_b[u] = m1
+                continue
+            # chord of the concave m(y) = min_s A_s y + B_s between y1 and y2 (per exit); A >= 0
+            # makes m non-decreasing, so the slope is >= 0 (also in floating point)
+            m2 = (self.A[u, c] * y2[u] + self.B[u, c]).min(axis=0)
+            slope = np.maximum((m2 - m1) / (y2[u] - y1[u]), 0.0)
+            self.free_a[u] = slope
+            self.free_b[u] = m1 - slope * y1[u]
 
     def relaxed_rows(self, fixed: dict) -> tuple[np.ndarray, np.ndarray]:
-        """Per task (a_u, b_u) rows: fixed tasks their split's times, free tasks constants."""
-        a = np.zeros((self.U, self.K))
-        b = np.zeros((self.U, self.K))
-        for u in range(self.U):
-            if u in fixed:
-                a[u], b[u] = self.A[u, fixed[u]], self.B[u, fixed[u]]
-            else:
-                c = self.cand[u]
-                b[u] = (self.A[u, c] / self.hi[u] + self.B[u, c]).min(axis=0)
+        """Per task (a_u, b_u) rows of T_u = a_u y_u + b_u: fixed tasks their split's times, free
+        tasks the relaxation's underestimator (a constant for "simple", a chord for "coupled")."""
+        a = self.free_a.copy()
+        b = self.free_b.copy()
+        for u, s in fixed.items():
+            a[u], b[u] = self.A[u, s], self.B[u, s]
         return a, b
 
     def value(self, a, b, y) -> tuple[float, np.ndarray]:
@@ -191,9 +233,11 @@ def _solve_node(prob: _Problem, fixed: dict, cuts: list, threshold: float, gap: 
     U = prob.U
     lo = prob.lo.copy()
     hi = prob.hi.copy()
-    for u in range(U):
-        if u not in fixed:
-            hi[u] = lo[u]  # free tasks keep only w_min of the capacity
+    coupled = prob.relaxation == "coupled"
+    if not coupled:
+        for u in range(U):
+            if u not in fixed:
+                hi[u] = lo[u]  # free tasks keep only w_min of the capacity
     a, b = prob.relaxed_rows(fixed)
     lp = ShareLP(lo, hi, prob.C, cuts, prob.tangents)
     # initial cuts: at the largest shares and at equal shares, so the LP is bounded and informative
@@ -225,7 +269,7 @@ def _solve_node(prob: _Problem, fixed: dict, cuts: list, threshold: float, gap: 
         v2, g2 = prob.value(a, b, y)
         lp.add_cut(g2, v2 - g2 @ y)
         for u in range(U):
-            if u in fixed:
+            if coupled or u in fixed:
                 lp.add_tangent(u, float(y[u]))
     return lb, best_ub, best_w, lp.cuts
 
@@ -241,7 +285,8 @@ def solve_shares(inst: ErdsInstance, splits, *, early_exit: bool = True, gap: fl
 
 
 def solve_exact(inst: ErdsInstance, *, time_limit: float | None = None, seed: int = 0, threads: int | None = None,
-                gap: float = LEAF_GAP, early_exit: bool = True, node_limit: int | None = None) -> Solution:
+                gap: float = LEAF_GAP, early_exit: bool = True, node_limit: int | None = None,
+                relaxation: str = "coupled", inner_gap: float = INNER_GAP) -> Solution:
     """``erds-exact``: certified global optimum of eq. (7) (module docstring).
 
     Node order (docs/erds.md, "erds-exact: bound under a limit"): best-first on the node bound,
@@ -249,15 +294,23 @@ def solve_exact(inst: ErdsInstance, *, time_limit: float | None = None, seed: in
     lower bound on its subtree and never below its parent's key, so the reported bound
     min(incumbent, open keys, closed bounds) is non-decreasing in the number of nodes processed.
     ``node_limit`` (deterministic) stops after that many tree nodes, like ``time_limit``.
+    ``relaxation`` picks the node relaxation of the free tasks: "coupled" (default, chords that
+    compete for capacity) or "simple" (fastest split at the largest share, w_min of capacity);
+    both are valid, see the module docstring. ``inner_gap`` is the relative gap to which inner
+    nodes' LPs are closed (``INNER_GAP``); leaves use ``gap``.
     ``threads`` is accepted and ignored (one HiGHS thread).
     """
     if not (isinstance(gap, float) and 0 < gap < 0.1):
         raise InvalidInstance("gap", f"must be a float in (0, 0.1), got {gap!r}")
     if node_limit is not None and (isinstance(node_limit, bool) or not isinstance(node_limit, int) or node_limit < 0):
         raise InvalidInstance("node_limit", f"must be an integer >= 0, got {node_limit!r}")
+    if not (isinstance(inner_gap, float) and 0 < inner_gap < 0.1):
+        raise InvalidInstance("inner_gap", f"must be a float in (0, 0.1), got {inner_gap!r}")
+    if relaxation not in RELAXATIONS:
+        raise InvalidInstance("relaxation", f"must be one of {RELAXATIONS}, got {relaxation!r}")
     t0 = time.perf_counter()
     deadline = None if time_limit is None else t0 + time_limit
-    prob = _Problem(inst, early_exit)
+    prob = _Problem(inst, early_exit, relaxation)
     U = prob.U
     from heuristics.erds_inner import hsa, osa
 
@@ -314,7 +367,8 @@ def solve_exact(inst: ErdsInstance, *, time_limit: float | None = None, seed: in
                 current = None
                 continue
             try:
-                lb, ub, wn, ncuts = _solve_node(prob, fixed, cuts, inc_val * (1 - PRUNE_TOL), gap, deadline)
+                node_gap = gap if depth == U else max(gap, inner_gap)
+                lb, ub, wn, ncuts = _solve_node(prob, fixed, cuts, inc_val * (1 - PRUNE_TOL), node_gap, deadline)
             except _Timeout as to:
                 current = (max(key, float(to.args[0])), fixed, cuts)
                 raise

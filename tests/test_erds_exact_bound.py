@@ -88,3 +88,58 @@ def test_node_limit_rejects_bad_values():
     for bad in (-1, 2.5, True):
         with pytest.raises(oo.InvalidInstance, match="node_limit"):
             oo.solve(inst, "erds-exact", node_limit=bad)
+
+
+def test_coupled_free_rows_underestimate_every_split():
+    """The "coupled" free-task row (chord of the concave min_s A_s y + B_s on [1/hi, 1/lo]) is <= the
+    time of every candidate split at every share of the task's range (checked on a 101-point grid
+    in y, and equal to the fastest split at both ends), and >= the "simple" constant."""
+    from formulations.erds_exact import _Problem
+
+    for U, seed in [(3, 1), (6, 2), (16, 0)]:
+        inst = _scaled(U, seed)
+        cp, sp = _Problem(inst, relaxation="coupled"), _Problem(inst, relaxation="simple")
+        a, b = cp.relaxed_rows({})
+        a0, b0 = sp.relaxed_rows({})
+        assert np.all(a0 == 0) and np.all(a >= 0)
+        for u in range(U):
+            c = cp.cand[u]
+            ys = np.linspace(1 / cp.hi[u], 1 / cp.lo[u], 101)
+            T = cp.A[u, c][None] * ys[:, None, None] + cp.B[u, c][None]  # y x split x exit
+            row = a[u][None] * ys[:, None] + b[u][None]  # y x exit
+            assert np.all(row <= T.min(axis=1) * (1 + 1e-12) + 1e-12), (U, u)
+            assert np.all(row >= b0[u][None] * (1 - 1e-12)), (U, u)
+            assert np.allclose(row[[0, -1]], T.min(axis=1)[[0, -1]], rtol=1e-12)
+
+
+@pytest.mark.parametrize("U, seed", [(3, 1), (3, 4), (4, 0), (5, 2)])
+def test_coupled_root_bound_tighter_and_valid(U, seed):
+    """Root bounds: with node_limit=0 (the cheap bound, all tasks at their fastest split and largest
+    share) both relaxations agree; with node_limit=1 (the root LP, closed to 1e-8 so the
+    pointwise argument of docs/erds.md applies) "coupled" >= "simple". Every bound, also at the
+    default inner gap, is <= the certified optimum and, at U = 3, <= the brute-force grid value.
+    The certified optimum is the same under both relaxations (to the certificate gap)."""
+    inst = _scaled(U, seed)
+    full = {r: oo.solve(inst, "erds-exact", relaxation=r) for r in ("simple", "coupled")}
+    for sol in full.values():
+        assert sol.status == oo.Status.OPTIMAL
+    assert full["coupled"].objective == pytest.approx(full["simple"].objective, rel=1e-7)
+    ref = min(s.objective for s in full.values())
+    if U == 3:
+        ref = min(ref, _grid_min_u3(inst))
+    b0 = {r: oo.solve(inst, "erds-exact", relaxation=r, node_limit=0).bound for r in full}
+    b1 = {r: oo.solve(inst, "erds-exact", relaxation=r, node_limit=1, inner_gap=1e-8).bound for r in full}
+    b1d = {r: oo.solve(inst, "erds-exact", relaxation=r, node_limit=1).bound for r in full}
+    assert b0["coupled"] == pytest.approx(b0["simple"], rel=1e-12)
+    assert b1["coupled"] >= b1["simple"] * (1 - 1e-7), (b1, ref)
+    for b in (*b0.values(), *b1.values(), *b1d.values()):
+        assert b <= ref * (1 + 1e-12), (b, ref)
+
+
+def test_relaxation_rejects_unknown_names():
+    """relaxation must be "coupled" or "simple", inner_gap a float in (0, 0.1): errors name the field."""
+    with pytest.raises(oo.InvalidInstance, match="relaxation"):
+        oo.solve(oo.load("erds/paper-u2"), "erds-exact", relaxation="tight")
+    for bad in (0.0, 0.5, 1):
+        with pytest.raises(oo.InvalidInstance, match="inner_gap"):
+            oo.solve(oo.load("erds/paper-u2"), "erds-exact", inner_gap=bad)
