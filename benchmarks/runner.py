@@ -118,10 +118,15 @@ def _execute(suite: Suite, tasks: list[dict], executor: str, workers: int | None
             for t in tasks:
                 yield _run_task(suite.run, t)
         else:
-            with ProcessPoolExecutor(max_workers=n) as pool:
+            pool = ProcessPoolExecutor(max_workers=n)
+            try:
                 futs = [pool.submit(_run_task, suite.run, t) for t in tasks]
                 for fut in as_completed(futs):
                     yield fut.result()
+            finally:
+                # on Ctrl-C (or any error) drop the queued tasks instead of running them all:
+                # the finished rows are already on disk and --resume picks up the rest
+                pool.shutdown(wait=False, cancel_futures=True)
     else:
         from optoffload.errors import InvalidInstance
 
