@@ -12,7 +12,7 @@ from .errors import InvalidInstance, UnknownName, VerificationError
 from .registry import get_family, get_method, instance_path
 from .solution import Solution
 from .status import Status
-from .validate import FORMAT_VERSION, require
+from .validate import FORMAT_VERSION, parse_json, read_text, require
 
 
 def _family_of_dict(d: Any, where: str) -> str:
@@ -49,14 +49,7 @@ def load(source: Any) -> Any:
         path = Path(source)
         if not path.is_file():
             raise UnknownName("instance", f"no shipped instance or file named {str(source)!r}")
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InvalidInstance("instance", f"cannot read {str(path)!r}: {exc}") from None
-    try:
-        d = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise InvalidInstance("instance", f"{str(path)!r} is not valid JSON: {exc}") from None
+    d = parse_json(read_text(path, "instance"), path, "instance")
     inst = from_dict(d, where=str(path))
     return inst
 

@@ -146,3 +146,24 @@ def _is_np_int(v: Any) -> bool:
     except ImportError:  # pragma: no cover
         return False
     return isinstance(v, np.integer)
+
+
+def read_text(path: Any, field: str) -> str:
+    """The UTF-8 text of a user file, or ``InvalidInstance(field)`` saying why it cannot be read."""
+    from pathlib import Path
+
+    p = Path(path)
+    try:
+        return p.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InvalidInstance(field, f"cannot read {str(p)!r}: {exc}") from None
+
+
+def parse_json(text: str, path: Any, field: str) -> Any:
+    """``json.loads(text)``, or ``InvalidInstance(field)`` naming the file and the JSON error."""
+    import json
+
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InvalidInstance(field, f"{str(path)!r} is not valid JSON: {exc}") from None

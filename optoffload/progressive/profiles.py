@@ -48,7 +48,7 @@ from typing import Any, Iterable
 import numpy as np
 
 from ..errors import InvalidInstance
-from ..validate import as_float, as_list, as_str, check_keys, nonneg, probability, require
+from ..validate import as_float, as_list, as_str, check_keys, nonneg, parse_json, probability, read_text, require
 
 BLOCK_BYTES = 64
 """Size of one transport block (PNC protocol: 1 control byte + 63 data bytes)."""
@@ -315,15 +315,9 @@ def load_profile(path: str | Path, *, name: str | None = None, kind: str | None 
     ``metric`` (and ``kind`` for CSV) are required for CSV files.
     """
     p = Path(path)
-    try:
-        text = p.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InvalidInstance("profile", f"cannot read {str(p)!r}: {exc}") from None
+    text = read_text(p, "profile")
     if p.suffix.lower() == ".json":
-        try:
-            d = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise InvalidInstance("profile", f"{str(p)!r} is not valid JSON: {exc}") from None
+        d = parse_json(text, p, "profile")
         return Profile.from_dict(d, str(p.name))
     rows = list(csv.DictReader(text.splitlines()))
     if not rows:

@@ -24,7 +24,8 @@ from typing import Any
 import numpy as np
 
 from ..errors import InvalidInstance
-from ..validate import as_float, as_int, as_list, as_str, check_keys, nonneg, positive, probability, require
+from ..validate import (as_float, as_int, as_list, as_str, check_keys, nonneg, parse_json, positive, probability,
+                        read_text, require)
 
 
 @dataclass(frozen=True)
@@ -242,15 +243,9 @@ def load_trace(path: str | Path, *, unit: str = "bytes/s") -> Trace:
     scale = {"bytes/s": 1.0, "kbit/s": 1000 / 8, "Mbit/s": 1e6 / 8}
     as_str(unit, "unit", tuple(scale))
     p = Path(path)
-    try:
-        text = p.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InvalidInstance("trace", f"cannot read {str(p)!r}: {exc}") from None
+    text = read_text(p, "trace")
     if p.suffix.lower() == ".json":
-        try:
-            d = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise InvalidInstance("trace", f"{str(p)!r} is not valid JSON: {exc}") from None
+        d = parse_json(text, p, "trace")
         tr = Trace.from_dict(d, p.name)
         return Trace(tr.times, tuple(np.asarray(tr.rates) * scale[unit]), tr.name or p.stem)
     lines = [ln for ln in text.splitlines() if ln.strip() and not ln.lstrip().startswith("#")]
