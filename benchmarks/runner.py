@@ -28,14 +28,18 @@ from .suite import Suite
 
 
 def discover() -> dict[str, Suite]:
-    """All suites defined by the modules of the ``benchmarks`` package."""
-    import benchmarks
+    """All suites defined by the modules of ``optoffload.benchmarks`` and its family subpackages.
+
+    Every module (at any depth) may define ``SUITES``; a suite name defined twice is an error.
+    """
+    from optoffload import benchmarks
 
     found: dict[str, Suite] = {}
-    for info in pkgutil.iter_modules(benchmarks.__path__):
-        if info.name in ("runner", "suite") or info.name.startswith("_"):
+    for info in pkgutil.walk_packages(benchmarks.__path__, prefix="optoffload.benchmarks."):
+        leaf = info.name.rsplit(".", 1)[-1]
+        if info.name in ("optoffload.benchmarks.runner", "optoffload.benchmarks.suite") or leaf.startswith("_"):
             continue
-        mod = importlib.import_module(f"benchmarks.{info.name}")
+        mod = importlib.import_module(info.name)
         for name, suite in getattr(mod, "SUITES", {}).items():
             if name in found:
                 raise RuntimeError(f"benchmark suite {name!r} defined twice")

@@ -11,6 +11,17 @@ Quick tour::
 Solver layers (OR-Tools, Pyomo, PuLP) are imported only when a method needs them.
 """
 
+from pathlib import Path as _Path
+
+_here = _Path(__file__).resolve().parent
+if not (_here / "heuristics").is_dir() and (_here.parent / "heuristics" / "__init__.py").is_file() \
+        and (_here.parent / "pyproject.toml").is_file():
+    # A source checkout (the repository root is on sys.path): the installed layout maps the
+    # root folders formulations/, heuristics/, benchmarks/ to optoffload.formulations, ... (see
+    # pyproject.toml); here the same names resolve through this package's search path.
+    __path__.append(str(_here.parent))  # noqa: F821 - the package's own __path__
+del _Path, _here
+
 from .api import compare, from_dict, generate, load, methods, save, simulate, solve, verify
 from .errors import InvalidInstance, UnknownName, VerificationError
 from .registry import available_families as families

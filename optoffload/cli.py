@@ -170,7 +170,7 @@ def _cmd_compare(args) -> int:
 
 
 def _cmd_bench(args) -> int:
-    from benchmarks.runner import run_suite
+    from optoffload.benchmarks.runner import run_suite
 
     return run_suite(args.suite, out=args.out, executor=args.executor, workers=args.workers,
                      resume=args.resume, quick=args.quick, scheduler=args.scheduler)

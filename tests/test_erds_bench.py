@@ -3,7 +3,7 @@
 import numpy as np
 from scipy.io import loadmat
 
-from benchmarks.erds_suites import SUITES
+from optoffload.benchmarks.erds.suites import SUITES
 
 
 def test_suites_quick_tasks_have_seeds_and_unique_ids():

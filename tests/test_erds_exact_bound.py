@@ -94,7 +94,7 @@ def test_coupled_free_rows_underestimate_every_split():
     """The "coupled" free-task row (chord of the concave min_s A_s y + B_s on [1/hi, 1/lo]) is <= the
     time of every candidate split at every share of the task's range (checked on a 101-point grid
     in y, and equal to the fastest split at both ends), and >= the "simple" constant."""
-    from formulations.erds_exact import _Problem
+    from optoffload.erds.shares import _Problem
 
     for U, seed in [(3, 1), (6, 2), (16, 0)]:
         inst = _scaled(U, seed)

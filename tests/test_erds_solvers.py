@@ -121,7 +121,7 @@ def test_exact_no_worse_than_every_method(seed, U, K, per_task):
 
 def test_share_lp_matches_grid_for_fixed_splits():
     """The convex share problem (fixed splits) is solved to optimality: no grid point beats it."""
-    from formulations.erds_exact import solve_shares
+    from optoffload.erds.shares import solve_shares
 
     inst = oo.load("erds/paper-u2")
     for s in [(0, 0), (1, 2), (5, 5), (2, 1)]:
@@ -133,7 +133,7 @@ def test_share_lp_matches_grid_for_fixed_splits():
 
 def test_osa_branch_and_bound_equals_exhaustive(monkeypatch):
     """The B&B path of OSA returns the exhaustive OSA value (paper's EOA) for fixed shares."""
-    import heuristics.erds_inner as inner
+    import optoffload.erds.inner as inner
 
     rng = np.random.default_rng(5)
     for seed in range(30):
@@ -149,7 +149,7 @@ def test_osa_branch_and_bound_equals_exhaustive(monkeypatch):
 
 def test_hsa_is_osa_for_one_task():
     """With U = 1 the max is the task itself: HSA's per-task rule is optimal (erds.md 3.3)."""
-    from heuristics.erds_inner import hsa, osa
+    from optoffload.erds.inner import hsa, osa
 
     for seed in range(20):
         inst = oo.generate("erds", seed=seed, tasks=1, exits=5)

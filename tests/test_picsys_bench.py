@@ -6,9 +6,9 @@ import json
 
 import pytest
 
-import benchmarks.runner as runner
-from benchmarks.picsys_paper import SUITES
-from benchmarks.suite import Suite
+import optoffload.benchmarks.runner as runner
+from optoffload.benchmarks.picsys.paper import SUITES
+from optoffload.benchmarks.suite import Suite
 
 
 def _objectives(path):

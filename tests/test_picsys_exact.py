@@ -247,7 +247,7 @@ def test_pyomo_cbc_and_export(tmp_path):
 
 def test_cbc_bound_parser():
     """The CBC log parser reads 'Lower bound:' after a limit and the objective when optimal."""
-    from formulations.picsys.pulp_milp import cbc_bound
+    from optoffload.formulations.picsys.pulp_milp import cbc_bound
 
     assert cbc_bound("Result - Stopped on time limit\n\nObjective value:  2.5\nLower bound:  2.25\n") == 2.25
     assert cbc_bound("Result - Optimal solution found\n\nObjective value:  1.75000000\n") == 1.75
@@ -265,7 +265,7 @@ def test_cli_acceptance_table2():
 
 def test_status_mapping_without_incumbent_is_unknown():
     """No solver plan and no warm start -> UNKNOWN (never an exception); with a warm start -> FEASIBLE."""
-    from formulations.picsys.common import finalize, prepare
+    from optoffload.formulations.picsys.common import finalize, prepare
 
     inst = tiny_instance(3)
     prep = prepare(inst, objective="makespan", time_limit=None, warm=False, cuts=False)

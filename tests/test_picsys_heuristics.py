@@ -6,11 +6,11 @@ import numpy as np
 import pytest
 
 import optoffload as oo
-from heuristics.picsys_balance import Balance
-from heuristics.picsys_baselines import AllCloud, AllDevice
-from heuristics.picsys_lookahead import enumerate_optimum, look_ahead, simple_lower_bound
-from heuristics.picsys_time import EnergyHeuristic, Greedy, TimeHeuristic, token_counts
-from heuristics.picsys_two_stage import LongestExpected, TwoStage
+from optoffload.heuristics.picsys.balance import Balance
+from optoffload.heuristics.picsys.baselines import AllCloud, AllDevice
+from optoffload.heuristics.picsys.lookahead import enumerate_optimum, look_ahead, simple_lower_bound
+from optoffload.heuristics.picsys.time_heuristic import EnergyHeuristic, Greedy, TimeHeuristic, token_counts
+from optoffload.heuristics.picsys.two_stage import LongestExpected, TwoStage
 from optoffload.errors import InvalidInstance
 from optoffload.picsys.generator import generate
 from optoffload.picsys.model import PicsysInstance
@@ -266,7 +266,7 @@ def test_no_peeking_check_catches_a_cheat():
 
 def test_dominant_enumeration_equals_full_enumeration():
     """The look-ahead's 2^n enumeration (i-off or the local outcome) equals enumeration of all
-    feasible outcomes (the dominance argument of heuristics/picsys_lookahead.py)."""
+    feasible outcomes (the dominance argument of heuristics/picsys/lookahead.py)."""
     for seed in range(12):
         inst = _small(seed, devices=2 + seed % 2, images=6, servers=1 + seed % 2)
         assert enumerate_optimum(inst)[0] == pytest.approx(enumerate_optimum(inst, all_outcomes=True)[0])

@@ -1,7 +1,7 @@
 """Time limits of the PicSys MILP methods (``pyomo``, ``pulp``): build/load charged against the limit.
 
 No wall-clock assertion: every test makes the decision deterministic, either
-with a limit below :data:`formulations.picsys.milp.MIN_SOLVE` (so no load can
+with a limit below :data:`optoffload.formulations.picsys.milp.MIN_SOLVE` (so no load can
 fit whatever the machine's speed) or by setting the per-nonzero cost table.
 Ground truth for objectives and bounds is brute-force enumeration.
 """
@@ -13,8 +13,8 @@ import time
 import pytest
 
 import optoffload as oo
-from formulations.picsys import milp
-from formulations.picsys.common import prepare
+from optoffload.formulations.picsys import milp
+from optoffload.formulations.picsys.common import prepare
 from optoffload.picsys import bounds as B
 from optoffload.picsys.bruteforce import brute_force
 from picsys_exact_helpers import tiny_instance
@@ -133,8 +133,8 @@ def test_clock_rules():
 def test_cbc_gets_the_seconds_left_at_launch():
     """Both CBC paths read the limit when the command line is built, after the model file is written:
     the seconds left minus the estimated read time (at least 0.01 s); no limit gives none."""
-    from formulations.picsys.pulp_milp import _deadline_cbc
-    from formulations.picsys.pyomo_milp import _limit_at_launch
+    from optoffload.formulations.picsys.pulp_milp import _deadline_cbc
+    from optoffload.formulations.picsys.pyomo_milp import _limit_at_launch
 
     inst = tiny_instance(2)
     prep = prepare(inst, objective="makespan", time_limit=30)

@@ -2,8 +2,8 @@
 
 import pytest
 
-from benchmarks import pnc_suites, progressive_gap
-from benchmarks.runner import run_suite
+from optoffload.benchmarks.progressive import gap as progressive_gap, pnc as pnc_suites
+from optoffload.benchmarks.runner import run_suite
 
 
 def test_testbed_pnc_beats_every_non_progressive_codec():

@@ -2,8 +2,8 @@
 
 import json
 
-import benchmarks.runner as runner
-from benchmarks.suite import Suite
+import optoffload.benchmarks.runner as runner
+from optoffload.benchmarks.suite import Suite
 
 CALLS = []
 

@@ -41,7 +41,7 @@ objective reported is never the integer one: it is the simulator's makespan of
 the decoded plan. For a plan optimal in the integer model this exceeds the
 bound by at most ``K / scale`` with ``K`` the number of durations on a longest
 path (at most ``3N``), i.e. 0.3 microseconds for ``N = 100`` at the default
-scale, below :data:`~formulations.picsys.common.OPT_TOL`.
+scale, below :data:`~optoffload.formulations.picsys.common.OPT_TOL`.
 
 Energies use the same idea (floors of ``e * K`` against
 ``floor(threshold * K)``, ``K`` chosen so sums stay below ``2^50``): every

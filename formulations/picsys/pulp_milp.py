@@ -1,4 +1,4 @@
-"""PicSys MILP in PuLP with CBC (method ``pulp``; model: :mod:`formulations.picsys.milp`).
+"""PicSys MILP in PuLP with CBC (method ``pulp``; model: :mod:`optoffload.formulations.picsys.milp`).
 
 The same MILP as the ``pyomo`` method, handed to the CBC binary that PuLP
 ships, so that two independent MILP solvers (HiGHS, CBC) and CP-SAT
@@ -51,7 +51,7 @@ def to_pulp(lm: milp.LinModel, deadline: float | None = None):
 
 
 STAGES = ("to-pulp", "mps-write", "cbc-read")
-"""Stages between :func:`milp.build` and CBC's search (keys of :data:`~formulations.picsys.milp.SEC_PER_NZ`)."""
+"""Stages between :func:`milp.build` and CBC's search (keys of :data:`~optoffload.formulations.picsys.milp.SEC_PER_NZ`)."""
 
 
 def _deadline_cbc(prep, read_cost: float, **kw):
@@ -107,7 +107,7 @@ def solve_pulp(inst, *, time_limit=None, seed=0, threads=None, objective="makesp
     of extra CBC command-line options such as ``["cuts off"]``).
 
     Time limit: building, writing and reading the model are charged against it
-    (:class:`~formulations.picsys.milp.Clock`); CBC gets the seconds left when it
+    (:class:`~optoffload.formulations.picsys.milp.Clock`); CBC gets the seconds left when it
     starts. A model not expected to load in time is skipped (``native_status``
     ``load-skipped``): the warm start is returned with the presolve bound.
     """

@@ -1,4 +1,4 @@
-"""PicSys MILP in Pyomo (method ``pyomo``; model: :mod:`formulations.picsys.milp`).
+"""PicSys MILP in Pyomo (method ``pyomo``; model: :mod:`optoffload.formulations.picsys.milp`).
 
 Default solver: HiGHS through Pyomo's ``appsi_highs`` interface. Any other
 Pyomo solver name works (``solver="cbc"``, ``"glpk"``, ``"gurobi"``, ...);
@@ -11,7 +11,7 @@ Tolerances are tightened (relative gap 1e-9, integrality 1e-9 where the
 solver takes it) because big-M rows turn an integrality slack into a time
 error of ``H * tol``. The decoded plan is replayed in the simulator; the
 reported bound is the solver's dual bound lowered by a safety margin
-(:data:`~formulations.picsys.common.BOUND_SAFETY`) for those tolerances, and raised to the presolve lower
+(:data:`~optoffload.formulations.picsys.common.BOUND_SAFETY`) for those tolerances, and raised to the presolve lower
 bound (exact arithmetic) when that is larger.
 """
 
@@ -37,7 +37,7 @@ GAP_OPTION = {"cbc": "ratioGap", "gurobi": "MIPGap", "cplex": "mipgap", "highs":
 def to_pyomo(lm: milp.LinModel, deadline: float | None = None):
     """A Pyomo ConcreteModel of ``lm`` and the list of its variables by column.
 
-    Raises :class:`~formulations.picsys.milp.BuildTimeout` past ``deadline``
+    Raises :class:`~optoffload.formulations.picsys.milp.BuildTimeout` past ``deadline``
     (a ``time.perf_counter()`` value).
     """
     import time
@@ -90,7 +90,7 @@ STAGES = {
     "appsi": ("to-pyomo", "appsi-load", "highs-presolve"),
     "file": ("to-pyomo", "lp-write", "cbc-read"),
 }
-"""Stages (keys of :data:`~formulations.picsys.milp.SEC_PER_NZ`) between :func:`milp.build` and the search."""
+"""Stages (keys of :data:`~optoffload.formulations.picsys.milp.SEC_PER_NZ`) between :func:`milp.build` and the search."""
 
 
 def solve_pyomo(inst, *, time_limit=None, seed=0, threads=None, objective="makespan", solver="appsi_highs",
@@ -107,7 +107,7 @@ def solve_pyomo(inst, *, time_limit=None, seed=0, threads=None, objective="makes
     solver and options; False goes through Pyomo's ``appsi_highs``).
 
     Time limit: building and loading the model are charged against it (see
-    :class:`~formulations.picsys.milp.Clock`). When the model is not expected to
+    :class:`~optoffload.formulations.picsys.milp.Clock`). When the model is not expected to
     be loaded in time, it is not built or not loaded, and the warm start is
     returned (``native_status`` ``load-skipped``) with the presolve bound.
     """

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from ..family import Family, MethodSpec, Option
 
-_H = "heuristics.erds_methods"
-_X = "formulations.erds_exact"
+_H = "optoffload.heuristics.erds.methods"
+_X = "optoffload.formulations.erds.exact"
 
 FAMILY = Family(
     name="erds",

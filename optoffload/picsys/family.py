@@ -6,9 +6,9 @@ from .methods_exact import METHODS as EXACT
 from .methods_heuristic import METHODS as HEURISTIC
 
 BASELINES = {
-    "all-device": MethodSpec("heuristics.picsys_baselines:all_device", "baseline",
+    "all-device": MethodSpec("optoffload.heuristics.picsys.baselines:all_device", "baseline",
                              "every image processed on its device (paper 6.1)"),
-    "all-cloud": MethodSpec("heuristics.picsys_baselines:all_cloud", "baseline",
+    "all-cloud": MethodSpec("optoffload.heuristics.picsys.baselines:all_cloud", "baseline",
                             "every image offloaded at the initial stage (paper 6.1)"),
 }
 

@@ -8,10 +8,10 @@ and take the option ``objective="makespan"|"max-processed"``. See docs/picsys-ex
 from ..family import MethodSpec
 
 METHODS: dict[str, MethodSpec] = {
-    "cpsat": MethodSpec("formulations.picsys.cpsat:solve_cpsat", "exact",
+    "cpsat": MethodSpec("optoffload.formulations.picsys.cpsat:solve_cpsat", "exact",
                         "offline optimum (sec. 5.1, eq. 15), OR-Tools CP-SAT with interval variables"),
-    "pyomo": MethodSpec("formulations.picsys.pyomo_milp:solve_pyomo", "exact",
+    "pyomo": MethodSpec("optoffload.formulations.picsys.pyomo_milp:solve_pyomo", "exact",
                         "offline optimum as a MILP in Pyomo (HiGHS by default; solver=, write=)"),
-    "pulp": MethodSpec("formulations.picsys.pulp_milp:solve_pulp", "exact",
+    "pulp": MethodSpec("optoffload.formulations.picsys.pulp_milp:solve_pulp", "exact",
                        "offline optimum as a MILP in PuLP (CBC), for cross-checking"),
 }

@@ -4,11 +4,11 @@ from ..family import Family, MethodSpec
 from .generator import OPTIONS
 
 METHODS = {
-    "exact": MethodSpec("formulations.progressive_exact:exact", "exact",
+    "exact": MethodSpec("optoffload.formulations.progressive.exact:exact", "exact",
                         "config: enumeration in the simulator; airtime: DP over slots; ordering: DP over subsets"),
-    "milp": MethodSpec("formulations.progressive_milp:milp", "exact",
+    "milp": MethodSpec("optoffload.formulations.progressive.milp:milp", "exact",
                        "Pyomo + HiGHS MILP (config choice, multiple-choice knapsack, linear ordering)"),
-    "greedy": MethodSpec("heuristics.progressive_greedy:greedy", "heuristic",
+    "greedy": MethodSpec("optoffload.heuristics.progressive.greedy:greedy", "heuristic",
                          "config: fit-mean rule; airtime: greedy marginal gain per slot; ordering: ratio rule"),
 }
 

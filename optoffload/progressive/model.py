@@ -142,6 +142,13 @@ class OrderingProblem:
         return float(np.sum(self.importance[o] * self.survival(comp)))
 
 
+def ratio_order(sizes: np.ndarray, importance: np.ndarray) -> list[int]:
+    """The ratio rule of the ordering problem: chunks by importance per byte, descending (ties:
+    smaller index first). Shared by the ``greedy`` heuristic and the ``exact`` DP (its incumbent).
+    """
+    return sorted(range(len(sizes)), key=lambda i: (-importance[i] / sizes[i], i))
+
+
 @dataclass(frozen=True, eq=False)
 class ProgressiveInstance:
     """A validated progressive-family instance (see the module docstring for the kinds)."""

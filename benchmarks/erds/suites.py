@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .suite import Suite, markdown_table
+from ..suite import Suite, markdown_table
 
 METHODS = ["erds-exact", "erds-osa", "erds-hsa", "erds-brb", "iao", "edgent-e", "edgent-m", "cloud-only",
            "edge-only", "random"]
@@ -295,7 +295,7 @@ def _scale_run(task: dict) -> list[dict]:
         return [_solve_row(inst, m, evaluator="exact", seed=0, time_limit=task["time_limit"], max_iter=4000,
                            heuristic_time_limit=15) for m in ("erds-exact", "erds-hsa", "cloud-only")]
     if task["kind"] == "hsa":
-        from heuristics.erds_inner import hsa
+        from optoffload.erds.inner import hsa
         from optoffload.erds.evaluate import objective
 
         w = np.full(inst.U, inst.capacity / inst.U)

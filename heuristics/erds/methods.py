@@ -8,7 +8,7 @@ evaluator : ``"exact"`` (default; E[max] of eq. (7)) or ``"sampled"`` (the paper
 tol, max_iter : BRB stopping rule (default 1e-4 relative, 4000 iterations as in the paper).
 decimals : round BRB box ends (the paper uses 3); default None.
 allocation : baselines with their own split rule get ``"optimal"`` shares for those splits (the
-    convex problem, solved by the share LP of formulations/erds_exact.py) by default under the
+    convex problem, solved by the share LP of formulations/erds/exact.py) by default under the
     exact evaluator, and ``"brb"`` (the paper's choice) under the sampled one.
 """
 
@@ -24,8 +24,8 @@ from optoffload.errors import InvalidInstance
 from optoffload.solution import Solution
 from optoffload.status import Status
 
-from .erds_brb import brb
-from .erds_inner import hsa, osa
+from .brb import brb
+from optoffload.erds.inner import hsa, osa
 
 
 def _opt(evaluator: str) -> str:
@@ -120,7 +120,7 @@ def _fixed_split_method(inst, method: str, splits, *, time_limit, evaluator, all
     if allocation == "brb" or evaluator == "sampled":
         return _brb_method(inst, method, "fixed", time_limit=time_limit, evaluator=evaluator, tol=tol,
                            max_iter=max_iter, early_exit=early_exit, splits=np.asarray(splits))
-    from formulations.erds_exact import solve_shares
+    from optoffload.erds.shares import solve_shares
 
     t0 = time.perf_counter()
     w, _, lb = solve_shares(inst, splits, early_exit=early_exit, time_limit=time_limit)

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .suite import Suite, markdown_table
+from ..suite import Suite, markdown_table
 
 
 def _tasks(quick: bool) -> list[dict]:

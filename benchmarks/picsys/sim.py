@@ -20,7 +20,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from .suite import Suite, markdown_table
+from ..suite import Suite, markdown_table
 
 TARGET = 200_000
 
@@ -36,7 +36,7 @@ def _tasks(quick: bool) -> list[dict]:
 
 
 def _run(task: dict) -> dict:
-    from heuristics.picsys_baselines import AllCloud, AllDevice
+    from optoffload.heuristics.picsys.baselines import AllCloud, AllDevice
     from optoffload.picsys.generator import generate
     from optoffload.picsys.simulator import run_policy, simulate_plan
 

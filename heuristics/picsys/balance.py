@@ -56,7 +56,7 @@ from optoffload.errors import InvalidInstance
 from optoffload.picsys.policy import LOCAL, OFFLOAD, DeviceView, Policy, SystemInfo
 from optoffload.picsys.simulator import policy_solution
 
-from .picsys_time import EnergyGuard, _options, token_counts
+from .time_heuristic import EnergyGuard, _options, token_counts
 
 EPS = 1e-12
 

@@ -43,7 +43,7 @@ from optoffload.errors import InvalidInstance
 from optoffload.picsys.policy import LOCAL, OFFLOAD, DeviceView, Policy, SystemInfo
 from optoffload.picsys.simulator import policy_solution, two_stage_counterpart
 
-from .picsys_time import TimeHeuristic, _options
+from .time_heuristic import TimeHeuristic, _options
 
 
 class TwoStage(TimeHeuristic):

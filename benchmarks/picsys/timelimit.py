@@ -27,7 +27,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .suite import Suite, markdown_table
+from ..suite import Suite, markdown_table
 
 BACKENDS = {
     "pyomo": ("pyomo", {}),
@@ -67,8 +67,8 @@ def _run(task: dict) -> dict:
     from pyomo.contrib.appsi.solvers.highs import Highs  # noqa: F401
 
     import optoffload as oo
-    import formulations.picsys.pulp_milp  # noqa: F401
-    import formulations.picsys.pyomo_milp  # noqa: F401
+    import optoffload.formulations.picsys.pulp_milp  # noqa: F401
+    import optoffload.formulations.picsys.pyomo_milp  # noqa: F401
 
     gen, opts = VARIANTS[task["variant"]]
     inst = oo.generate("picsys", seed=task["seed"], preset="large", devices=task["devices"], images=task["images"],

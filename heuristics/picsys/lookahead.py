@@ -244,12 +244,12 @@ def _local_search(inst, mask, best, local, search_evals, search_time, rng):
 # ------------------------------------------------------------------------------ the method
 
 def _policy_seeds(inst: PicsysInstance, seed: int) -> list[list[np.ndarray]]:
-    from heuristics.picsys_time import TimeHeuristic
+    from optoffload.heuristics.picsys.time_heuristic import TimeHeuristic
     from optoffload.picsys.simulator import run_policy
 
     seeds = [run_policy(inst, TimeHeuristic(), seed=seed).outcomes]
     try:
-        from heuristics.picsys_balance import Balance
+        from optoffload.heuristics.picsys.balance import Balance
 
         seeds.append(run_policy(inst, Balance(), seed=seed).outcomes)
     except ImportError:  # pragma: no cover

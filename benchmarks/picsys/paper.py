@@ -23,7 +23,7 @@ import math
 from pathlib import Path
 from typing import Any
 
-from .suite import Suite, markdown_table
+from ..suite import Suite, markdown_table
 
 # ----------------------------------------------------------------------------- helpers
 
@@ -341,9 +341,9 @@ def _hetero_run(task: dict) -> list[dict]:
     from optoffload.picsys.generator import generate
     from optoffload.picsys.simulator import run_policy
 
-    from heuristics.picsys_balance import Balance
-    from heuristics.picsys_baselines import AllCloud, AllDevice
-    from heuristics.picsys_time import TimeHeuristic
+    from optoffload.heuristics.picsys.balance import Balance
+    from optoffload.heuristics.picsys.baselines import AllCloud, AllDevice
+    from optoffload.heuristics.picsys.time_heuristic import TimeHeuristic
 
     inst = generate(seed=task["seed"], preset="hetero", devices=task["devices"], images=task["images"])
     M = inst.n_devices
@@ -501,7 +501,7 @@ def _tokens_run(task: dict) -> list[dict]:
     from optoffload.picsys.generator import generate
     from optoffload.picsys.simulator import system_info
 
-    from heuristics.picsys_time import token_counts
+    from optoffload.heuristics.picsys.time_heuristic import token_counts
 
     inst = generate(seed=task["seed"], preset="tokens")
     n_tok = int(token_counts(system_info(inst)).sum())
@@ -661,7 +661,7 @@ def _gap_run(task: dict) -> list[dict]:
             rows.append({**r, "ref": ref, "ref_kind": ref_kind, "gap": r["objective"] / ref - 1 if ref > 0 else 0.0})
         return rows
     la = oo.solve(inst, "look-ahead", exact="none", search_evals=400, bound="simple")
-    from heuristics.picsys_lookahead import best_lower_bound
+    from optoffload.heuristics.picsys.lookahead import best_lower_bound
 
     lb = best_lower_bound(inst)
     for label, opts in GAP_METHODS:

@@ -20,8 +20,8 @@ import time
 
 import numpy as np
 
-from heuristics.progressive_greedy import ratio_order
 from optoffload.errors import InvalidInstance
+from optoffload.progressive.model import ratio_order
 from optoffload.solution import Solution
 from optoffload.status import Status
 

@@ -24,6 +24,7 @@ import time
 import numpy as np
 
 from optoffload.errors import InvalidInstance
+from optoffload.progressive.model import ratio_order
 from optoffload.progressive.profiles import data_bytes
 from optoffload.solution import Solution
 from optoffload.status import Status
@@ -128,11 +129,6 @@ def _airtime(sp):
 
 
 # ----------------------------------------------------------------- ordering
-def ratio_order(sizes: np.ndarray, importance: np.ndarray) -> list[int]:
-    """Chunks by importance per byte, descending (ties: smaller index first)."""
-    return sorted(range(len(sizes)), key=lambda i: (-importance[i] / sizes[i], i))
-
-
 def _ordering(sp):
     order = ratio_order(sp.sizes, sp.importance)
     bound = float(np.sum(sp.importance * sp.survival(sp.sizes)))

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .suite import Suite, markdown_table
+from ..suite import Suite, markdown_table
 
 BACKENDS = ("cpsat", "pyomo", "pulp")
 SIZES = {"cpsat": (20, 50, 100, 200, 500, 1000, 2000, 3000), "pyomo": (20, 50, 100, 200, 300),

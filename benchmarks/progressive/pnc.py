@@ -23,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .suite import Suite, markdown_table
+from ..suite import Suite, markdown_table
 
 SCEN = ("none", "light", "heavy")
 PERIODS = (0.3, 0.5, 0.7)

@@ -1,0 +1,1 @@
+"""ERDS benchmark suites: the paper's figures, gaps to the certified optimum, scaling."""

@@ -1,0 +1,1 @@
+"""PicSys benchmark suites: paper reproductions, exact-method scaling, simulator speed, time limits."""
