@@ -256,9 +256,11 @@ def compare(instance: Any, methods: list[str | Callable[..., Any]] | None = None
     """Solve ``instance`` with every method of its family (or ``methods``).
 
     ``methods`` holds names, ``"module:function"`` strings or callables (as :func:`solve`); all
-    are resolved first (an unknown one raises :class:`UnknownName`). ``options`` go to every
-    method whose signature takes them (a method with ``**options`` takes all); an option no
-    method takes raises :class:`InvalidInstance`. ``time_limit`` goes to ``exact`` methods only.
+    are resolved first (an unknown one raises :class:`UnknownName`). ``time_limit`` goes to
+    ``exact`` methods only. ``options``: a key ``"METHOD.KEY"`` goes to that method only; a plain
+    ``"KEY"`` goes to every compared method that names ``KEY`` in its signature, or, when none
+    does, to every method taking ``**options`` (which validates it itself; a refusal is that
+    method's error row); an option no method can take raises :class:`InvalidInstance`.
 
     Returns one row per method: ``method``, ``kind``, ``status``, ``objective``,
     ``bound``, ``gap`` (the method's own MIP gap), ``gap_to_best`` (:func:`gap_to` the best
@@ -273,17 +275,7 @@ def compare(instance: Any, methods: list[str | Callable[..., Any]] | None = None
     fam = get_family(inst.family)
     wanted = list(family_methods(inst.family)) if methods is None else list(methods)
     resolved = [resolve_method(inst.family, m) for m in wanted]
-    options = dict(options or {})
-    per_method: list[dict[str, Any]] = []
-    used: set[str] = set()
-    for _, _, fn in resolved:
-        takes, open_ended = _option_names(fn)
-        mine = {k: v for k, v in options.items() if k in takes or open_ended}
-        used.update(mine)
-        per_method.append(mine)
-    for k in options:
-        if k not in used:
-            raise InvalidInstance(k, "option taken by none of the compared methods")
+    per_method = _spread_options(resolved, dict(options or {}))
     rows: list[dict[str, Any]] = []
     it: Any = range(len(resolved))
     if progress:
@@ -310,6 +302,31 @@ def compare(instance: Any, methods: list[str | Callable[..., Any]] | None = None
     for r in rows:
         r["gap_to_best"] = gap_to(r.get("objective"), best, fam.sense) if r["status"] != "error" else None
     return rows
+
+
+def _spread_options(resolved: list[tuple[str, Any, Callable[..., Any]]],
+                    options: dict[str, Any]) -> list[dict[str, Any]]:
+    """The options of each compared method (rules in :func:`compare`)."""
+    sigs = [_option_names(fn) for _, _, fn in resolved]
+    names = [n for n, _, _ in resolved]
+    out: list[dict[str, Any]] = [{} for _ in resolved]
+    for key, value in options.items():
+        prefix, dot, k = key.rpartition(".")
+        if dot:
+            hits = [i for i, n in enumerate(names) if prefix in (n, n.replace("-", "_"))]
+            if not hits:
+                raise InvalidInstance(key, f"no compared method named {prefix!r} (compared: {', '.join(names)})")
+            for i in hits:
+                out[i][k] = value
+            continue
+        hits = [i for i, (takes, _) in enumerate(sigs) if key in takes]
+        if not hits:
+            hits = [i for i, (_, open_ended) in enumerate(sigs) if open_ended]
+        if not hits:
+            raise InvalidInstance(key, f"option taken by none of the compared methods ({', '.join(names)})")
+        for i in hits:
+            out[i][key] = value
+    return out
 
 
 def _option_names(fn: Any) -> tuple[set[str], bool]:

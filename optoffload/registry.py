@@ -171,7 +171,9 @@ def register_method(family: str, name: str, fn: Callable[..., Any] | str | None 
             raise InvalidInstance("fn", f"method {name!r}: {type(f).__name__} object is not callable")
         if name in get_family(family).methods:
             raise InvalidInstance("name", f"{name!r} is a built-in {family} method; choose another name")
-        if not replace and (name in _REGISTERED.get(family, {}) or name in _ENTRY_POINTS.get(family, {})):
+        old = _REGISTERED.get(family, {}).get(name)
+        if not replace and (old is not None and not _same_function(old.fn, spec.fn) or
+                            name in _ENTRY_POINTS.get(family, {})):
             raise InvalidInstance("name", f"{family} method {name!r} is already registered (pass replace=True)")
         _REGISTERED.setdefault(family, {})[name] = spec
         return f
@@ -179,6 +181,16 @@ def register_method(family: str, name: str, fn: Callable[..., Any] | str | None 
     if fn is None:
         return add
     return add(fn)
+
+
+def _same_function(a: Any, b: Any) -> bool:
+    """The same source function imported twice (e.g. a ``--plugin`` file also imported by name):
+    same qualified name, defined in the same file at the same line."""
+    if a is None or b is None:
+        return False
+    ca, cb = getattr(a, "__code__", None), getattr(b, "__code__", None)
+    return (a is b) or (ca is not None and cb is not None and a.__qualname__ == b.__qualname__
+                        and ca.co_filename == cb.co_filename and ca.co_firstlineno == cb.co_firstlineno)
 
 
 def unregister_method(family: str, name: str) -> None:
@@ -260,7 +272,7 @@ def resolve_method(family: str, method: Any) -> tuple[str, MethodSpec, Callable[
     known = family_methods(family)
     if method in known or ":" not in method:
         spec = get_method(family, method)
-        what = f"method {method!r}" if spec.source == "built-in" else f"method {method!r} ({spec.source}, {spec.target})"
+        what = f"method {method!r}" if spec.source == "built-in" else f"method {method!r} ({spec.source}: {spec.target})"
         fn = _load_target(spec, what) if spec.fn is None else spec.fn
         return method, spec, fn
     spec = MethodSpec(method, "heuristic", source="module:function")
@@ -270,22 +282,70 @@ def resolve_method(family: str, method: Any) -> tuple[str, MethodSpec, Callable[
 def _load_target(spec: MethodSpec, what: str) -> Callable[..., Any]:
     module, _, attr = spec.target.partition(":")
     if not module or not attr:
-        raise UnknownName("method", f"{what}: expected 'module:function'")
+        raise UnknownName(what, "expected 'module:function'")
     try:
         obj: Any = importlib.import_module(module)
     except ModuleNotFoundError as exc:
         if spec.source == "built-in":
             raise  # a missing optional solver library: the caller reports it
-        raise UnknownName("method", f"{what}: cannot import module {module!r}: {exc}") from None
+        raise UnknownName(what, f"cannot import module {module!r}: {exc}") from None
     except Exception as exc:  # noqa: BLE001 - a plugin module that fails on import
         if spec.source == "built-in":
             raise
-        raise InvalidInstance("method", f"{what}: importing {module!r} failed: {type(exc).__name__}: {exc}") from None
+        raise InvalidInstance(what, f"importing {module!r} failed: {type(exc).__name__}: {exc}") from None
     for part in attr.split("."):
         try:
             obj = getattr(obj, part)
         except AttributeError:
-            raise UnknownName("method", f"{what}: module {module!r} has no attribute {attr!r}") from None
+            raise UnknownName(what, f"module {module!r} has no attribute {attr!r}") from None
     if not callable(obj):
-        raise InvalidInstance("method", f"{what}: {spec.target} is a {type(obj).__name__}, not callable")
+        raise InvalidInstance(what, f"{spec.target} is a {type(obj).__name__}, not callable")
     return obj  # type: ignore[no-any-return]
+
+
+def load_plugin(module: str) -> Any:
+    """Import a plugin module (CLI ``--plugin``): a module name importable from the current
+    directory or ``sys.path``, or a path to a ``.py`` file. Its import side effects (usually
+    :func:`register_method` calls) add its methods. Raises :class:`UnknownName` naming the module
+    when it cannot be found, :class:`InvalidInstance` when importing it fails."""
+    import os
+    import sys
+
+    if not isinstance(module, str) or not module.strip():
+        raise InvalidInstance("--plugin", f"expected a module name or a .py file, got {module!r}")
+    path = Path(module)
+    if module.endswith(".py") or os.sep in module or (os.altsep and os.altsep in module):
+        if not path.is_file():
+            raise UnknownName("--plugin", f"no plugin file {module!r}")
+        name = f"optoffload_plugin_{path.stem}"
+        if name in sys.modules:
+            return sys.modules[name]
+        spec = importlib.util.spec_from_file_location(name, path)
+        if spec is None or spec.loader is None:  # pragma: no cover - a .py path always has a loader
+            raise InvalidInstance("--plugin", f"cannot load plugin file {module!r}")
+        mod = importlib.util.module_from_spec(spec)
+        sys.modules[name] = mod
+        try:
+            spec.loader.exec_module(mod)
+        except InvalidInstance as exc:
+            sys.modules.pop(name, None)
+            raise InvalidInstance("--plugin", f"plugin {module!r}: {exc}") from None
+        except Exception as exc:  # noqa: BLE001
+            sys.modules.pop(name, None)
+            raise InvalidInstance("--plugin", f"importing plugin {module!r} failed: {type(exc).__name__}: {exc}") \
+                from None
+        return mod
+    cwd = os.getcwd()
+    if cwd not in sys.path and "" not in sys.path:
+        sys.path.append(cwd)  # the console script does not put the working directory on sys.path
+    try:
+        return importlib.import_module(module)
+    except ModuleNotFoundError as exc:
+        if exc.name and (module == exc.name or module.startswith(exc.name + ".")):
+            raise UnknownName("--plugin", f"cannot import plugin module {module!r}: {exc}") from None
+        raise InvalidInstance("--plugin", f"importing plugin {module!r} failed: {exc}") from None
+    except InvalidInstance as exc:
+        raise InvalidInstance("--plugin", f"plugin {module!r}: {exc}") from None
+    except Exception as exc:  # noqa: BLE001
+        raise InvalidInstance("--plugin", f"importing plugin {module!r} failed: {type(exc).__name__}: {exc}") \
+            from None
