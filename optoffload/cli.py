@@ -255,6 +255,9 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     debug = os.environ.get("OPTOFFLOAD_DEBUG")
+    import warnings
+
+    warnings.simplefilter("ignore", registry.PluginWarning)  # `methods` prints them; one-line errors stay one line
     try:
         args = build_parser().parse_args(argv)
         for plugin in args.plugin:

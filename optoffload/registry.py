@@ -68,6 +68,10 @@ _discovered = False
 F = TypeVar("F", bound=Callable[..., Any])
 
 
+class PluginWarning(RuntimeWarning):
+    """A broken ``optoffload.methods`` entry point (ignored; built-ins and the other plugins stay)."""
+
+
 def _discover() -> None:
     """Read the ``optoffload.methods`` entry points once (metadata only: nothing is imported)."""
     global _discovered
@@ -111,7 +115,7 @@ def _discover() -> None:
         _ENTRY_POINTS.setdefault(fam_name, {})[name] = MethodSpec(
             ep.value, "heuristic", f"plugin from {dist}", source=f"entry point {ep.name} ({dist})")
     for line in _EP_ERRORS:
-        warnings.warn(f"optoffload: {line}", RuntimeWarning, stacklevel=3)
+        warnings.warn(f"optoffload: {line}", PluginWarning, stacklevel=3)
 
 
 def plugin_errors() -> list[str]:
@@ -208,8 +212,10 @@ def get_method(family: str, method: str) -> MethodSpec:
     try:
         return known[method]
     except KeyError:
+        broken = [e for e in _EP_ERRORS if method in e]
         raise UnknownName(
             "method", f"unknown method {method!r} for family {family!r} (known: {', '.join(known)})"
+                      + (f"; broken: {broken[0]}" if broken else "")
         ) from None
 
 
