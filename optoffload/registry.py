@@ -49,7 +49,8 @@ def get_family(name: str) -> Family:
         if exc.name and FAMILY_MODULES[name].startswith(exc.name):
             raise UnknownName("family", f"family {name!r} is not available in this installation") from None
         raise
-    return mod.FAMILY
+    fam: Family = mod.FAMILY
+    return fam
 
 
 # ------------------------------------------------------------------------------ plugin methods
@@ -113,7 +114,7 @@ def _discover() -> None:
             _EP_ERRORS.append(f"{where}: method {name!r} is a built-in {fam_name} method; ignored")
             continue
         _ENTRY_POINTS.setdefault(fam_name, {})[name] = MethodSpec(
-            ep.value, "heuristic", f"plugin from {dist}", source=f"entry point {ep.name} ({dist})")
+            ep.value, "heuristic", "", source=f"entry point {ep.name} ({dist})")
     for line in _EP_ERRORS:
         warnings.warn(f"optoffload: {line}", PluginWarning, stacklevel=3)
 
@@ -267,9 +268,10 @@ def resolve_method(family: str, method: Any) -> tuple[str, MethodSpec, Callable[
     """
     if callable(method) and not isinstance(method, str):
         name = method_name(method)
+        fn_: Callable[..., Any] = method
         for spec in _REGISTERED.get(family, {}).values():
-            if spec.fn is method:
-                return name, spec, method
+            if spec.fn is fn_:
+                return name, spec, fn_
         return name, MethodSpec(f"{getattr(method, '__module__', '?')}:{name}", "heuristic", source="callable",
                                 fn=method), method
     if not isinstance(method, str):

@@ -359,3 +359,44 @@ def test_entry_point_methods_from_an_installed_distribution(tmp_path):
     assert json.loads(r.stdout)["objective"] == pytest.approx(erds.optimal_shares(e, [e.K] * e.U)[1], rel=1e-9)
     r = cli("solve", "picsys/table2", "--method", "ep-missing", env_path=root, cwd=tmp_path)
     one_line_error(r, 2, "ep-missing", "eppkg_nothere")
+
+
+def _wheel(path: Path, name: str, entry_points: str, code: str) -> Path:
+    """A real wheel file (a zip with ``.dist-info``; PEP 427), built by hand so that no build
+    backend or the ``wheel`` package is needed; pip installs it like any other."""
+    import base64
+    import hashlib
+    import zipfile
+
+    whl = path / f"{name}-0.1-py3-none-any.whl"
+    info = f"{name}-0.1.dist-info"
+    files = {
+        f"{name}.py": code,
+        f"{info}/METADATA": f"Metadata-Version: 2.1\nName: {name}\nVersion: 0.1\n",
+        f"{info}/WHEEL": "Wheel-Version: 1.0\nGenerator: hand\nRoot-Is-Purelib: true\nTag: py3-none-any\n",
+        f"{info}/entry_points.txt": entry_points,
+    }
+    record = []
+    with zipfile.ZipFile(whl, "w") as z:
+        for arc, text in files.items():
+            data = text.encode()
+            z.writestr(arc, data)
+            digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
+            record.append(f"{arc},sha256={digest},{len(data)}")
+        record.append(f"{info}/RECORD,,")
+        z.writestr(f"{info}/RECORD", "\n".join(record) + "\n")
+    return whl
+
+
+def test_entry_point_from_a_pip_installed_wheel(tmp_path):
+    whl = _wheel(tmp_path, "mywheelpkg", "[optoffload.methods]\npicsys.wheel-cloud = mywheelpkg:picsys_cloud\n",
+                 EP_CODE)
+    site = tmp_path / "site"
+    r = subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--no-index", "--target",
+                        str(site), str(whl)], capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr
+    r = cli("methods", "picsys", env_path=site, cwd=tmp_path)
+    assert r.returncode == 0 and "wheel-cloud\theuristic\t[entry point picsys.wheel-cloud (mywheelpkg)]" in r.stdout
+    r = cli("solve", "picsys/table2", "--method", "wheel-cloud", "--json", env_path=site, cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout)["objective"] == oo.solve("picsys/table2", "all-cloud").objective
