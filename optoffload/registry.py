@@ -176,10 +176,14 @@ def register_method(family: str, name: str, fn: Callable[..., Any] | str | None 
             raise InvalidInstance("fn", f"method {name!r}: {type(f).__name__} object is not callable")
         if name in get_family(family).methods:
             raise InvalidInstance("name", f"{name!r} is a built-in {family} method; choose another name")
+        _discover()
         old = _REGISTERED.get(family, {}).get(name)
-        if not replace and (old is not None and not _same_function(old.fn, spec.fn) or
-                            name in _ENTRY_POINTS.get(family, {})):
-            raise InvalidInstance("name", f"{family} method {name!r} is already registered (pass replace=True)")
+        ep = _ENTRY_POINTS.get(family, {}).get(name)
+        # the module of an entry point may decorate the same function (giving its kind and summary)
+        same_ep = ep is not None and ep.target == spec.target
+        if not replace and (old is not None and not _same_function(old.fn, spec.fn) or ep is not None and not same_ep):
+            where = "registered" if old is not None else f"declared by {ep.source if ep else '?'}"
+            raise InvalidInstance("name", f"{family} method {name!r} is already {where} (pass replace=True)")
         _REGISTERED.setdefault(family, {})[name] = spec
         return f
 

@@ -19,6 +19,7 @@ import pytest
 import optoffload as oo
 from optoffload.api import gap_to
 from optoffload.registry import resolve_method
+from plugin_helpers import build_wheel as _wheel
 
 PLUGIN = textwrap.dedent('''
     import optoffload as oo
@@ -359,33 +360,6 @@ def test_entry_point_methods_from_an_installed_distribution(tmp_path):
     assert json.loads(r.stdout)["objective"] == pytest.approx(erds.optimal_shares(e, [e.K] * e.U)[1], rel=1e-9)
     r = cli("solve", "picsys/table2", "--method", "ep-missing", env_path=root, cwd=tmp_path)
     one_line_error(r, 2, "ep-missing", "eppkg_nothere")
-
-
-def _wheel(path: Path, name: str, entry_points: str, code: str) -> Path:
-    """A real wheel file (a zip with ``.dist-info``; PEP 427), built by hand so that no build
-    backend or the ``wheel`` package is needed; pip installs it like any other."""
-    import base64
-    import hashlib
-    import zipfile
-
-    whl = path / f"{name}-0.1-py3-none-any.whl"
-    info = f"{name}-0.1.dist-info"
-    files = {
-        f"{name}.py": code,
-        f"{info}/METADATA": f"Metadata-Version: 2.1\nName: {name}\nVersion: 0.1\n",
-        f"{info}/WHEEL": "Wheel-Version: 1.0\nGenerator: hand\nRoot-Is-Purelib: true\nTag: py3-none-any\n",
-        f"{info}/entry_points.txt": entry_points,
-    }
-    record = []
-    with zipfile.ZipFile(whl, "w") as z:
-        for arc, text in files.items():
-            data = text.encode()
-            z.writestr(arc, data)
-            digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
-            record.append(f"{arc},sha256={digest},{len(data)}")
-        record.append(f"{info}/RECORD,,")
-        z.writestr(f"{info}/RECORD", "\n".join(record) + "\n")
-    return whl
 
 
 def test_entry_point_from_a_pip_installed_wheel(tmp_path):
