@@ -271,7 +271,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except InvalidInstance as exc:
         if debug:
             raise
-        print(f"error: {exc}", file=sys.stderr)
+        print("error: " + " ".join(str(exc).split("\n")), file=sys.stderr)  # one line, even for a plugin's message
         return 2
     except VerificationError as exc:
         if debug:

@@ -286,6 +286,8 @@ def test_cli_methods_without_family():
     (["--plugin", "nosuchplugin", "methods"], ["--plugin", "nosuchplugin"]),
     (["--plugin", "nofile.py", "methods"], ["--plugin", "nofile.py"]),
     (["--plugin", "broken", "methods"], ["--plugin", "broken", "ZeroDivisionError"]),
+    (["--plugin", "badreg", "methods"], ["--plugin", "badreg", "'x'", "not callable"]),
+    (["--plugin", "multiline", "methods"], ["--plugin", "multiline", "first second"]),
     (["solve", "picsys/table2", "--method", "mymod:notcallable"], ["mymod:notcallable", "not callable"]),
     (["solve", "picsys/table2", "--method", "nomod:f"], ["nomod:f", "cannot import"]),
     (["solve", "picsys/table2", "--method", "mymod:wrong"], ["mymod:wrong", "returned int"]),
@@ -296,6 +298,8 @@ def test_cli_methods_without_family():
 ])
 def test_cli_bad_input_exits_2_with_one_line(plugin_dir, args, needles):
     (plugin_dir / "broken.py").write_text("x = 1 / 0\n")
+    (plugin_dir / "badreg.py").write_text("import optoffload as oo\noo.register_method('picsys', 'x', 3)\n")
+    (plugin_dir / "multiline.py").write_text("raise ValueError('first\\nsecond')\n")
     one_line_error(cli(*args, cwd=plugin_dir), 2, *needles)
 
 
