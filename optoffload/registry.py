@@ -213,6 +213,9 @@ def _first_line(doc: str | None) -> str:
 
 def get_method(family: str, method: str) -> MethodSpec:
     """The spec of a method by name (built-in, entry point or registered)."""
+    builtin = get_family(family).methods
+    if method in builtin:  # built-in names cannot be taken: no need to read the entry points
+        return builtin[method]
     known = family_methods(family)
     try:
         return known[method]
@@ -281,8 +284,7 @@ def resolve_method(family: str, method: Any) -> tuple[str, MethodSpec, Callable[
     if not isinstance(method, str):
         raise InvalidInstance("method", f"expected a method name, 'module:function' or a callable, got "
                                         f"{type(method).__name__} {method!r}")
-    known = family_methods(family)
-    if method in known or ":" not in method:
+    if method in get_family(family).methods or ":" not in method or method in family_methods(family):
         spec = get_method(family, method)
         what = f"method {method!r}" if spec.source == "built-in" else f"method {method!r} ({spec.source}: {spec.target})"
         fn = _load_target(spec, what) if spec.fn is None else spec.fn
