@@ -11,6 +11,7 @@ exact models (the heuristic-gap benchmark uses them).
     Its makespan is then ``max(E, W, C)``: CPU end ``E`` (eq. 9), last upload
     end ``W``, last cloud end ``C``. The DP walks the queue keeping the Pareto
     front of ``(E, W)`` per flag ``f`` = "the latest upload is an offload";
+    (``c_u`` below stands for the cloud time per image, ``c_u + c_step``)
     ``max(E, W + f c_u) <= max(E, W, C)`` is the relaxed objective. Upload and
     CPU end times are monotone in ``(E, W)``, so dominance pruning is exact.
     When a front grows past ``cap`` points, neighbouring points are merged into
@@ -221,7 +222,7 @@ def device_plans(inst: PicsysInstance, *, cap: int = 4096) -> tuple[list[DeviceD
     res = []
     for dev in inst.devices:
         codes, cpu, up, off = device_tables(dev)
-        res.append(device_bound(cpu, up, off, codes, dev.tx, inst.c_u, cap=cap))
+        res.append(device_bound(cpu, up, off, codes, dev.tx, inst.cloud_time, cap=cap))
     return res, [r.plan for r in res]
 
 
@@ -234,7 +235,7 @@ def lp_bound(inst: PicsysInstance) -> float:
     from scipy.optimize import linprog
     from scipy.sparse import coo_matrix
 
-    M, S, c_u = inst.n_devices, inst.servers, inst.c_u
+    M, S, c_u = inst.n_devices, inst.servers, inst.cloud_time
     dev_of_col, img_of_col, cpu_c, up_c, off_c = [], [], [], [], []
     tx_min = math.inf
     n_img = 0
@@ -301,7 +302,7 @@ def lower_bound(inst: PicsysInstance, *, mode: str = "makespan", lp: bool = True
     for m in full:
         dev = inst.devices[m]
         codes, cpu, up, off = device_tables(dev)
-        best = max(best, device_bound(cpu, up, off, codes, dev.tx, inst.c_u, cap=cap).bound)
+        best = max(best, device_bound(cpu, up, off, codes, dev.tx, inst.cloud_time, cap=cap).bound)
     if lp and mode == "makespan":
         best = max(best, lp_bound(inst))
     return best

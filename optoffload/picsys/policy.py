@@ -40,6 +40,7 @@ class SystemInfo:
 
     n_devices: int
     c_u: float
+    """Cloud seconds per offloaded image, ``c_u + c_step`` (what the cloud announces; issue #13)."""
     servers: int
     rate: np.ndarray
     alpha: np.ndarray
