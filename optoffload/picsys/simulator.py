@@ -168,6 +168,23 @@ def simulate_plan(inst: PicsysInstance, plan: list[np.ndarray]) -> SimResult:
     return _result(inst, plan, completion, float(cdone.max()) if len(cdone) else 0.0, energy)
 
 
+def device_side_completion(inst: PicsysInstance, plan: list[np.ndarray]) -> np.ndarray:
+    """Per device, when its own part ends: its last CPU end or upload end, whichever is later.
+
+    This is the per-device time of the paper's Table 3 (its cloud part is the table's
+    separate "cloud completion time" row); the makespan is the larger of the two.
+    """
+    out = np.zeros(inst.n_devices)
+    for m, (dev, codes) in enumerate(zip(inst.devices, plan)):
+        filt = (codes == F_OFF) | (codes == F_DISC)
+        sel = (codes == S_UP) | (codes == S_DISC)
+        end = np.cumsum(np.where(filt | sel, dev.c_s + dev.alpha, 0.0) + np.where(sel, dev.beta, 0.0))
+        idx = np.flatnonzero((codes == I_OFF) | (codes == F_OFF) | (codes == S_UP))
+        up = _fifo_done(end[idx], dev.tx[idx])
+        out[m] = max(float(end[-1]) if dev.n else 0.0, float(up[-1]) if len(up) else 0.0)
+    return out
+
+
 def _result(inst: PicsysInstance, plan, completion, cloud_completion, energy, requests=0) -> SimResult:
     dev_comp = np.array([float(np.nanmax(c)) if len(c) and not np.all(np.isnan(c)) else 0.0 for c in completion])
     makespan = float(dev_comp.max()) if len(dev_comp) else 0.0
