@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from ..suite import Suite, markdown_table
+from . import repro as _repro
 
 # ----------------------------------------------------------------------------- helpers
 
@@ -88,78 +89,7 @@ def _fmt(v, nd=3):
 
 
 # ----------------------------------------------------------------------------- picsys-table2
-
-TABLE2_PAPER = {"opt": 1.74, "look-ahead": 1.74, "time-heuristic": 1.83, "greedy": 1.98, "all-device": 4.5,
-                "all-cloud": 2.86}
-TABLE2_ORDER = ["opt", "look-ahead", "balance (ours)", "time-heuristic", "greedy", "all-cloud", "all-device"]
-
-
-def _table2_tasks(quick: bool) -> list[dict]:
-    return [{"id": m, "method": m, "seed": 0} for m in TABLE2_ORDER]
-
-
-def _table2_run(task: dict) -> dict:
-    import optoffload as oo
-
-    inst = oo.load("picsys/table2")
-    m = task["method"]
-    if m == "opt":
-        if "cpsat" in oo.methods("picsys"):
-            row = _solve_row(inst, "cpsat", "opt", time_limit=60)
-            if row["status"] == "optimal":
-                return {**row, "how": "cpsat"}
-        row = _solve_row(inst, "look-ahead", "opt", exact="none")
-        return {**row, "how": "offline search + issue #3 lower bound"}
-    if m == "balance (ours)":
-        return _solve_row(inst, "balance", m)
-    return _solve_row(inst, m)
-
-
-def _table2_report(rows: list[dict], out: Path) -> str:
-    by = {r["method"]: r for r in rows}
-    opt = by.get("opt", {}).get("objective")
-    table = []
-    for m in TABLE2_ORDER:
-        r = by.get(m)
-        if r is None:
-            continue
-        p = TABLE2_PAPER.get(m)
-        table.append({"method": m, "paper [s]": p, "ours [s]": r["objective"], "status": r["status"],
-                      "paper / opt": p / TABLE2_PAPER["opt"] if p else None,
-                      "ours / opt": r["objective"] / opt if opt else None})
-    lines = ["# picsys-table2: Table 2 of the PicSys paper (section 6.2.1)", "",
-             markdown_table(table, ["method", "paper [s]", "ours [s]", "status", "paper / opt", "ours / opt"],
-                            "{:.3f}"), ""]
-    o = {m: by[m]["objective"] for m in by}
-    notes = []
-    if opt is not None:
-        notes.append(f"- opt: ours {opt:.3f} s ({by['opt'].get('how', '')}, status {by['opt']['status']}) vs the "
-                     "paper's 1.74 s: every image is exactly 800 kB here, the paper's sizes 'varied around 800 kB' "
-                     "and are not published, so the digits differ while the order is the same.")
-    if "look-ahead" in o:
-        notes.append(f"- look-ahead equals opt ({o['look-ahead']:.3f} s) as in the paper: on 20 images the oracle is "
-                     "the exact optimum.")
-    if "time-heuristic" in o and opt:
-        notes.append(f"- time-heuristic: {o['time-heuristic']:.3f} s, {100 * (o['time-heuristic'] / opt - 1):.0f} % "
-                     "above opt (paper 5 %). Device 1 follows the paper's Table 3 trace exactly; device 3 offloads its "
-                     "last hit after the accelerated CNN (f-off) where the paper's run ran the expensive CNN (s-up), "
-                     "which is the cloud round trip the paper blames for its 1.83 s.")
-    if "greedy" in o and "time-heuristic" in o:
-        notes.append(f"- greedy {o['greedy']:.3f} s vs time-heuristic {o['time-heuristic']:.3f} s (paper 1.98 vs "
-                     "1.83): with 3 devices and c_u = 0.01 s the cloud queue never holds more than an image or two, so "
-                     "ignoring it changes no decision here; the paper's greedy differs, probably through its "
-                     "unpublished sizes.")
-    if "balance (ours)" in o and "time-heuristic" in o:
-        notes.append(f"- balance (ours) {o['balance (ours)']:.3f} s: on this 20-image instance it is "
-                     f"{'better' if o['balance (ours)'] < o['time-heuristic'] else 'not better'} than the "
-                     "time-heuristic; its advantage is on average (picsys-gap, picsys-large), not on every instance.")
-    if "all-cloud" in o:
-        notes.append(f"- all-cloud {o['all-cloud']:.3f} s (paper 2.86) and all-device {o.get('all-device', 0):.3f} s "
-                     "(paper 4.5): state-independent, computed by hand in docs/picsys.md; the gaps come from the "
-                     "image sizes (ours 0.32 s per upload at 20 Mbps).")
-    lines += notes
-    _bar(out / "table2.png", [(t["method"], t["ours [s]"], t["paper [s]"]) for t in table], "Table 2: completion [s]")
-    return "\n".join(lines)
+# in benchmarks/picsys/repro.py (issue #13)
 
 
 def _bar(path: Path, items, title: str) -> None:
@@ -733,8 +663,8 @@ def _gap_report(rows, out):
 # ----------------------------------------------------------------------------- registry
 
 SUITES = {
-    "picsys-table2": Suite("picsys-table2", "PicSys Table 2: all methods on the small system", _table2_tasks,
-                           _table2_run, _table2_report),
+    "picsys-table2": Suite("picsys-table2", "PicSys Tables 2-3: printed and fitted small system",
+                           _repro.table2_tasks, _repro.table2_run, _repro.table2_report),
     "picsys-testbed": Suite("picsys-testbed", "PicSys 6.2.2 testbed and Fig. 7b", _testbed_tasks, _testbed_run,
                             _testbed_report),
     "picsys-large": Suite("picsys-large", "PicSys Fig. 8a-c sweeps (100 runs per point)", _large_tasks, _large_run,

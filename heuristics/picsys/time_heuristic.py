@@ -30,7 +30,15 @@ time-heuristic (section 5.2, eqs. 11-14, Algorithms 1-3)
     ``h0 = prior`` (default 0.25, the paper's system hit rate of 6.2.3, which
     the querying cloud would announce) and ``n0 = prior_weight`` (default 2
     pseudo-images), so the first decisions use ``h0`` and the estimate follows
-    the device's own results after a few images.
+    the device's own results after a few images. Option ``hit_rate`` (a
+    number, or a list with one per device) fixes ``h_m`` instead: the
+    per-device average the querying cloud would announce, e.g. 6.2.1's
+    ``h = {0.2, 0, 0.5}`` (issue #13).
+
+    Option ``filter``: ``"backlog"`` (default) applies Algorithm 3's line-5
+    test ``l^t >= beta`` at every filtering decision; ``"direct"`` applies it
+    only to images sent to the accelerated CNN by the line-2 backlog test,
+    and otherwise calls Algorithm 2 directly, as Algorithm 1's line 6 reads.
 
     ``w_m`` of eq. 14 ("0 or very small" except when ``c^t >> c_s + alpha +
     beta``): ``w_m = clip((rho - 1) / 4, 0, 1)`` with ``rho = c^t / (c_s +
@@ -165,12 +173,17 @@ class TimeHeuristic(EnergyGuard, Policy):
     name = "time-heuristic"
 
     def __init__(self, *, tokens: bool = False, estimate: str = "auto", prior: float = 0.25,
-                 prior_weight: float = 2.0, queueing: bool = True, queue: str = "paper") -> None:
+                 prior_weight: float = 2.0, queueing: bool = True, queue: str = "paper",
+                 hit_rate=None, filter: str = "backlog") -> None:
         if estimate not in ("auto", "eq12", "eq13", "eq14"):
             raise InvalidInstance("estimate", f"must be auto, eq12, eq13 or eq14, got {estimate!r}")
         if queue not in QUEUE_READINGS:
             raise InvalidInstance("queue", f"must be {' or '.join(QUEUE_READINGS)}, got {queue!r}")
         self.queue = queue
+        if filter not in ("backlog", "direct"):
+            raise InvalidInstance("filter", f"must be backlog or direct, got {filter!r}")
+        self.filter = filter
+        self.fixed_hit = None if hit_rate is None else _hit_rates(hit_rate)
         if not 0.0 <= prior <= 1.0:
             raise InvalidInstance("prior", f"must lie in [0, 1], got {prior!r}")
         if not prior_weight >= 0:
@@ -184,6 +197,10 @@ class TimeHeuristic(EnergyGuard, Policy):
     # ------------------------------------------------------------------ protocol
     def reset(self, system: SystemInfo, rng: np.random.Generator) -> None:
         self.tokens = token_counts(system) if self.use_tokens else None
+        if self.fixed_hit is not None and len(self.fixed_hit) not in (1, system.n_devices):
+            raise InvalidInstance("hit_rate", f"has {len(self.fixed_hit)} entries, the instance has "
+                                              f"{system.n_devices} devices")
+        self._via_backlog = [False] * system.n_devices
         # suffix sums of c_s and transmission times: O(1) queue means (note after eq. 14)
         self._cs_suffix = [np.concatenate([np.cumsum(c[::-1])[::-1], [0.0]]) for c in system.c_s]
         self._tx_suffix = [np.concatenate([np.cumsum((8.0 * s / r)[::-1])[::-1], [0.0]])
@@ -199,10 +216,14 @@ class TimeHeuristic(EnergyGuard, Policy):
     def _initial(self, dev: DeviceView) -> int:
         lt = dev.uplink_wait
         if lt >= dev.c_s + self._stage_times(dev)[0] - TIE:  # Algorithm 3, line 2
+            self._via_backlog[dev.m] = True
             return LOCAL
+        self._via_backlog[dev.m] = False
         return self._offload_if_faster(dev)                 # Algorithm 1
 
     def _filtering(self, dev: DeviceView) -> int:
+        if self.filter == "direct" and not self._via_backlog[dev.m]:
+            return self._offload_if_faster(dev)             # Algorithm 1, line 6 -> Algorithm 2
         if dev.uplink_wait >= dev.beta - TIE:               # Algorithm 3, line 5
             return LOCAL
         return self._offload_if_faster(dev)                 # Algorithm 2
@@ -225,7 +246,9 @@ class TimeHeuristic(EnergyGuard, Policy):
 
     # ------------------------------------------------------------------ estimates
     def hit_rate(self, dev: DeviceView) -> float:
-        """Running hit-rate estimate with a prior (module docstring)."""
+        """Running hit-rate estimate with a prior, or the fixed ``hit_rate`` option (module docstring)."""
+        if self.fixed_hit is not None:
+            return float(self.fixed_hit[dev.m if len(self.fixed_hit) > 1 else 0])
         n0 = self.prior_weight
         if dev.n_filtered + n0 <= 0:
             return self.prior
@@ -374,6 +397,20 @@ def _options(name: str, options: dict, allowed: set) -> dict:
     return out
 
 
+def _hit_rates(v) -> np.ndarray:
+    """The ``hit_rate`` option: one probability for every device or a list, one per device."""
+    vals = v if isinstance(v, (list, tuple)) else [v]
+    out = []
+    for k, x in enumerate(vals):
+        if isinstance(x, bool) or not isinstance(x, (int, float, np.integer, np.floating)) or not 0 <= x <= 1:
+            raise InvalidInstance(f"hit_rate[{k}]" if isinstance(v, (list, tuple)) else "hit_rate",
+                                  f"must be a number in [0, 1], got {x!r}")
+        out.append(float(x))
+    if not out:
+        raise InvalidInstance("hit_rate", "must not be empty")
+    return np.asarray(out)
+
+
 def _as_bool(v, field: str) -> bool:
     if isinstance(v, bool):
         return v
@@ -384,7 +421,7 @@ def _as_bool(v, field: str) -> bool:
     raise InvalidInstance(field, f"must be true or false, got {v!r}")
 
 
-_TH_OPTS = {"tokens", "estimate", "prior", "prior_weight", "queue"}
+_TH_OPTS = {"tokens", "estimate", "prior", "prior_weight", "queue", "hit_rate", "filter"}
 
 
 def time_heuristic(inst, *, time_limit=None, seed=0, threads=None, **options):
