@@ -205,3 +205,78 @@ def test_cli_table2_fit():
     bad = subprocess.run([sys.executable, "-m", "optoffload", "solve", "picsys/table2", "--method",
                           "time-heuristic", "--option", "queue=x"], capture_output=True, text=True)
     assert bad.returncode == 2 and "queue" in bad.stderr and "Traceback" not in bad.stderr
+
+
+# ----------------------------------------------------------------------------------- content-blind bound
+
+def _expected_makespans(inst, p1, p2):
+    """By enumeration: the expected makespan of every static plan (per image: i-off, local then
+    f-off on a positive, local then the expensive CNN on a positive) and of two online policies,
+    over all truth values drawn i.i.d. per image ((z1, z2) = (0,0), (1,0), (1,1) with probabilities
+    1 - p1, p1 - p2, p2)."""
+    import itertools
+
+    from optoffload.picsys.model import F_DISC, F_OFF, I_OFF, S_DISC, S_UP
+
+    N = inst.n_images
+    truths = list(itertools.product(range(3), repeat=N))
+    probs = [float(np.prod([(1 - p1, p1 - p2, p2)[t] for t in tv])) for tv in truths]
+    d0 = inst.to_dict()
+
+    def realize(tv):
+        d = json.loads(json.dumps(d0))
+        k = 0
+        for dev in d["devices"]:
+            n = dev["images"]["count"]
+            z1 = [int(t >= 1) for t in tv[k:k + n]]
+            z2 = [int(t == 2) for t in tv[k:k + n]]
+            dev["images"].update(z1=z1, z2=z2, hit=z2)
+            k += n
+        return PicsysInstance.from_dict(d)
+
+    insts = [realize(tv) for tv in truths]
+    static = []
+    for pat in itertools.product(range(3), repeat=N):
+        e = 0.0
+        for tv, pr, ins in zip(truths, probs, insts):
+            codes = [I_OFF if p == 0 else F_DISC if t == 0 else F_OFF if p == 1 else S_UP if t == 2 else S_DISC
+                     for p, t in zip(pat, tv)]
+            plan, k = [], 0
+            for dev in ins.devices:
+                plan.append(np.array(codes[k:k + dev.n], dtype=np.int8))
+                k += dev.n
+            e += pr * simulate_plan(ins, plan).makespan
+        static.append(e)
+    online = {m: sum(pr * oo.solve(ins, m).objective for pr, ins in zip(probs, insts))
+              for m in ("time-heuristic", "balance")}
+    return static, online
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2, 3, 4, 5])
+def test_content_blind_bound_below_every_online_expectation(seed):
+    """content_blind_bound <= the expected makespan of every static plan and of the
+    time-heuristic and balance (online policies), all by enumeration over the i.i.d. truths."""
+    rng = np.random.default_rng(seed)
+    inst = with_step(tiny_instance(100 + seed, max_devices=2, max_images=4, energy=False),
+                     float(rng.choice([0.0, 0.1])))
+    p1 = float(rng.uniform(0.1, 0.9))
+    p2 = float(rng.uniform(0.0, p1))
+    lb = B.content_blind_bound(inst, p1, p2)
+    static, online = _expected_makespans(inst, p1, p2)
+    assert lb <= min(static) + TOL, (seed, lb, min(static))
+    for m, v in online.items():
+        assert lb <= v + TOL, (seed, m, lb, v)
+    assert lb > 0
+
+
+def test_content_blind_bound_hand():
+    """One device, 2 images, tx = 1 s, c_s + alpha = 0.5, beta = 1, p1 = 1, p2 = 0, cloud 0.1:
+    with a = P(i-off), c = P(expensive CNN) per image (both images alike), the loads are
+    CPU 2 (0.5 (1 - a) + c), uplink 2 (a + (1 - a - c)) = 2 (1 - c), cloud 0.2 (1 - c).
+    The uplink does not depend on a and the CPU falls with it, so a = 1 - c (no f-off):
+    max(3 c, 2 - 2 c) is least at c = 0.4, value 1.2."""
+    inst = PicsysInstance.from_dict({"format": 1, "family": "picsys", "name": "h", "cloud": {"c_u": 0.1},
+                                     "devices": [{"rate": 8e6, "alpha": 0.45, "beta": 1.0,
+                                                  "images": {"size": [1e6, 1e6], "c_s": 0.05, "hit": "11",
+                                                             "z1": "11", "z2": "00"}}]})
+    assert B.content_blind_bound(inst) == pytest.approx(1.2, abs=1e-6)
