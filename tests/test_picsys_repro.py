@@ -280,3 +280,28 @@ def test_content_blind_bound_hand():
                                                   "images": {"size": [1e6, 1e6], "c_s": 0.05, "hit": "11",
                                                              "z1": "11", "z2": "00"}}]})
     assert B.content_blind_bound(inst) == pytest.approx(1.2, abs=1e-6)
+
+
+# ----------------------------------------------------------------------------------- testbed (6.2.2)
+
+def test_testbed_realizes_both_paper_baselines_exactly():
+    """Section 6.2.2: all-cloud 51.015 s and all-device 35.7 s with 42 positives uploaded; the
+    reconstruction's counts per device: 0.25 x 112 = 28 hits, 23 + 14 = 37 accelerated-CNN
+    positives (TPR 0.81 x 28, FPR 0.166 x 84, rounded), 14 expensive-CNN positives (42 / 3)."""
+    inst = oo.load("picsys/testbed")
+    assert oo.solve(inst, "all-cloud").objective == pytest.approx(51.015, abs=1e-9)
+    ad = oo.solve(inst, "all-device")
+    assert ad.objective == pytest.approx(35.7, abs=1e-9)
+    assert ad.info["outcome_counts"]["s-up"] == 42
+    for d in inst.devices:
+        assert (d.n, int(d.hit.sum()), int(d.z1.sum()), int((d.z1 & d.hit).sum()), int(d.z2.sum())) == \
+            (112, 28, 37, 23, 14)
+        assert d.beta == pytest.approx(2 * d.alpha)
+
+
+def test_testbed_json_is_the_reconstruction():
+    from optoffload.picsys.testbed import calibrated_testbed
+
+    built = calibrated_testbed(2021).to_dict()
+    shipped = oo.load("picsys/testbed").to_dict()
+    assert json.loads(json.dumps(built)) == shipped

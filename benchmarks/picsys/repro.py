@@ -328,3 +328,68 @@ def family_report(rows: list[dict]) -> list[str]:
         lines.append("- q_m reading: mean gap paper / with-head per family: " + "; ".join(
             f"{f} {a['mean gap %']:.2f} / {b['mean gap %']:.2f} %" for f, a, b in wh) + ".")
     return lines
+
+
+# ----------------------------------------------------------------------------- picsys-testbed: the shipped instance
+
+TESTBED_PAPER = {"time-heuristic": 14.99, "all-device": 35.7, "all-cloud": 51.015}
+TESTBED_ROWS = [("time-heuristic", "time-heuristic", {"queue": "paper"}),
+                ("time-heuristic+with-head", "time-heuristic", {"queue": "with-head"}),
+                ("time-heuristic+tokens", "time-heuristic", {"queue": "paper", "tokens": True}),
+                ("time-heuristic+filter=direct", "time-heuristic", {"queue": "paper", "filter": "direct"}),
+                ("greedy", "greedy", {"queue": "paper"}),
+                ("balance", "balance", {}),
+                ("all-device", "all-device", {}),
+                ("all-cloud", "all-cloud", {}),
+                ("look-ahead", "look-ahead", {"exact": "cpsat", "time_limit": 60, "threads": 1, "bound": "simple"})]
+
+
+def testbed_shipped_run(task: dict) -> list[dict]:
+    import optoffload as oo
+    from optoffload.picsys.bounds import content_blind_bound, lower_bound
+
+    inst = oo.load("picsys/testbed")
+    rows = []
+    for label, meth, opts in TESTBED_ROWS:
+        sol = oo.solve(inst, meth, **opts)
+        rows.append({"method": label, "objective": sol.objective, "status": sol.status.value, "bound": sol.bound,
+                     "runtime_s": sol.runtime, "images": inst.n_images, "counts": (sol.info or {}).get(
+                         "outcome_counts"), "how": (sol.info or {}).get("method")})
+    rows.append({"method": "lower bound (offline)", "objective": lower_bound(inst), "status": "bound"})
+    rows.append({"method": "content-blind bound (online)", "objective": content_blind_bound(inst),
+                 "status": "bound"})
+    return rows
+
+
+def testbed_shipped_report(ship: dict) -> list[str]:
+    lab = list(ship)
+    lines = ["# picsys-testbed: section 6.2.2 (336 images) and Fig. 7b", "",
+             "`picsys/testbed` is reconstructed so that both published baselines come out exactly "
+             "(optoffload/picsys/testbed.py, docs/picsys-repro.md): 28 hits, 37 accelerated-CNN and 14 "
+             "expensive-CNN positives per device (42 uploads in all-device, as the paper says), sizes scaled for "
+             "all-cloud = 51.015 s, alpha (beta = 2 alpha) for all-device = 35.7 s.", "",
+             markdown_table([{"method": m, "paper [s]": TESTBED_PAPER.get(m), "ours [s]": ship[m]["objective"],
+                              "status": ship[m]["status"]} for m in lab],
+                            ["method", "paper [s]", "ours [s]", "status"], "{:.3f}"), ""]
+    g = {m: ship[m]["objective"] for m in lab}
+    if all(k in g for k in ("time-heuristic", "all-device", "all-cloud")):
+        th = g["time-heuristic"]
+        lines.append(f"- Realized baselines: all-cloud {g['all-cloud']:.3f} s (paper 51.015), all-device "
+                     f"{g['all-device']:.3f} s (paper 35.7). Time-heuristic {th:.2f} s: {g['all-cloud'] / th:.1f}x "
+                     f"faster than all-cloud (paper 3.4x), {g['all-device'] / th:.1f}x than all-device (paper 2.3x).")
+    if "look-ahead" in g:
+        la = ship["look-ahead"]
+        lines.append(f"- Offline (truth values known): CP-SAT's plan {g['look-ahead']:.2f} s "
+                     f"({la['status']}, bound {_cell(la.get('bound'))} s), under the paper's 14.99 s: an offline "
+                     "plan can reach it, so the old 'no plan can reach 14.99 s' was an artifact of the "
+                     "per-image-mean calibration.")
+    cb = g.get("content-blind bound (online)")
+    if cb is not None:
+        lines.append(f"- Online: content_blind_bound = {cb:.2f} s. It bounds the expected makespan of any policy "
+                     "that decides each image before computing its truth values (all three paths: i-off, f-off, "
+                     "the selection stage), with truth values i.i.d. at this instance's rates. The printed "
+                     "heuristic is such a policy, so on instances like this one it cannot reach 14.99 s on "
+                     f"average; {cb:.2f} s is {'above' if cb > 14.99 else 'below'} the paper's figure. The paper's "
+                     "14.99 s needs what the simulator lacks or a different, unpublished system (sizes, CNN times, "
+                     "a shared WiFi that slows all-cloud more than proportionally).")
+    return lines
