@@ -555,7 +555,8 @@ def _energy_report(rows, out):
 # ----------------------------------------------------------------------------- picsys-gap
 
 GAP_METHODS = [("time-heuristic", {}), ("time-heuristic+with-head", {"queue": "with-head"}),
-               ("time-heuristic+tokens", {"tokens": True}), ("greedy", {}), ("greedy+no-queue", {"reading": "no-queue", "queue": "with-head"}),
+               ("time-heuristic+tokens", {"tokens": True}), ("greedy", {}),
+               ("greedy+no-queue", {"reading": "no-queue", "queue": "with-head"}),
                ("energy-heuristic", {}), ("balance", {}), ("balance+tokens", {"tokens": True}),
                ("all-device", {}), ("all-cloud", {}), ("look-ahead search", {"exact": "none"})]
 
