@@ -275,8 +275,8 @@ def family_report(rows: list[dict]) -> list[str]:
              "Families drawn from the paper's own settings (issue #13): the Table 2 system (3 devices, {10, 4, 6} "
              "images, hits 2/0/3 per device at random positions) with the printed and with the fitted parameters, "
              "and the section 6.2.3 generator at 20 devices x {5, 20, 50} images per device and r in "
-             f"{{4, 8, 10, 20}} Mbps. Reference: CP-SAT's optimum, proven within {CPSAT_LIMIT:g} s (1 thread); 'proven' is the "
-             "share of instances where it was. Gap = makespan / opt - 1 over proven instances. Heuristics in the "
+             f"{{4, 8, 10, 20}} Mbps. Reference: CP-SAT's optimum, proven within {CPSAT_LIMIT:g} s "
+             "(1 thread); 'proven' is the share of instances where it was. Gap = makespan / opt - 1 over proven instances. Heuristics in the "
              "paper's readings unless the label says otherwise (`+with-head`: q_m counts the head image; "
              "`greedy+no-queue`: the pre-#13 greedy).", ""]
     tab = []
