@@ -270,7 +270,8 @@ def family_report(rows: list[dict]) -> list[str]:
     fam = [r for r in rows if r.get("kind") == "family"]
     if not fam:
         return []
-    names = sorted({r["family"] for r in fam}, key=lambda f: (not f.startswith("table2"), f))
+    names = sorted({r["family"] for r in fam},
+                   key=lambda f: (not f.startswith("table2"), int(f.split()[-1]) if f.startswith("6.2.3") else 0, f))
     lines = ["## Paper-setting families: gap to CP-SAT's proven optimum", "",
              "Families drawn from the paper's own settings (issue #13): the Table 2 system (3 devices, {10, 4, 6} "
              "images, hits 2/0/3 per device at random positions) with the printed and with the fitted parameters, "
