@@ -178,7 +178,7 @@ def prepare(inst: PicsysInstance, *, objective: str, time_limit: float | None, w
     for m, dev in enumerate(inst.devices):
         if cuts and targets[m] == dev.n and dev.n:
             codes, cpu, up, off = B.device_tables(dev)
-            lbs.append(B.device_bound(cpu, up, off, codes, dev.tx, inst.c_u, cap=512).bound)
+            lbs.append(B.device_bound(cpu, up, off, codes, dev.tx, inst.cloud_time, cap=512).bound)
         else:
             lbs.append(0.0)
     prep.device_lb = lbs

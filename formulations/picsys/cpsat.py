@@ -14,7 +14,8 @@ optional tasks:
   its upload, on ``S`` servers (``NoOverlap`` for ``S = 1``, else a
   ``Cumulative`` of capacity ``S``). The solver may order the cloud freely:
   with identical ``c_u`` FIFO is makespan-optimal, so the optimum equals the
-  simulator's FIFO. Same-device offloads keep queue order (FIFO does);
+  simulator's FIFO. Same-device offloads keep queue order (FIFO does).
+  ``c_u`` is ``inst.cloud_time = c_u + c_step`` (cloud-side step, issue #13);
 * ``T >= E_last, W_last`` and every cloud end: the makespan (eq. 1);
 * energy (eq. 15): ``sum_i E_i <= a_m`` per device, eq. (16) per outcome;
   mode ``max-processed``: a ``skip`` outcome and ``#processed_m = P_m``, the
@@ -93,7 +94,7 @@ class CpsatModel:
         horizon_real = prep.warm_value if prep.warm_value is not None else _trivial_horizon(inst)
         self.scale = S = choose_scale(max(horizon_real, 1e-9), scale)
         self.model = md = cp_model.CpModel()
-        self.c_int = c = ticks(inst.c_u, S)
+        self.c_int = c = ticks(inst.cloud_time, S)
         H = self._horizon(S)
         self.horizon = H
         self.y: list[list[dict[int, object]]] = []
@@ -227,7 +228,7 @@ def _or_var(md, lits: list, name: str):
 
 def _trivial_horizon(inst: PicsysInstance) -> float:
     """Makespan of an arbitrary schedule without overlaps: the sum of every duration."""
-    tot = inst.c_u * inst.n_images
+    tot = inst.cloud_time * inst.n_images
     for dev in inst.devices:
         tot += float(np.sum(dev.c_s + dev.alpha + dev.beta + dev.tx))
     return tot
@@ -237,7 +238,7 @@ def int_makespan(inst: PicsysInstance, plan: list[np.ndarray], S: int) -> int:
     """Makespan of ``plan`` with floored integer durations and FIFO cloud (exact integers)."""
     span = 0
     arr = []
-    c = ticks(inst.c_u, S)
+    c = ticks(inst.cloud_time, S)
     for m, (dev, codes) in enumerate(zip(inst.devices, plan)):
         E = W = 0
         for i, k in enumerate(codes):

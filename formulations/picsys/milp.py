@@ -29,6 +29,8 @@ coefficients; mode ``max-processed``: a ``skip`` outcome and
 As in the CP-SAT model, waiting is allowed and never helps (all completion
 times are monotone), and the cloud may be ordered freely (FIFO is optimal for
 identical ``c_u``), so the MILP optimum equals the simulator's optimum.
+Throughout, ``c_u`` is the cloud time per image ``inst.cloud_time = c_u + c_step``
+(the optional cloud-side step of issue #13, identical for every image).
 """
 
 from __future__ import annotations
@@ -96,7 +98,7 @@ def _acc(d: dict[int, float], j: int, v: float) -> None:
 def build(prep: Prepared) -> LinModel:
     """The MILP of the module docstring for a prepared instance (raises BuildTimeout)."""
     inst = prep.inst
-    c, S = inst.c_u, inst.servers
+    c, S = inst.cloud_time, inst.servers
     H = prep.warm_value * (1 + 1e-9) + 1e-9 if prep.warm_value is not None else _sum_durations(inst)
     lm = LinModel()
     T = lm.var("T", (), max(0.0, prep.lower * (1 - 1e-12) - 1e-12), H)  # float slack on the DP bound
@@ -179,7 +181,7 @@ def build(prep: Prepared) -> LinModel:
 
 def _cloud_pairs(lm: LinModel, prep: Prepared, offloads: list, H: float) -> None:
     inst = prep.inst
-    c, S = inst.c_u, inst.servers
+    c, S = inst.cloud_time, inst.servers
     if S > 1:
         g = {}
         for n, (m, i, s, o) in enumerate(offloads):
@@ -221,7 +223,7 @@ def _cloud_pairs(lm: LinModel, prep: Prepared, offloads: list, H: float) -> None
 
 
 def _sum_durations(inst) -> float:
-    tot = inst.c_u * inst.n_images
+    tot = inst.cloud_time * inst.n_images
     for dev in inst.devices:
         tot += float(np.sum(dev.c_s + dev.alpha + dev.beta + dev.tx))
     return tot
@@ -230,7 +232,7 @@ def _sum_durations(inst) -> float:
 def warm_values(lm: LinModel, prep: Prepared, plan: list[np.ndarray]) -> dict[int, float]:
     """A complete feasible assignment of the MILP for ``plan`` (simulator timing, FIFO cloud)."""
     inst = prep.inst
-    c, S = inst.c_u, inst.servers
+    c, S = inst.cloud_time, inst.servers
     val: dict[int, float] = {}
     arrivals = []
     span = 0.0

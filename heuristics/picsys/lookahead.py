@@ -115,7 +115,7 @@ def simple_lower_bound(inst: PicsysInstance) -> float:
             continue
         cpu = d.c_s + d.alpha + np.where(d.z1 == 1, d.beta, 0.0)
         tx = d.tx
-        own = np.minimum(tx + inst.c_u, cpu + np.where(d.z2 == 1, tx, 0.0))
+        own = np.minimum(tx + inst.cloud_time, cpu + np.where(d.z2 == 1, tx, 0.0))
         work = np.minimum(cpu + np.where(d.z2 == 1, tx, 0.0), tx)
         lb = max(lb, float(own.max()), float(work.sum()) / 2.0)
     return lb
@@ -138,7 +138,7 @@ def best_lower_bound(inst: PicsysInstance) -> float:
 def _balance_mask(inst: PicsysInstance, delay: float) -> list[np.ndarray]:
     """Per-device fluid-balance construction (module docstring, (a))."""
     masks = []
-    D = inst.c_u + delay
+    D = inst.cloud_time + delay
     for d in inst.devices:
         n = d.n
         cpu = d.c_s + d.alpha + np.where(d.z1 == 1, d.beta, 0.0)

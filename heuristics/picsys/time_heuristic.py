@@ -16,8 +16,13 @@ time-heuristic (section 5.2, eqs. 11-14, Algorithms 1-3)
     * ``e_m`` from eq. 12 when the device's mean transmission time ``c^t``
       exceeds ``c_s + alpha + beta``, else eq. 13 (step 2 of 5.2.3); option
       ``estimate="eq14"`` uses eq. 14 with the correction factor ``w_m``
-      below. ``q_m`` is the number of images still in the decision queue
-      (head included), ``c_s`` and ``c^t`` their means (the note after eq. 14).
+      below. ``q_m`` (option ``queue``): ``"paper"`` (default) counts the
+      images *behind* the head, read like eq. 11, which counts the queues
+      without the image under decision and adds it as the explicit ``+1``;
+      ``"with-head"`` counts the head too (our reading before issue #13).
+      ``c_s`` and ``c^t`` are the means over the remaining queue, head
+      included (the note after eq. 14). Backlog ties (``l^t`` equal to
+      ``c_s + alpha``) count as ``>=`` up to ``TIE`` (rounding).
 
     Hit rate ``h_m``: the paper uses "an average for the hit-rate" (note after
     Algorithm 3). Ours is the running share of positive accelerated-CNN
@@ -25,16 +30,39 @@ time-heuristic (section 5.2, eqs. 11-14, Algorithms 1-3)
     ``h0 = prior`` (default 0.25, the paper's system hit rate of 6.2.3, which
     the querying cloud would announce) and ``n0 = prior_weight`` (default 2
     pseudo-images), so the first decisions use ``h0`` and the estimate follows
-    the device's own results after a few images.
+    the device's own results after a few images. Option ``hit_rate`` (a
+    number, or a list with one per device) fixes ``h_m`` instead: the
+    per-device average the querying cloud would announce, e.g. 6.2.1's
+    ``h = {0.2, 0, 0.5}`` (issue #13).
+
+    Option ``filter``: ``"backlog"`` (default) applies Algorithm 3's line-5
+    test ``l^t >= beta`` at every filtering decision; ``"direct"`` applies it
+    only to images sent to the accelerated CNN by the line-2 backlog test,
+    and otherwise calls Algorithm 2 directly, as Algorithm 1's line 6 reads.
 
     ``w_m`` of eq. 14 ("0 or very small" except when ``c^t >> c_s + alpha +
     beta``): ``w_m = clip((rho - 1) / 4, 0, 1)`` with ``rho = c^t / (c_s +
     alpha + beta)``: 0 while uploading is no slower than local work, 1 once it
     is five times slower.
 
-greedy (section 6.1)
-    The same decisions with the cloud assumed free of queueing: eq. 11 becomes
-    ``e_c = l^t + c^t_i + c_u`` (no request packet, no ``q_t``/``q_c`` term).
+greedy (section 6.1; issue #13)
+    "Every mobile device makes a greedy choice of whether to process the
+    image at the head of its queue locally, or offload it based on the
+    device's estimated completion time, and the completion time of the image
+    if offloaded, assuming the image does not incur any queueing delay on the
+    cloud." Our reading (``reading="6.1"``, default): one decision per image,
+    at the head of the queue: offload iff ``l^t + c^t_i + c_u < e_m``
+    (eq. 11 without its cloud term ``(q_t + q_c) c_u``: the images in the
+    uplink and at the cloud are the cloud queueing the image is assumed not
+    to incur; no request packet), ``e_m`` as in the time-heuristic (eqs.
+    12-14, same ``queue`` option). There are no Algorithm 3 backlog
+    shortcuts and no second decision after the accelerated CNN: a local
+    image is processed locally to the end (``f-disc``, ``s-up``, ``s-disc``).
+    ``refilter=True`` repeats the comparison after a positive accelerated
+    CNN. ``reading="no-queue"`` is our reading before issue #13: the
+    time-heuristic (with Algorithm 3's shortcuts) with eq. 11 reduced to
+    ``l^t + c^t_i + c_u``; it equals the time-heuristic on every instance the
+    suites tried, so it is not a baseline.
 
 cloud tokens (section 5.5.2, eq. 18), option ``tokens=True`` of both
     At time 0 the cloud computes ``num_tokens = max_m |I_m| alpha_m / c_u``
@@ -76,6 +104,15 @@ from optoffload.picsys.policy import LOCAL, OFFLOAD, STOP, DeviceView, Policy, S
 from optoffload.picsys.simulator import policy_solution
 
 EPS = 1e-12
+#: Tolerance of Algorithm 3's backlog tests ``l^t >= c_s + alpha`` and ``l^t >= beta``: the
+#: uplink backlog is a sum of transfer times, so an exact tie (Table 3, device 1, image 8:
+#: ``l^t = 1.40 - 1.05 = 0.35 = c_s + alpha``) must not be lost to rounding.
+TIE = 1e-9
+#: Readings of ``q_m`` in eqs. 12-14 (option ``queue``): "paper" counts the images *behind* the
+#: head, as eq. 11 counts the queues without the image under decision and adds it as the
+#: explicit ``+1`` (issue #13; reproduces all 20 decisions of Table 3); "with-head" also counts
+#: the head image (the reading before issue #13).
+QUEUE_READINGS = ("paper", "with-head")
 
 
 def token_counts(system: SystemInfo) -> np.ndarray:
@@ -136,9 +173,17 @@ class TimeHeuristic(EnergyGuard, Policy):
     name = "time-heuristic"
 
     def __init__(self, *, tokens: bool = False, estimate: str = "auto", prior: float = 0.25,
-                 prior_weight: float = 2.0, queueing: bool = True) -> None:
+                 prior_weight: float = 2.0, queueing: bool = True, queue: str = "paper",
+                 hit_rate=None, filter: str = "backlog") -> None:
         if estimate not in ("auto", "eq12", "eq13", "eq14"):
             raise InvalidInstance("estimate", f"must be auto, eq12, eq13 or eq14, got {estimate!r}")
+        if queue not in QUEUE_READINGS:
+            raise InvalidInstance("queue", f"must be {' or '.join(QUEUE_READINGS)}, got {queue!r}")
+        self.queue = queue
+        if filter not in ("backlog", "direct"):
+            raise InvalidInstance("filter", f"must be backlog or direct, got {filter!r}")
+        self.filter = filter
+        self.fixed_hit = None if hit_rate is None else _hit_rates(hit_rate)
         if not 0.0 <= prior <= 1.0:
             raise InvalidInstance("prior", f"must lie in [0, 1], got {prior!r}")
         if not prior_weight >= 0:
@@ -152,6 +197,10 @@ class TimeHeuristic(EnergyGuard, Policy):
     # ------------------------------------------------------------------ protocol
     def reset(self, system: SystemInfo, rng: np.random.Generator) -> None:
         self.tokens = token_counts(system) if self.use_tokens else None
+        if self.fixed_hit is not None and len(self.fixed_hit) not in (1, system.n_devices):
+            raise InvalidInstance("hit_rate", f"has {len(self.fixed_hit)} entries, the instance has "
+                                              f"{system.n_devices} devices")
+        self._via_backlog = [False] * system.n_devices
         # suffix sums of c_s and transmission times: O(1) queue means (note after eq. 14)
         self._cs_suffix = [np.concatenate([np.cumsum(c[::-1])[::-1], [0.0]]) for c in system.c_s]
         self._tx_suffix = [np.concatenate([np.cumsum((8.0 * s / r)[::-1])[::-1], [0.0]])
@@ -166,12 +215,16 @@ class TimeHeuristic(EnergyGuard, Policy):
     # ------------------------------------------------------------------ decisions
     def _initial(self, dev: DeviceView) -> int:
         lt = dev.uplink_wait
-        if lt >= dev.c_s + self._stage_times(dev)[0]:       # Algorithm 3, line 2
+        if lt >= dev.c_s + self._stage_times(dev)[0] - TIE:  # Algorithm 3, line 2
+            self._via_backlog[dev.m] = True
             return LOCAL
+        self._via_backlog[dev.m] = False
         return self._offload_if_faster(dev)                 # Algorithm 1
 
     def _filtering(self, dev: DeviceView) -> int:
-        if dev.uplink_wait >= dev.beta:                     # Algorithm 3, line 5
+        if self.filter == "direct" and not self._via_backlog[dev.m]:
+            return self._offload_if_faster(dev)             # Algorithm 1, line 6 -> Algorithm 2
+        if dev.uplink_wait >= dev.beta - TIE:               # Algorithm 3, line 5
             return LOCAL
         return self._offload_if_faster(dev)                 # Algorithm 2
 
@@ -193,7 +246,9 @@ class TimeHeuristic(EnergyGuard, Policy):
 
     # ------------------------------------------------------------------ estimates
     def hit_rate(self, dev: DeviceView) -> float:
-        """Running hit-rate estimate with a prior (module docstring)."""
+        """Running hit-rate estimate with a prior, or the fixed ``hit_rate`` option (module docstring)."""
+        if self.fixed_hit is not None:
+            return float(self.fixed_hit[dev.m if len(self.fixed_hit) > 1 else 0])
         n0 = self.prior_weight
         if dev.n_filtered + n0 <= 0:
             return self.prior
@@ -210,10 +265,16 @@ class TimeHeuristic(EnergyGuard, Policy):
         return dev.uplink_wait + dev.tx + (dev.uplink_queue + dev.cloud_queue() + 1) * dev.c_u
 
     def e_device(self, dev: DeviceView) -> float:
-        """Eqs. 12-14 with the queue means of ``c_s`` and ``c^t``."""
-        i, q = dev.index, dev.remaining
-        cs = self._cs_suffix[dev.m][i] / q
-        ct = self._tx_suffix[dev.m][i] / q
+        """Eqs. 12-14 with the queue means of ``c_s`` and ``c^t``.
+
+        ``q_m`` is the number of images behind the head (``queue="paper"``) or
+        including it (``queue="with-head"``); the means are over the remaining
+        queue, head included, so they are defined for the last image too.
+        """
+        i, n = dev.index, dev.remaining
+        cs = self._cs_suffix[dev.m][i] / n
+        ct = self._tx_suffix[dev.m][i] / n
+        q = n - 1 if self.queue == "paper" else n
         h = self.hit_rate(dev)
         a, b = self._stage_times(dev)
         full = cs + a + b
@@ -230,12 +291,25 @@ class TimeHeuristic(EnergyGuard, Policy):
 
 
 class Greedy(TimeHeuristic):
-    """Greedy baseline (section 6.1): the time-heuristic assuming no cloud queueing."""
+    """Greedy baseline (section 6.1; the module docstring gives the reading)."""
 
     name = "greedy"
 
-    def __init__(self, **kw) -> None:
+    def __init__(self, *, reading: str = "6.1", refilter: bool = False, **kw) -> None:
+        if reading not in ("6.1", "no-queue"):
+            raise InvalidInstance("reading", f"must be 6.1 or no-queue, got {reading!r}")
         super().__init__(queueing=False, **kw)
+        self.reading, self.refilter = reading, bool(refilter)
+
+    def _initial(self, dev: DeviceView) -> int:
+        if self.reading == "no-queue":
+            return super()._initial(dev)
+        return self._offload_if_faster(dev)
+
+    def _filtering(self, dev: DeviceView) -> int:
+        if self.reading == "no-queue":
+            return super()._filtering(dev)
+        return self._offload_if_faster(dev) if self.refilter else LOCAL
 
 
 class EnergyHeuristic(TimeHeuristic):
@@ -323,6 +397,20 @@ def _options(name: str, options: dict, allowed: set) -> dict:
     return out
 
 
+def _hit_rates(v) -> np.ndarray:
+    """The ``hit_rate`` option: one probability for every device or a list, one per device."""
+    vals = v if isinstance(v, (list, tuple)) else [v]
+    out = []
+    for k, x in enumerate(vals):
+        if isinstance(x, bool) or not isinstance(x, (int, float, np.integer, np.floating)) or not 0 <= x <= 1:
+            raise InvalidInstance(f"hit_rate[{k}]" if isinstance(v, (list, tuple)) else "hit_rate",
+                                  f"must be a number in [0, 1], got {x!r}")
+        out.append(float(x))
+    if not out:
+        raise InvalidInstance("hit_rate", "must not be empty")
+    return np.asarray(out)
+
+
 def _as_bool(v, field: str) -> bool:
     if isinstance(v, bool):
         return v
@@ -333,7 +421,7 @@ def _as_bool(v, field: str) -> bool:
     raise InvalidInstance(field, f"must be true or false, got {v!r}")
 
 
-_TH_OPTS = {"tokens", "estimate", "prior", "prior_weight"}
+_TH_OPTS = {"tokens", "estimate", "prior", "prior_weight", "queue", "hit_rate", "filter"}
 
 
 def time_heuristic(inst, *, time_limit=None, seed=0, threads=None, **options):
@@ -343,8 +431,12 @@ def time_heuristic(inst, *, time_limit=None, seed=0, threads=None, **options):
 
 
 def greedy(inst, *, time_limit=None, seed=0, threads=None, **options):
-    """Greedy baseline (section 6.1): no cloud queueing in the offload estimate."""
-    pol = Greedy(**_options("greedy", options, _TH_OPTS))
+    """Greedy baseline (section 6.1): one offload-or-local comparison per head image, no cloud
+    queueing in the offload estimate; ``reading="no-queue"`` the pre-issue-13 variant."""
+    opts = _options("greedy", options, _TH_OPTS | {"reading", "refilter"})
+    if "refilter" in opts:
+        opts["refilter"] = _as_bool(opts["refilter"], "refilter")
+    pol = Greedy(**opts)
     return policy_solution(inst, pol, seed=seed, method="greedy")
 
 

@@ -129,7 +129,8 @@ def _two_stage_solution(inst, pol, seed, method):
 
 def two_stage(inst, *, time_limit=None, seed=0, threads=None, **options):
     """PicSys without the Filtering stage (section 6.2.5, Fig. 9)."""
-    pol = TwoStage(**_options("two-stage", options, {"tokens", "estimate", "prior", "prior_weight"}))
+    pol = TwoStage(**_options("two-stage", options,
+                              {"tokens", "estimate", "prior", "prior_weight", "queue", "hit_rate"}))
     return _two_stage_solution(inst, pol, seed, "two-stage")
 
 

@@ -11,6 +11,7 @@ exact models (the heuristic-gap benchmark uses them).
     Its makespan is then ``max(E, W, C)``: CPU end ``E`` (eq. 9), last upload
     end ``W``, last cloud end ``C``. The DP walks the queue keeping the Pareto
     front of ``(E, W)`` per flag ``f`` = "the latest upload is an offload";
+    (``c_u`` below stands for the cloud time per image, ``c_u + c_step``)
     ``max(E, W + f c_u) <= max(E, W, C)`` is the relaxed objective. Upload and
     CPU end times are monotone in ``(E, W)``, so dominance pruning is exact.
     When a front grows past ``cap`` points, neighbouring points are merged into
@@ -221,7 +222,7 @@ def device_plans(inst: PicsysInstance, *, cap: int = 4096) -> tuple[list[DeviceD
     res = []
     for dev in inst.devices:
         codes, cpu, up, off = device_tables(dev)
-        res.append(device_bound(cpu, up, off, codes, dev.tx, inst.c_u, cap=cap))
+        res.append(device_bound(cpu, up, off, codes, dev.tx, inst.cloud_time, cap=cap))
     return res, [r.plan for r in res]
 
 
@@ -234,7 +235,7 @@ def lp_bound(inst: PicsysInstance) -> float:
     from scipy.optimize import linprog
     from scipy.sparse import coo_matrix
 
-    M, S, c_u = inst.n_devices, inst.servers, inst.c_u
+    M, S, c_u = inst.n_devices, inst.servers, inst.cloud_time
     dev_of_col, img_of_col, cpu_c, up_c, off_c = [], [], [], [], []
     tx_min = math.inf
     n_img = 0
@@ -301,7 +302,93 @@ def lower_bound(inst: PicsysInstance, *, mode: str = "makespan", lp: bool = True
     for m in full:
         dev = inst.devices[m]
         codes, cpu, up, off = device_tables(dev)
-        best = max(best, device_bound(cpu, up, off, codes, dev.tx, inst.c_u, cap=cap).bound)
+        best = max(best, device_bound(cpu, up, off, codes, dev.tx, inst.cloud_time, cap=cap).bound)
     if lp and mode == "makespan":
         best = max(best, lp_bound(inst))
     return best
+
+
+# ------------------------------------------------------------------------------------------- content-blind
+
+def content_blind_bound(inst: PicsysInstance, p1=None, p2=None) -> float:
+    """Lower bound on the *expected* makespan of any online policy when truth values are i.i.d.
+
+    Model (issue #13): on device ``m`` every image has ``z1 = 1`` with probability
+    ``p1[m]`` and ``z2 = 1`` with probability ``p2[m] <= p1[m]``, independently of the
+    other images (the generator draws them so); default: the shares realized on ``inst``.
+    An online policy (the paper's heuristics, section 5.2) decides the initial stage of
+    image ``i`` before ``z1_i`` is computed, and the filtering stage knowing ``z1_i = 1``
+    but before ``z2_i``. Write ``a_i`` = P(i-off) and ``c_i`` = P(local, and on a positive
+    the expensive CNN); on a positive the rest of the local mass, ``1 - a_i - c_i``, is
+    offloaded (f-off). By independence the expected loads are linear in ``(a, c)``, over
+    all three paths (i-off, f-off, the selection stage):
+
+    * CPU of device m: ``sum_i (1 - a_i)(c_s_i + alpha) + p1 c_i beta``;
+    * uplink of device m: ``sum_i tx_i (a_i + p1 (1 - a_i - c_i) + p2 c_i)``;
+    * cloud: ``(c_u + c_step) / S * sum_i (a_i + p1 (1 - a_i - c_i))``.
+
+    The makespan is at least each busy time, so its expectation is at least the largest
+    expected load (Jensen), and the minimum over ``0 <= a_i, c_i; a_i + c_i <= 1`` of that
+    largest load (an LP, SciPy HiGHS) bounds every online policy. The policy may use the
+    image sizes (``tx_i``, ``c_s_i`` enter per image) but not the content it has not
+    computed: hence "content-blind". It is not a bound for an offline plan, which knows
+    the truth values (tests/test_picsys_repro.py checks it against the expected makespan
+    of every static plan, by enumeration over all truth values).
+    """
+    if inst.n_images == 0:
+        return 0.0
+    from scipy.optimize import linprog
+
+    M = inst.n_devices
+    p1 = [float(d.z1.mean()) if d.n else 0.0 for d in inst.devices] if p1 is None else list(np.broadcast_to(p1, M))
+    p2 = [float(d.z2.mean()) if d.n else 0.0 for d in inst.devices] if p2 is None else list(np.broadcast_to(p2, M))
+    for m in range(M):
+        if not (0.0 <= p2[m] <= p1[m] <= 1.0):
+            raise ValueError(f"device {m}: need 0 <= p2 <= p1 <= 1, got p1={p1[m]}, p2={p2[m]}")
+    N = inst.n_images
+    nv = 2 * N + 1                       # a (N), c (N), T
+    rows, rhs = [], []
+    cloud = np.zeros(nv)
+    cloud_const = 0.0
+    k = 0
+    cu = inst.cloud_time / inst.servers
+    ub = []
+    for m, dev in enumerate(inst.devices):
+        cpu, up = np.zeros(nv), np.zeros(nv)
+        cpu_const = up_const = 0.0
+        for i in range(dev.n):
+            loc = float(dev.c_s[i] + dev.alpha)
+            tx = float(dev.tx[i])
+            # CPU: loc - loc a + p1 beta c
+            cpu_const += loc
+            cpu[k] -= loc
+            cpu[N + k] += p1[m] * dev.beta
+            # uplink: tx (p1 + (1 - p1) a + (p2 - p1) c)
+            up_const += tx * p1[m]
+            up[k] += tx * (1 - p1[m])
+            up[N + k] += tx * (p2[m] - p1[m])
+            # cloud: cu (p1 + (1 - p1) a - p1 c)
+            cloud_const += cu * p1[m]
+            cloud[k] += cu * (1 - p1[m])
+            cloud[N + k] -= cu * p1[m]
+            row = np.zeros(nv)
+            row[k] = row[N + k] = 1.0
+            ub.append(row)
+            k += 1
+        for vec, const in ((cpu, cpu_const), (up, up_const)):
+            vec = vec.copy()
+            vec[-1] = -1.0
+            rows.append(vec)
+            rhs.append(-const)
+    cloud[-1] = -1.0
+    rows.append(cloud)
+    rhs.append(-cloud_const)
+    A = np.vstack(rows + ub)
+    b = np.concatenate([rhs, np.ones(len(ub))])
+    cost = np.zeros(nv)
+    cost[-1] = 1.0
+    res = linprog(cost, A_ub=A, b_ub=b, bounds=(0, None), method="highs")
+    if res.status != 0:
+        raise RuntimeError(f"content_blind_bound: LP failed ({res.message})")
+    # shave the solver's optimality tolerance so that the value stays a lower bound
+    return max(0.0, float(res.fun) * (1 - 1e-7) - 1e-9)

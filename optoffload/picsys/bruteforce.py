@@ -6,7 +6,7 @@ energy variant, so an instance with ``N`` images has at most ``3^N`` (``4^N``)
 plans. They are evaluated in vectorised batches with the simulator's semantics
 (``shared/design/picsys.md``): CPU chain without idling (eq. 9), per-device FIFO
 uplink, FIFO cloud on ``S`` servers, whose last completion is
-``max_j (a_j + c_u ceil(n_j / S))`` over arrivals ``a_j`` with ``n_j`` the
+``max_j (a_j + (c_u + c_step) ceil(n_j / S))`` over arrivals ``a_j`` with ``n_j`` the
 number of arrivals at or after ``a_j`` (the closed form of FIFO with identical
 service times). The winner is replayed in :func:`~optoffload.picsys.simulator.simulate_plan`,
 so the makespan returned is the simulator's.
@@ -77,7 +77,7 @@ def _evaluate_batch(inst: PicsysInstance, P: np.ndarray):
         A = np.sort(np.stack(arrivals, axis=1), axis=1)
         N = A.shape[1]
         rounds = np.ceil((N - np.arange(N)) / inst.servers)
-        cloud = np.where(np.isfinite(A), A + inst.c_u * rounds, -np.inf).max(axis=1)
+        cloud = np.where(np.isfinite(A), A + inst.cloud_time * rounds, -np.inf).max(axis=1)
         span = np.maximum(span, cloud)
     processed = (P != SKIPPED).sum(axis=1)
     return span, processed, energy_ok

@@ -8,7 +8,7 @@ METHODS: dict[str, MethodSpec] = {
     "energy-heuristic": MethodSpec("optoffload.heuristics.picsys.time_heuristic:energy_heuristic", "policy",
                                    "energy-heuristic (sec. 5.4, Alg. 4, window eq. 17); option tokens=true"),
     "greedy": MethodSpec("optoffload.heuristics.picsys.time_heuristic:greedy", "policy",
-                         "greedy baseline (sec. 6.1): time-heuristic ignoring cloud queueing"),
+                         "greedy baseline (sec. 6.1): head-image offload-or-local, no cloud queueing"),
 }
 METHODS["balance"] = MethodSpec("optoffload.heuristics.picsys.balance:balance", "policy",
                                 "ours: fluid balance of CPU, uplink and a shared cloud (online)")

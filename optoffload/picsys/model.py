@@ -6,7 +6,8 @@ Semantics are fixed by ``shared/design/picsys.md`` and written down in
 JSON schema (``format`` 1)::
 
     {"format": 1, "family": "picsys", "name": "table2", "description": "...",
-     "cloud": {"servers": 1, "c_u": 0.01},
+     "cloud": {"servers": 1, "c_u": 0.01,
+               "c_step": 0.05},                  # optional cloud-side step per offloaded image; default 0
      "enforce_energy": true,                # optional; default: true iff any device has a budget
      "devices": [
        {"rate": 20e6, "alpha": 0.3, "beta": 0.6,
@@ -22,6 +23,13 @@ JSON schema (``format`` 1)::
 ``e_s`` and ``e_t`` may be scalars or per-image lists (they may depend on the
 image size); ``z2`` must be 0 where ``z1`` is 0 (z2 is only defined after a
 positive accelerated CNN).
+
+``cloud.c_step`` (issue #13) is a cloud-side step every offloaded image
+(``i-off``, ``f-off``) takes before its cloud CNN, for example scaling at the
+cloud: the cloud spends ``c_u + c_step`` seconds per image (the paper's
+``c_u^p`` of cost1/cost2 in section 5.1.2 is then that sum). It is one number
+for the whole cloud, so the service times stay identical and FIFO stays
+makespan-optimal (every exact model relies on it). Default 0: the printed model.
 """
 
 from __future__ import annotations
@@ -121,6 +129,8 @@ class PicsysInstance:
     description: str = ""
     meta: dict = field(default_factory=dict)
     family: str = FAMILY
+    c_step: float = 0.0
+    """Cloud-side step per offloaded image, seconds (e.g. scaling at the cloud); default 0."""
 
     # ---------------------------------------------------------------- derived
     @property
@@ -130,6 +140,11 @@ class PicsysInstance:
     @property
     def n_images(self) -> int:
         return sum(d.n for d in self.devices)
+
+    @property
+    def cloud_time(self) -> float:
+        """Cloud seconds per offloaded image: ``c_u + c_step`` (the cloud-side step, issue #13)."""
+        return self.c_u + self.c_step
 
     @property
     def has_energy(self) -> bool:
@@ -143,6 +158,8 @@ class PicsysInstance:
         if self.meta:
             d["meta"] = self.meta
         d["cloud"] = {"servers": self.servers, "c_u": self.c_u}
+        if self.c_step:
+            d["cloud"]["c_step"] = self.c_step
         if self.has_energy:
             d["enforce_energy"] = self.enforce_energy
         d["devices"] = [dev.to_dict() for dev in self.devices]
@@ -159,8 +176,9 @@ class PicsysInstance:
         cloud = require(d, "cloud")
         if not isinstance(cloud, dict):
             raise InvalidInstance("cloud", f"must be an object, got {cloud!r}")
-        check_keys(cloud, {"servers", "c_u"}, "cloud")
+        check_keys(cloud, {"servers", "c_u", "c_step"}, "cloud")
         c_u = positive(require(cloud, "c_u", "cloud"), "cloud.c_u")
+        c_step = nonneg(cloud.get("c_step", 0.0), "cloud.c_step")
         servers = as_int(cloud.get("servers", 1), "cloud.servers", min=1)
         devs_raw = as_list(require(d, "devices"), "devices")
         devices = tuple(_device_from_dict(x, f"devices[{m}]") for m, x in enumerate(devs_raw))
@@ -177,7 +195,7 @@ class PicsysInstance:
             raise InvalidInstance("meta", f"must be an object, got {meta!r}")
         desc = as_str(d.get("description", ""), "description")
         return cls(name=name, devices=devices, c_u=c_u, servers=servers, enforce_energy=enforce,
-                   description=desc, meta=meta)
+                   description=desc, meta=meta, c_step=c_step)
 
     def with_(self, **changes: Any) -> "PicsysInstance":
         """A copy with fields replaced (e.g. ``enforce_energy=False``)."""

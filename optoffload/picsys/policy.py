@@ -59,7 +59,7 @@ class SystemInfo:
     n_devices: int
     """M, the number of devices."""
     c_u: float
-    """Cloud service time of one image (seconds)."""
+    """Cloud seconds per offloaded image, ``c_u + c_step`` (what the cloud announces; issue #13)."""
     servers: int
     """Parallel cloud servers."""
     rate: FloatArray

@@ -8,8 +8,9 @@ Semantics (``shared/design/picsys.md``, paper section 5.1):
   (``s-up``, ``s-disc``);
 * each device has one FIFO uplink working in parallel with its CPU; an image
   joins it when its CPU part ends and takes ``8 B / r`` seconds;
-* the cloud has ``S`` identical servers taking ``c_u`` per image, FIFO by
-  arrival time (ties: device index, then queue position);
+* the cloud has ``S`` identical servers taking ``c_u + c_step`` per image
+  (``c_step``: the optional cloud-side step, e.g. scaling at the cloud, issue
+  #13; default 0), FIFO by arrival time (ties: device index, then queue position);
 * an image completes at the end of its cloud processing (``i-off``,
   ``f-off``), of its upload (``s-up``) or of its CPU work (``f-disc``,
   ``s-disc``); the makespan is the largest completion time (eq. 1), 0 when
@@ -159,12 +160,29 @@ def simulate_plan(inst: PicsysInstance, plan: list[np.ndarray]) -> SimResult:
     arrival = np.concatenate(up_done_all) if up_done_all else np.zeros(0)
     dev_idx = np.concatenate(up_dev) if up_dev else np.zeros(0, dtype=int)
     pos = np.concatenate(up_pos) if up_pos else np.zeros(0, dtype=int)
-    cdone = _cloud_done(arrival, dev_idx, pos, inst.c_u, inst.servers)
+    cdone = _cloud_done(arrival, dev_idx, pos, inst.cloud_time, inst.servers)
     for m in range(inst.n_devices):
         sel = dev_idx == m
         if sel.any():
             completion[m][pos[sel]] = cdone[sel]
     return _result(inst, plan, completion, float(cdone.max()) if len(cdone) else 0.0, energy)
+
+
+def device_side_completion(inst: PicsysInstance, plan: list[np.ndarray]) -> np.ndarray:
+    """Per device, when its own part ends: its last CPU end or upload end, whichever is later.
+
+    This is the per-device time of the paper's Table 3 (its cloud part is the table's
+    separate "cloud completion time" row); the makespan is the larger of the two.
+    """
+    out = np.zeros(inst.n_devices)
+    for m, (dev, codes) in enumerate(zip(inst.devices, plan)):
+        filt = (codes == F_OFF) | (codes == F_DISC)
+        sel = (codes == S_UP) | (codes == S_DISC)
+        end = np.cumsum(np.where(filt | sel, dev.c_s + dev.alpha, 0.0) + np.where(sel, dev.beta, 0.0))
+        idx = np.flatnonzero((codes == I_OFF) | (codes == F_OFF) | (codes == S_UP))
+        up = _fifo_done(end[idx], dev.tx[idx])
+        out[m] = max(float(end[-1]) if dev.n else 0.0, float(up[-1]) if len(up) else 0.0)
+    return out
 
 
 def _result(inst: PicsysInstance, plan, completion, cloud_completion, energy, requests=0) -> SimResult:
@@ -265,7 +283,7 @@ class _Cloud:
 def system_info(inst: PicsysInstance) -> SystemInfo:
     """The public, truth-free description of an instance handed to a policy."""
     return SystemInfo(
-        n_devices=inst.n_devices, c_u=inst.c_u, servers=inst.servers,
+        n_devices=inst.n_devices, c_u=inst.cloud_time, servers=inst.servers,
         rate=np.array([d.rate for d in inst.devices]), alpha=np.array([d.alpha for d in inst.devices]),
         beta=np.array([d.beta for d in inst.devices]), n_images=np.array([d.n for d in inst.devices]),
         sizes=tuple(d.size.copy() for d in inst.devices), c_s=tuple(d.c_s.copy() for d in inst.devices),
@@ -300,7 +318,7 @@ def run_policy(inst: PicsysInstance, policy: Policy, *, seed: int = 0, event_loo
         return simulate_plan(inst, _resolve_static(inst, policy.static_plan(system)))
 
     M = inst.n_devices
-    cloud = _Cloud(inst.c_u, inst.servers)
+    cloud = _Cloud(inst.cloud_time, inst.servers)
     views: list[DeviceView] = []
     outcomes = [np.full(d.n, -1, dtype=np.int8) for d in inst.devices]
     completion = [np.full(d.n, np.nan) for d in inst.devices]
@@ -309,7 +327,7 @@ def run_policy(inst: PicsysInstance, policy: Policy, *, seed: int = 0, event_loo
     for m, d in enumerate(inst.devices):
         v = DeviceView()
         v.m, v.t, v.rate, v.alpha, v.beta = m, 0.0, d.rate, d.alpha, d.beta
-        v.c_u, v.servers, v.n_images, v.index = inst.c_u, inst.servers, d.n, 0
+        v.c_u, v.servers, v.n_images, v.index = inst.cloud_time, inst.servers, d.n, 0
         v.sizes, v.c_s_all, v.tx_all = d.size.copy(), d.c_s.copy(), d.tx
         v.uplink_free_at, v.uplink_queue = 0.0, 0
         v.n_filtered = v.n_z1 = v.n_selected = v.n_z2 = 0
