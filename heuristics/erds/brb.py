@@ -23,21 +23,43 @@ from typing import Callable
 import numpy as np
 
 
+STALL_WORK = 100_000
+"""Default stall budget in task-iterations: BRB stops when its incumbent has not improved by more
+than ``tol`` (relative) during the last ``ceil(STALL_WORK / U)`` iterations (docs/erds.md, "BRB
+stopping rule"). A budget of U x iterations makes the cost of waiting the same at every U, so the
+whole run costs O(U) per iteration times a number of iterations that falls with U."""
+
+
+def stall_patience(U: int, stall_work: int | None) -> int | None:
+    """Iterations without improvement after which BRB stops (None: never, the paper's rule)."""
+    if stall_work is None:
+        return None
+    return max(2, -(-int(stall_work) // max(int(U), 1)))
+
+
 def brb(F: Callable[[np.ndarray], float], lo: np.ndarray, hi: np.ndarray, C: float, *, tol: float = 1e-4,
         max_iter: int = 4000, time_limit: float | None = None, decimals: int | None = None,
-        ) -> tuple[np.ndarray, float, float, dict]:
+        stall_work: int | None = STALL_WORK) -> tuple[np.ndarray, float, float, dict]:
     """Minimise a non-increasing ``F`` over {lo <= w <= hi, sum w <= C}.
 
     Returns ``(w, F(w), bound, info)``; ``bound`` is min over open boxes of F(upper corner)
     (a valid lower bound when F is monotone). ``decimals`` rounds box ends (paper: 3).
+
+    Stopping (first that holds): the smallest open-box bound is within ``tol`` (relative) of the
+    incumbent (``stop="tolerance"``: converged, the bound certifies it); the incumbent has not
+    improved by more than ``tol`` (relative) for :func:`stall_patience` iterations
+    (``"stalled"``; ``stall_work=None`` disables it, the paper's fixed-iteration rule);
+    ``max_iter``; ``time_limit``.
     """
     t0 = time.perf_counter()
     cache: dict = {}
+    patience = stall_patience(len(lo), stall_work)
 
     def f(w: np.ndarray) -> float:
-        key = tuple(np.round(w, 12))
+        key_w = np.round(w, 12)
+        key = key_w.tobytes()
         if key not in cache:
-            cache[key] = float(F(np.asarray(key)))
+            cache[key] = float(F(key_w))
         return cache[key]
 
     def rnd(x: np.ndarray) -> np.ndarray:
@@ -60,6 +82,7 @@ def brb(F: Callable[[np.ndarray], float], lo: np.ndarray, hi: np.ndarray, C: flo
     tie = itertools.count()
     heap = [(f(b0), next(tie), a0, b0)]
     it = 0
+    last_gain = 0  # iteration of the last improvement of the incumbent by more than tol
     stop = "tolerance"
     dropped = np.inf  # smallest bound of a box discarded without being split
 
@@ -69,6 +92,9 @@ def brb(F: Callable[[np.ndarray], float], lo: np.ndarray, hi: np.ndarray, C: flo
             break
         if it >= max_iter:
             stop = "max_iter"
+            break
+        if patience is not None and it - last_gain >= patience:
+            stop = "stalled"
             break
         if time_limit is not None and time.perf_counter() - t0 > time_limit:
             stop = "time_limit"
@@ -91,6 +117,8 @@ def brb(F: Callable[[np.ndarray], float], lo: np.ndarray, hi: np.ndarray, C: flo
             z = face_point(ca, cb)
             fz = f(z)
             if fz < best:
+                if fz < best - tol * max(abs(best), 1e-12):
+                    last_gain = it
                 best, best_w = fz, z
             fb = f(cb)
             if fb < best - tol * max(abs(best), 1e-12):
@@ -98,5 +126,6 @@ def brb(F: Callable[[np.ndarray], float], lo: np.ndarray, hi: np.ndarray, C: flo
             else:
                 dropped = min(dropped, fb)
     bound = min([best, dropped] + [x[0] for x in heap])
-    info = {"iterations": it, "evaluations": len(cache), "open_boxes": len(heap), "stop": stop}
+    info = {"iterations": it, "evaluations": len(cache), "open_boxes": len(heap), "stop": stop,
+            "patience": patience}
     return best_w, best, bound, info

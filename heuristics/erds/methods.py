@@ -5,7 +5,10 @@ Common options
 evaluator : ``"exact"`` (default; E[max] of eq. (7)) or ``"sampled"`` (the paper's 10-round
     evaluator, erds.md 3.4, used *inside* the search and for the reported objective, as in the
     paper's code). The choice is written into the decisions, so ``verify`` replays it.
-tol, max_iter : BRB stopping rule (default 1e-4 relative, 4000 iterations as in the paper).
+tol, max_iter, stall_work : BRB stopping rule: converged within ``tol`` (default 1e-4 relative), or no
+    improvement of the incumbent by more than ``tol`` for ceil(stall_work / U) iterations (default
+    ``STALL_WORK`` = 100,000 task-iterations; ``null`` disables it), or ``max_iter`` (4000 as in the
+    paper). See docs/erds.md, "BRB stopping rule".
 decimals : round BRB box ends (the paper uses 3); default None.
 allocation : baselines with their own split rule get ``"optimal"`` shares for those splits (the
     convex problem, solved by the share LP of formulations/erds/exact.py) by default under the
@@ -24,7 +27,7 @@ from optoffload.errors import InvalidInstance
 from optoffload.solution import Solution
 from optoffload.status import Status
 
-from .brb import brb
+from .brb import STALL_WORK, brb
 from optoffload.erds.inner import hsa, osa
 
 
@@ -57,7 +60,7 @@ def _solution(inst, method, s, w, evaluator, t0, *, bound=None, early_exit=True,
 
 
 def _brb_method(inst: ErdsInstance, method: str, inner: str, *, time_limit=None, evaluator="exact", tol=1e-4,
-                max_iter=4000, decimals=None, early_exit=True, splits=None) -> Solution:
+                max_iter=4000, decimals=None, early_exit=True, splits=None, stall_work=STALL_WORK) -> Solution:
     """BRB over shares with an inner split rule (``osa``, ``hsa`` or fixed ``splits``)."""
     t0 = time.perf_counter()
     evaluator = _opt(evaluator)
@@ -77,8 +80,10 @@ def _brb_method(inst: ErdsInstance, method: str, inner: str, *, time_limit=None,
         def F(w):
             return _score(inst, split_of(w), w, evaluator, early_exit)
     lo, hi = _box(inst)
+    if stall_work is not None and (isinstance(stall_work, bool) or not isinstance(stall_work, int) or stall_work < 1):
+        raise InvalidInstance("stall_work", f"must be a positive integer or null, got {stall_work!r}")
     w, _, bound, info = brb(F, lo, hi, inst.capacity, tol=tol, max_iter=max_iter, time_limit=time_limit,
-                            decimals=decimals)
+                            decimals=decimals, stall_work=stall_work)
     # a proven bound on eq. (7) only with exact monotone F* (OSA inner, exact evaluator, early exits)
     valid = evaluator == "exact" and inner == "osa" and early_exit
     info.update(inner=inner, evaluator=evaluator, bound_valid=valid, brb_bound=bound)
@@ -87,27 +92,27 @@ def _brb_method(inst: ErdsInstance, method: str, inner: str, *, time_limit=None,
 
 
 def erds_osa(inst, *, time_limit=None, seed=0, threads=None, evaluator="exact", tol=1e-4, max_iter=4000,
-             decimals=None) -> Solution:
+             decimals=None, stall_work=STALL_WORK) -> Solution:
     """ERDS-OSA (erds.md 4): BRB allocation (3.1) with optimal splitting OSA (3.2)."""
     return _brb_method(inst, "erds-osa", "osa", time_limit=time_limit, evaluator=evaluator, tol=tol,
-                       max_iter=max_iter, decimals=decimals)
+                       max_iter=max_iter, decimals=decimals, stall_work=stall_work)
 
 
 def erds_hsa(inst, *, time_limit=None, seed=0, threads=None, evaluator="exact", tol=1e-4, max_iter=4000,
-             decimals=None) -> Solution:
+             decimals=None, stall_work=STALL_WORK) -> Solution:
     """ERDS-HSA (erds.md 4): BRB allocation (3.1) with per-task heuristic splitting HSA (3.3)."""
     return _brb_method(inst, "erds-hsa", "hsa", time_limit=time_limit, evaluator=evaluator, tol=tol,
-                       max_iter=max_iter, decimals=decimals)
+                       max_iter=max_iter, decimals=decimals, stall_work=stall_work)
 
 
 def erds_brb(inst, *, time_limit=None, seed=0, threads=None, evaluator="exact", inner="osa", tol=1e-4,
-             max_iter=20000, decimals=None) -> Solution:
+             max_iter=20000, decimals=None, stall_work=STALL_WORK) -> Solution:
     """BRB (erds.md 3.1) run to its tolerance; with ``inner="osa"`` and the exact evaluator its
     bound is a proven lower bound (monotonicity of F*, erds.md 2.3)."""
     if inner not in ("osa", "hsa"):
         raise InvalidInstance("inner", f"must be 'osa' or 'hsa', got {inner!r}")
     return _brb_method(inst, "erds-brb", inner, time_limit=time_limit, evaluator=evaluator, tol=tol,
-                       max_iter=max_iter, decimals=decimals)
+                       max_iter=max_iter, decimals=decimals, stall_work=stall_work)
 
 
 def _fixed_split_method(inst, method: str, splits, *, time_limit, evaluator, allocation, tol, max_iter,
@@ -136,11 +141,12 @@ def _fixed_share_method(inst, method: str, w, *, evaluator, split_rule) -> Solut
 
 
 def iao(inst, *, time_limit=None, seed=0, threads=None, evaluator="exact", tol=1e-4, max_iter=4000,
-        decimals=None) -> Solution:
+        decimals=None, stall_work=STALL_WORK) -> Solution:
     """IAO (erds.md 4): joint splitting and allocation for a DNN *without* early exits: OSA with
     pi = (0, .., 0, 1) inside BRB, and every task runs to exit K (decisions ``early_exit: false``)."""
     return _brb_method(inst, "iao", "osa", time_limit=time_limit, evaluator=evaluator, tol=tol,
-                       max_iter=max_iter, decimals=decimals, early_exit=False)
+                       max_iter=max_iter, decimals=decimals, early_exit=False,
+                       stall_work=stall_work)
 
 
 def _equal(inst) -> np.ndarray:

@@ -232,9 +232,6 @@ def lp_bound(inst: PicsysInstance) -> float:
     """Lagrangian bound from the global LP relaxation (module docstring); 0 for an empty instance."""
     if inst.n_images == 0:
         return 0.0
-    from scipy.optimize import linprog
-    from scipy.sparse import coo_matrix
-
     M, S, c_u = inst.n_devices, inst.servers, inst.cloud_time
     dev_of_col, img_of_col, cpu_c, up_c, off_c = [], [], [], [], []
     tx_min = math.inf
@@ -251,25 +248,13 @@ def lp_bound(inst: PicsysInstance) -> float:
                 off_c.append(1.0 if OFFLOADS[k] else 0.0)
             n_img += 1
     off_c = np.array(off_c) * (c_u / S + tx_min / n_img)
-    nx = len(dev_of_col)
     cpu_c, up_c, off_c = np.array(cpu_c), np.array(up_c), np.array(off_c)
     dev_of_col, img_of_col = np.array(dev_of_col), np.array(img_of_col)
     # inequality rows: 0..M-1 cpu, M..2M-1 uplink, 2M cloud; columns: x (nx) then T
-    r = np.concatenate([dev_of_col, M + dev_of_col, np.full(nx, 2 * M)])
-    c = np.concatenate([np.arange(nx)] * 3)
-    v = np.concatenate([cpu_c, up_c, off_c])
-    nz = v != 0
-    A = coo_matrix((np.concatenate([v[nz], -np.ones(2 * M + 1)]),
-                    (np.concatenate([r[nz], np.arange(2 * M + 1)]), np.concatenate([c[nz], np.full(2 * M + 1, nx)]))),
-                   shape=(2 * M + 1, nx + 1)).tocsr()
-    b = np.zeros(2 * M + 1)
-    Aeq = coo_matrix((np.ones(nx), (img_of_col, np.arange(nx))), shape=(n_img, nx + 1)).tocsr()
-    cost = np.zeros(nx + 1)
-    cost[nx] = 1.0
-    res = linprog(cost, A_ub=A, b_ub=b, A_eq=Aeq, b_eq=np.ones(n_img), bounds=(0, None), method="highs")
-    if res.status != 0:
+    duals = _lp_duals(M, n_img, dev_of_col, img_of_col, cpu_c, up_c, off_c)
+    if duals is None:
         return 0.0
-    lam = np.maximum(-np.asarray(res.ineqlin.marginals), 0.0)
+    lam = np.maximum(-duals, 0.0)
     if lam.sum() <= 0:
         return 0.0
     lam = lam / lam.sum()
@@ -392,3 +377,50 @@ def content_blind_bound(inst: PicsysInstance, p1=None, p2=None) -> float:
         raise RuntimeError(f"content_blind_bound: LP failed ({res.message})")
     # shave the solver's optimality tolerance so that the value stays a lower bound
     return max(0.0, float(res.fun) * (1 - 1e-7) - 1e-9)
+
+
+def _lp_duals(M: int, n_img: int, dev_of_col: np.ndarray, img_of_col: np.ndarray, cpu_c: np.ndarray,
+              up_c: np.ndarray, off_c: np.ndarray) -> np.ndarray | None:
+    """Duals of the 2M+1 load rows of the LP min T s.t. load_r(x) <= T, sum_k x_ik = 1, x >= 0.
+
+    Solved with HiGHS through highspy (already a dependency; importing SciPy's ``linprog`` for this
+    one LP cost 0.4-0.8 s per cold process, issue #15). Columns: x (nx) then T. Returns None when
+    HiGHS does not report an optimum (the caller then returns the trivial bound 0). The duals
+    only choose the Lagrange multipliers: the bound itself is recomputed from them in
+    :func:`lp_bound`, so any dual vector gives a valid bound.
+    """
+    import highspy
+
+    nx = len(dev_of_col)
+    n_rows = 2 * M + 1 + n_img
+    rows = np.concatenate([dev_of_col, M + dev_of_col, np.full(nx, 2 * M), 2 * M + 1 + img_of_col])
+    cols = np.concatenate([np.arange(nx)] * 4)
+    vals = np.concatenate([cpu_c, up_c, off_c, np.ones(nx)])
+    nz = vals != 0
+    rows = np.concatenate([rows[nz], np.arange(2 * M + 1)])
+    cols = np.concatenate([cols[nz], np.full(2 * M + 1, nx)])
+    vals = np.concatenate([vals[nz], -np.ones(2 * M + 1)])
+    order = np.lexsort((rows, cols))  # column-wise (CSC) for HiGHS
+    rows, cols, vals = rows[order], cols[order], vals[order]
+    start = np.searchsorted(cols, np.arange(nx + 2)).astype(np.int32)
+    inf = highspy.kHighsInf
+    lp = highspy.HighsLp()
+    lp.num_col_ = nx + 1
+    lp.num_row_ = n_rows
+    lp.col_cost_ = np.concatenate([np.zeros(nx), [1.0]])
+    lp.col_lower_ = np.zeros(nx + 1)
+    lp.col_upper_ = np.full(nx + 1, inf)
+    lp.row_lower_ = np.concatenate([np.full(2 * M + 1, -inf), np.ones(n_img)])
+    lp.row_upper_ = np.concatenate([np.zeros(2 * M + 1), np.ones(n_img)])
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    lp.a_matrix_.start_ = start
+    lp.a_matrix_.index_ = rows.astype(np.int32)
+    lp.a_matrix_.value_ = vals.astype(float)
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    h.setOptionValue("threads", 1)
+    h.passModel(lp)
+    h.run()
+    if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+        return None
+    return np.asarray(h.getSolution().row_dual[: 2 * M + 1], dtype=float)
