@@ -121,6 +121,7 @@ def solve(instance: Any, method: str, *, time_limit: float | None = None, seed: 
     sol.method = method
     if not sol.runtime:
         sol.runtime = elapsed
+    sol._instance = inst  # not a field: lets sol.to_frame() replay without the caller passing it again
     if verify and sol.status.has_solution:
         globals()["verify"](inst, sol)
     return sol
@@ -174,6 +175,7 @@ def simulate(instance: Any, policy: str, *, seed: int = 0, **options: Any) -> So
     sol.family, sol.instance = inst.family, inst.name
     if not sol.runtime:
         sol.runtime = time.perf_counter() - t0
+    sol._instance = inst
     return sol
 
 
@@ -192,27 +194,27 @@ def generate(family: str, *, seed: int = 0, **options: Any) -> Any:
 
 
 def compare(instance: Any, methods: list[str] | None = None, *, time_limit: float | None = 10.0,
-            seed: int = 0, threads: int | None = None, progress: bool = False) -> list[dict]:
+            seed: int = 0, threads: int | None = None, progress: bool | None = False,
+            frame: bool = False) -> Any:
     """Solve ``instance`` with every method of its family (or ``methods``).
 
     Returns one row per method: ``method``, ``kind``, ``status``, ``objective``,
     ``bound``, ``gap``, ``runtime_s`` and ``verified`` (the objective replayed
     by the simulator), or ``error`` when a method failed. A failing method never
-    hides the others' results.
+    hides the others' results. ``frame=True`` returns the rows as a pandas
+    DataFrame (see :func:`optoffload.frames.to_frame`). ``progress``: True shows
+    progress on stderr (a bar on a terminal, one line per method otherwise),
+    None decides by whether stderr is a terminal.
     """
     inst = load(instance)
     fam = get_family(inst.family)
     names = list(fam.methods) if methods is None else list(methods)
     rows = []
-    it = names
-    if progress:
-        try:
-            from tqdm import tqdm
+    from .progress import Progress
 
-            it = tqdm(names, desc="methods", unit="method", leave=False, disable=None)
-        except ImportError:  # pragma: no cover
-            pass
-    for m in it:
+    prog = Progress(len(names), desc=f"compare {inst.family}/{inst.name}", unit="method", enabled=progress,
+                    every=1)
+    for m in names:
         spec = get_method(inst.family, m)
         row: dict[str, Any] = {"method": m, "kind": spec.kind}
         try:
@@ -223,6 +225,12 @@ def compare(instance: Any, methods: list[str] | None = None, *, time_limit: floa
         except (InvalidInstance, VerificationError, RuntimeError, ValueError) as exc:
             row.update(status="error", error=f"{type(exc).__name__}: {exc}")
         rows.append(row)
+        prog.update(1, note=m)
+    prog.close()
+    if frame:
+        from .frames import to_frame
+
+        return to_frame(rows)
     return rows
 
 
