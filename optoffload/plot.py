@@ -54,6 +54,20 @@ def pyplot():
     return plt
 
 
+#: Paper style: 7-8 pt text at column width (applied inside :func:`style`, never globally).
+STYLE = {"font.size": 7, "axes.titlesize": 7.5, "axes.labelsize": 7, "xtick.labelsize": 6.5,
+         "ytick.labelsize": 6.5, "legend.fontsize": 6.5, "lines.linewidth": 1.0, "axes.linewidth": 0.6,
+         "xtick.major.width": 0.6, "ytick.major.width": 0.6, "savefig.bbox": "tight", "savefig.pad_inches": 0.02,
+         "pdf.fonttype": 42, "svg.fonttype": "none"}
+
+
+def style():
+    """A context manager applying :data:`STYLE` (matplotlib's ``rc_context``)."""
+    import matplotlib
+
+    return matplotlib.rc_context(STYLE)
+
+
 def new_axes(ax=None, *, width: float = TEXT_WIDTH_IN, height: float = 2.6):
     """``(figure, axes)``: the given axes' figure, or a new figure of ``width x height`` inches."""
     if ax is not None:
@@ -69,7 +83,8 @@ def save(fig, path: str | Path, *, dpi: int = DPI) -> Path:
     if path.suffix.lower() not in FORMATS:
         raise InvalidInstance("output", f"extension must be one of {', '.join(FORMATS)}, got {str(path)!r}")
     path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=dpi)
+    with style():
+        fig.savefig(path, dpi=dpi)
     pyplot().close(fig)
     return path
 
@@ -99,7 +114,9 @@ def figure(instance: Any, solution: Any, ax=None, **kw: Any):
     decisions = _decisions(solution)
     if decisions is None:
         raise InvalidInstance("solution", "has no decisions to draw (status without a solution?)")
-    return resolve(fam.plot)(inst, decisions, ax=ax, **kw)
+    pyplot()
+    with style():
+        return resolve(fam.plot)(inst, decisions, ax=ax, **kw)
 
 
 def plot(instance: Any, solution: Any, path: str | Path | None = None, **kw: Any):

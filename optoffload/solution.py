@@ -120,10 +120,13 @@ class Solution:
                 ("status", e(self.status.value)), ("objective", fmt(self.objective)), ("bound", fmt(self.bound)),
                 ("gap", "&ndash;" if self.gap is None else e(f"{100 * self.gap:.4g} %")),
                 ("runtime", e(f"{self.runtime:.4g} s")), ("decisions", e(summarize(self.decisions)))]
-        for k, v in (self.info or {}).items():
-            if len(rows) >= 24:
-                rows.append(("info", e(f"... {len(self.info) - 16} more keys")))
+        info = list((self.info or {}).items())
+        shown = 0
+        for k, v in info:
+            if shown >= 16:
+                rows.append(("info", e(f"... {len(info) - shown} more keys")))
                 break
+            shown += 1
             if isinstance(v, (bool, int, float, str)) or v is None:
                 rows.append((e(str(k)), e(_short(v))))
             elif isinstance(v, dict) and len(v) <= 8 and all(isinstance(x, (int, float, str, bool)) for x in v.values()):

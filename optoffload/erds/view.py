@@ -60,7 +60,7 @@ def plot(inst, decisions: Any, ax=None, *, title: str | None = None):
         axes = [ax]
     else:
         plt = pyplot()
-        fig, axes = plt.subplots(1, 3, figsize=(TEXT_WIDTH_IN, 0.45 * U + 1.6), layout="constrained",
+        fig, axes = plt.subplots(1, 3, figsize=(TEXT_WIDTH_IN, 0.3 * U + 1.5), layout="constrained",
                                  gridspec_kw={"width_ratios": [K + 1, 2, 4]}, sharey=True)
     a = axes[0]
     for u in range(U):
@@ -74,7 +74,7 @@ def plot(inst, decisions: Any, ax=None, *, title: str | None = None):
     a.set_ylim(U - 0.5, -0.5)
     a.set_xticks(range(K + 1), ["stem"] + [str(k) for k in range(1, K + 1)], fontsize=6)
     a.set_yticks(range(U), [f"task {u}" for u in range(U)])
-    a.set_xlabel("block (exit k after block k)")
+    a.set_xlabel("DNN block (exit k follows block k)")
     from matplotlib.patches import Patch
 
     a.legend(handles=[Patch(facecolor="#E69F00", label="edge"), Patch(facecolor="#56B4E9", label="cloud")],
@@ -87,7 +87,7 @@ def plot(inst, decisions: Any, ax=None, *, title: str | None = None):
     for u in range(U):
         b_ax.text(w[u], u, f" {w[u]:.3f}", va="center", fontsize=6)
     b_ax.set_xlim(0, max(inst.share_max, float(w.max())) * 1.35)
-    b_ax.set_xlabel("edge share w_u")
+    b_ax.set_xlabel("edge share $w_u$")
     for u in range(U):
         ks = np.arange(1, K + 1)
         mask = P[u] > 0
@@ -95,10 +95,11 @@ def plot(inst, decisions: Any, ax=None, *, title: str | None = None):
         t_ax.scatter(T[u][mask], np.full(mask.sum(), u), s=8 + 120 * P[u][mask],
                      c=np.where(ks[mask] <= s[u], "#E69F00", "#56B4E9"), edgecolors="black", linewidths=0.3, zorder=2)
         for k, t in zip(ks[mask], T[u][mask]):
-            t_ax.annotate(str(k), (t, u), textcoords="offset points", xytext=(0, 5), fontsize=5, ha="center")
+            t_ax.annotate(str(k), (t, u), textcoords="offset points", xytext=(0, 6), fontsize=5, ha="center")
     t_ax.axvline(value, color="black", linestyle="--", linewidth=0.8)
-    t_ax.text(value, -0.5, f" E[max] {value:.3g} s", fontsize=6, va="bottom")
-    t_ax.set_xlabel("time T_u at exit k (s); marker area ~ P(exit k)")
-    fig.suptitle(title or f"ERDS {inst.name}: U={U} tasks, K={K} exits, objective {value:.4g} s ({ev} evaluator: "
-                 f"exact shown)", fontsize=8)
+    t_ax.text(value, U - 0.55, f" E[max] {value:.3g} s", fontsize=6, va="bottom")
+    t_ax.set_xlabel("$T_u$ at exit k (s)")
+    t_ax.set_title("marker area ~ P(exit k); label: k", fontsize=6)
+    note = "" if ev == "exact" else " (exact E[max]; the solution's objective uses the sampled evaluator)"
+    fig.suptitle(title or f"ERDS {inst.name}: U={U} tasks, K={K} exits, E[max_u T_u] = {value:.4g} s{note}")
     return fig

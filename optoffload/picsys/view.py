@@ -69,7 +69,7 @@ def plot(inst, decisions: Any, ax=None, *, title: str | None = None):
     from .simulator import schedule
 
     sc = schedule(inst, decisions)
-    fig, ax = new_axes(ax, height=max(2.2, 0.32 * (2 * inst.n_devices + inst.servers) + 1.2))
+    fig, ax = new_axes(ax, height=max(1.8, 0.2 * (2 * inst.n_devices + inst.servers) + 1.0))
     names = OUTCOMES + (SKIP,)
     lanes = []
     y = 0
@@ -110,7 +110,8 @@ def plot(inst, decisions: Any, ax=None, *, title: str | None = None):
     ax.set_ylim(y - 0.5, -0.5)
     ax.set_xlim(0, max(sc.makespan, 1e-9) * 1.02)
     ax.set_xlabel("time (s)")
-    ax.legend(fontsize=6, ncol=4, loc="upper center", bbox_to_anchor=(0.5, -0.22 if y < 8 else -0.08),
-              frameon=False)
-    ax.set_title(title or f"PicSys {inst.name}: {inst.n_images} images, {inst.n_devices} devices", fontsize=8)
+    ax.legend(ncol=7, loc="lower center", bbox_to_anchor=(0.5, 1.0), frameon=False, handlelength=1.2,
+              columnspacing=1.0)
+    ax.set_title(title or f"PicSys {inst.name}: {inst.n_images} images, {inst.n_devices} devices, "
+                          f"{inst.servers} cloud server(s); bars = busy intervals in the simulator's replay", pad=14)
     return fig

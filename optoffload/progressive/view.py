@@ -101,7 +101,7 @@ def plot(inst, decisions: Any, ax=None, *, title: str | None = None, max_images:
     bytes the codec needed (first ``max_images`` windows of the first trace); ``airtime``: bytes and
     accuracy per device; ``ordering``: cumulative bytes of the order against the budget's
     distribution. Returns the Figure."""
-    from ..plot import TEXT_WIDTH_IN, new_axes
+    from ..plot import TEXT_WIDTH_IN, new_axes, pyplot
 
     value = inst_eval(inst, decisions)
     sp = inst.spec
@@ -148,28 +148,30 @@ def plot(inst, decisions: Any, ax=None, *, title: str | None = None, max_images:
             ax.text(x, d, f" {x} ({float(sp.utility[d, x]):.3f})", va="center", fontsize=6)
         ax.set_yticks(y, [dev.name for dev in sp.devices], fontsize=7)
         ax.set_ylim(len(s) - 0.5, -0.5)
-        ax.set_xlim(0, sp.slots * 1.25)
+        ax.set_xlim(0, max(max(s), 1) * 1.45)
         ax.set_xlabel(f"airtime slots (of {sp.slots}); label: weighted E[accuracy]")
         ax.set_title(title or f"progressive {inst.name}: objective {value:.4f}", fontsize=8)
         return fig
     order = [int(x) for x in decisions["order"]]
     cum = np.concatenate([[0.0], np.cumsum(sp.sizes[order])])
     surv = sp.survival(cum[1:])
-    x = np.arange(len(order))
-    ax.bar(x, sp.sizes[order] / 1000.0, bottom=cum[:-1] / 1000.0, color="#56B4E9", edgecolor="black", linewidth=0.3,
-           label="chunk bytes (stacked, kB)")
-    for v, p in zip(sp.budget_values, sp.budget_probs):
-        ax.axhline(v / 1000.0, color="#D55E00", linewidth=0.4 + 3 * p, alpha=0.8)
-    ax.plot([], [], color="#D55E00", label="budget values (line width ~ probability)")
-    ax.set_xticks(x, [sp.names[i] for i in order], rotation=60, fontsize=5)
-    ax.set_xlabel("chunks in sending order")
-    ax.set_ylabel("cumulative bytes (kB)")
+    imp = sp.importance[order]
+    cmap = pyplot().get_cmap("viridis")
+    for k, i in enumerate(order):
+        ax.bar(cum[k] / 1000.0, imp[k], width=sp.sizes[i] / 1000.0, align="edge", color=cmap(surv[k]),
+               edgecolor="black", linewidth=0.3)
+        ax.text((cum[k] + cum[k + 1]) / 2000.0, imp[k], f" {sp.names[i]}", rotation=90, fontsize=5, ha="center",
+                va="bottom")
+    ax.set_xlabel("bytes sent (kB); chunk i occupies [C_(i-1), C_i] in sending order")
+    ax.set_ylabel("chunk importance")
+    ax.set_ylim(0, float(imp.max()) * 1.9)
     ax2 = ax.twinx()
-    ax2.plot(x, surv, color="black", marker="o", markersize=2, linewidth=0.8, label="P(chunk whole)")
+    grid = np.linspace(0, max(cum[-1], float(sp.budget_values.max())) * 1.02, 600)
+    ax2.plot(grid / 1000.0, sp.survival(grid), color="#D55E00", linewidth=1.0, label="P(budget S >= c)")
     ax2.set_ylim(0, 1.05)
-    ax2.set_ylabel("P(S >= C_i)")
-    h1, l1 = ax.get_legend_handles_labels()
-    h2, l2 = ax2.get_legend_handles_labels()
-    ax.legend(h1 + h2, l1 + l2, fontsize=6, loc="upper left", frameon=False)
+    ax2.set_ylabel("P(S >= c)")
+    sm = pyplot().cm.ScalarMappable(cmap=cmap, norm=pyplot().Normalize(0, 1))
+    fig.colorbar(sm, ax=ax2, pad=0.01, label="P(chunk arrives whole)", fraction=0.04)
+    ax2.legend(loc="upper right", frameon=False)
     ax.set_title(title or f"progressive {inst.name}: expected importance {value:.4f}", fontsize=8)
     return fig
