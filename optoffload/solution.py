@@ -114,11 +114,11 @@ class Solution:
         e = html.escape
 
         def fmt(x):
-            return "&ndash;" if x is None else e(f"{x:.6g}")
+            return "&#8211;" if x is None else e(f"{x:.6g}")
 
         rows = [("family / instance", e(f"{self.family}/{self.instance}")), ("method", e(self.method)),
                 ("status", e(self.status.value)), ("objective", fmt(self.objective)), ("bound", fmt(self.bound)),
-                ("gap", "&ndash;" if self.gap is None else e(f"{100 * self.gap:.4g} %")),
+                ("gap", "&#8211;" if self.gap is None else e(f"{100 * self.gap:.4g} %")),
                 ("runtime", e(f"{self.runtime:.4g} s")), ("decisions", e(summarize(self.decisions)))]
         info = list((self.info or {}).items())
         shown = 0
