@@ -408,28 +408,27 @@ def _scale_report(rows: list[dict], outdir: Path) -> str:
 
 
 def _scale_plot(ex: list[dict], hs: list[dict], outdir: Path) -> None:
-    import matplotlib
+    from .. import figures as F
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, (a, b) = plt.subplots(1, 2, figsize=(11, 4))
-    for m in METHODS:
-        pts = sorted((r["U"], r["runtime_s"]) for r in ex if r["method"] == m)
+    with F.style():
+        fig, (a, b) = F.figure(1, 2, width="text", height=2.4)
+        for i, m in enumerate(METHODS):
+            pts = sorted((r["U"], r["runtime_s"]) for r in ex if r["method"] == m)
+            if pts:
+                a.plot(*zip(*pts), color=F.color(i), label=m, **F.OURS)
+        a.set_xlabel("tasks U")
+        a.set_ylabel("runtime (s, log)")
+        a.set_yscale("log")
+        a.set_title("every method against U")
+        a.legend(frameon=False, fontsize=5, ncol=2)
+        pts = sorted((r["U"], 1000 * r["runtime_s"]) for r in hs if r["method"] == "hsa-split-rule")
         if pts:
-            a.plot(*zip(*pts), "o-", label=m)
-    a.set_xlabel("U")
-    a.set_ylabel("runtime (s)")
-    a.set_yscale("log")
-    a.legend(fontsize=7)
-    pts = sorted((r["U"], 1000 * r["runtime_s"]) for r in hs if r["method"] == "hsa-split-rule")
-    if pts:
-        b.loglog(*zip(*pts), "o-")
-    b.set_xlabel("U")
-    b.set_ylabel("HSA split rule (ms)")
-    fig.tight_layout()
-    fig.savefig(outdir / "erds_scale.png", dpi=100)
-    plt.close(fig)
+            b.loglog(*zip(*pts), color="black", **F.OURS)
+        b.set_xlabel("tasks U (log)")
+        b.set_ylabel("HSA split rule (ms, log)")
+        b.set_title("HSA split rule, linear in U")
+        F.save(fig, outdir, "erds_scale", caption="ERDS runtimes on one loaded 2-core machine (ratios matter, "
+               "not seconds).", n="1 instance per point")
 
 
 SUITES = {
