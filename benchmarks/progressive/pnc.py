@@ -94,8 +94,8 @@ def _fig2_report(rows: list[dict], out: Path) -> str:
                     markersize=4, label="paper (Fig. 2 points)")
             ax.set_xlabel("data size limit (kB)")
             ax.set_ylabel("top-5 accuracy")
-            ax.set_title("PNC Fig. 2: accuracy under a byte cap")
-            ax.legend(frameon=False, fontsize=5.5)
+            ax.set_title("PNC Fig. 2 under a byte cap")
+            fig.legend(*ax.get_legend_handles_labels(), loc="outside right upper", frameon=False, fontsize=5.5)
             md = F.save(fig, out, "pnc_fig2", caption="Lines: ours (expected accuracy over the image-size "
                         "distribution); crosses: the paper's values.", n="256 quantile nodes per point")
         lines += ["", md]
@@ -231,7 +231,7 @@ def _testbed_report(rows: list[dict], out: Path) -> str:
                 ax.set_xlabel("period T (ms)")
                 ax.set_title(f"{s} jamming")
             axes[0].set_ylabel("top-5 accuracy (ours)")
-            axes[-1].legend(frameon=False, fontsize=5)
+            fig.legend(*axes[0].get_legend_handles_labels(), loc="outside right upper", frameon=False, fontsize=5.5)
             md = F.save(fig, out, "pnc_testbed", caption="PNC Figs. 6-8 setting, ours (expected accuracy from the "
                         "profiles over synthetic jamming traces).")
         lines += ["", md]
