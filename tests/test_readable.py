@@ -184,3 +184,16 @@ def test_progress_lines_when_not_a_terminal(tmp_path, monkeypatch, capsys):
 
 def _square(task):
     return {"y": task["x"] ** 2}
+
+
+def test_readable_md_documents_every_frame_column():
+    from pathlib import Path
+
+    from optoffload.erds.view import FRAME_COLUMNS as E
+    from optoffload.picsys.view import FRAME_COLUMNS as P
+    from optoffload.progressive.view import FRAME_COLUMNS as G
+
+    doc = (Path(__file__).resolve().parent.parent / "docs" / "readable.md").read_text(encoding="utf-8")
+    for cols in (P, E, *G.values()):
+        for name, meaning in cols.items():
+            assert f"| `{name}` | {meaning.replace('|', '/')} |" in doc, name
