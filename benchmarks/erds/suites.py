@@ -194,7 +194,7 @@ def _paper_plot(by: dict, outdir: Path) -> str:
     three sweeps as lines; returns the markdown for the report (or why there is no figure)."""
     from optoffload.erds.paper import LEVEL_LABELS
 
-    from .. import figures as F
+    from optoffload import figures as F
 
     sweeps = [sc for sc in SWEPT if len({lv for (s, lv, U, _, _) in by if s == sc and U == 3}) >= 2]
     has_orig = any(k[0] == "original" and k[2] == 3 for k in by)
@@ -408,7 +408,7 @@ def _scale_report(rows: list[dict], outdir: Path) -> str:
 
 
 def _scale_plot(ex: list[dict], hs: list[dict], outdir: Path) -> None:
-    from .. import figures as F
+    from optoffload import figures as F
 
     with F.style():
         fig, (a, b) = F.figure(1, 2, width="text", height=2.4)

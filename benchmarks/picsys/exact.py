@@ -146,7 +146,7 @@ def _report(rows: list[dict], out: Path) -> str:
 
 
 def _plot(table: list[dict], out: Path) -> None:
-    from .. import figures as F
+    from optoffload import figures as F
 
     with F.style():
         fig, ax = F.figure(1, 2, width="text", height=2.4)

@@ -66,9 +66,9 @@ def _plt():
 
 def _line_plot(path: Path, series: dict, xlabel: str, ylabel: str, title: str, logx: bool = False, *,
                n: str | int | None = None, caption: str | None = None) -> None:
-    """Column-width line plot of our means (PNG 200 dpi + PDF, benchmarks/figures.py); log y when
+    """Column-width line plot of our means (PNG 200 dpi + PDF, optoffload/figures.py); log y when
     one method dwarfs the rest."""
-    from .. import figures as F
+    from optoffload import figures as F
 
     if not any(F.worth_plotting([p[0] for p in pts if p[1] is not None]) for pts in series.values()):
         return  # one point per line (a --quick run): a figure would show nothing
@@ -83,7 +83,7 @@ def _line_plot(path: Path, series: dict, xlabel: str, ylabel: str, title: str, l
         if logx:
             ax.set_xscale("log")
         scale = F.auto_scale(ax, allv)
-        ax.set_xlabel(xlabel)
+        ax.set_xlabel(LARGE_LABEL.get(xlabel, xlabel) + (" (log)" if logx else ""))
         ax.set_ylabel(ylabel + (" (log)" if scale == "log" else ""))
         ax.set_title(title)
         ax.grid(alpha=0.3, linewidth=0.4)
@@ -174,8 +174,8 @@ def _table2_report(rows: list[dict], out: Path) -> str:
 def _bar(path: Path, items, title: str, *, ylabel: str = "completion time (s)", n: str | int | None = None,
          caption: str | None = None) -> None:
     """Ours beside the paper per method, values printed on the bars, a missing paper value marked
-    "n/a" (PNG 200 dpi + PDF, benchmarks/figures.py)."""
-    from .. import figures as F
+    "n/a" (PNG 200 dpi + PDF, optoffload/figures.py)."""
+    from optoffload import figures as F
 
     with F.style():
         fig, ax = F.figure(width="column", height=2.6)
@@ -202,7 +202,7 @@ def _bar(path: Path, items, title: str, *, ylabel: str = "completion time (s)", 
 
 def _table4_plot(g: dict, out: Path) -> None:
     """Table 4: mean device completion per (rate, CPU) group and method."""
-    from .. import figures as F
+    from optoffload import figures as F
 
     meths = ("time-heuristic", "balance", "all-device", "all-cloud")
     with F.style():
@@ -223,7 +223,7 @@ def _table4_plot(g: dict, out: Path) -> None:
 
 def _energy_plot(tab: list, out: Path) -> None:
     """Figs. 11-12: share of the images processed under each budget, network and method."""
-    from .. import figures as F
+    from optoffload import figures as F
 
     with F.style():
         fig, ax = F.figure(width="column", height=0.14 * len(tab) + 1.0)
@@ -245,7 +245,7 @@ def _energy_plot(tab: list, out: Path) -> None:
 def _gap_plot(tab: list, small: list, out: Path, n_small: int) -> None:
     """Gap to the proven optimum per method: box plots, y axis clipped where one method dwarfs
     the rest (its maximum printed at the clip)."""
-    from .. import figures as F
+    from optoffload import figures as F
 
     labs = [t["method"] for t in tab]
     data = [[100 * r["gap"] for r in small if r["method"] == m] for m in labs]
@@ -319,7 +319,8 @@ def _testbed_report(rows: list[dict], out: Path) -> str:
                   markdown_table(tab, ["images", "method", "runs", "mean [s]"], "{:.2f}"), "",
                   "- The paper's Fig. 7b is a plot without published values; its shape (all-cloud worst and growing "
                   "fastest, the heuristic best with growing savings) is what we compare: see fig7b.png."]
-        _line_plot(out / "fig7b.png", series, "images in the system", "completion [s]", "Fig. 7b (ours)")
+        _line_plot(out / "fig7b.png", series, "images in the system", "completion [s]", "Fig. 7b (ours)",
+                   n=f"{max(t['runs'] for t in tab)} run(s) per point")
     return "\n".join(lines)
 
 
@@ -391,7 +392,7 @@ def _large_report(rows: list[dict], out: Path) -> str:
         lines += [f"## Fig. {fig}: {LARGE_LABEL[sweep]}", "",
                   markdown_table(tab, [sweep, "runs", *LARGE_METHODS, "ours vs TH", "TH vs LA"], "{:.2f}"), ""]
         _line_plot(out / f"fig{fig}.png", series, LARGE_LABEL[sweep], "completion [s]", f"Fig. {fig} (ours)",
-                   logx=sweep == "rate")
+                   logx=sweep == "rate", n=f"{max(t['runs'] for t in tab)} run(s) per point")
     at8 = _group([r for r in rows if r["sweep"] == "rate" and r["x"] == 8e6], "method")
     if at8:
         th, la = (_mean([r["objective"] for r in at8.get((m,), [])]) for m in ("time-heuristic", "look-ahead"))
@@ -536,7 +537,8 @@ def _compare_report(rows, out, title, methods, ref, paper_lines, fig):
         if tab:
             cols = [sweep, *methods] + [f"recall {m}" for m in methods]
             lines += [f"## sweep over {sweep}", "", markdown_table(tab, cols, "{:.3g}"), ""]
-            _line_plot(out / f"{fig}-{sweep}.png", series, sweep, "completion [s]", f"{fig} (ours)")
+            _line_plot(out / f"{fig}-{sweep}.png", series, sweep, "completion [s]", f"{fig} (ours)",
+                       n=f"{max(len(v) for v in g.values())} run(s) per point")
     for a, b, paper in ref:
         red = [1 - r[a] / r[b] for r in all_tab if r.get(a) and r.get(b)]
         lines.append(f"- {a} vs {b}: completion {100 * _mean(red):.0f} % lower on average over all points "

@@ -82,7 +82,7 @@ def _fig2_report(rows: list[dict], out: Path) -> str:
     full = [{"cap_KB": c / 1000, **{k: by.get((k, c)) for k in codecs}} for c in caps]
     lines.append(markdown_table(full, ["cap_KB", *codecs], "{:.3f}"))
     try:
-        from .. import figures as F
+        from optoffload import figures as F
 
         with F.style():
             fig, ax = F.figure(width="column", height=2.5)
@@ -218,7 +218,7 @@ def _testbed_report(rows: list[dict], out: Path) -> str:
               "bandwidth is synthetic and accuracies are expected values from the profiles, not 0/1 rewards of "
               "2,000 real images."]
     try:
-        from .. import figures as F
+        from optoffload import figures as F
 
         with F.style():
             fig, axes = F.figure(1, 3, width="text", height=2.4, sharey=True)
@@ -303,7 +303,7 @@ def _switch_report(rows: list[dict], out: Path) -> str:
                   "features offloaded drop. Ours: " + ("the same decrease per segment." if dec else
                                                         "NOT monotone over the segments (trace variability).")]
         try:
-            from .. import figures as F
+            from optoffload import figures as F
 
             with F.style():
                 fig, ax = F.figure(width="text", height=2.2)

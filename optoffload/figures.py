@@ -24,14 +24,15 @@ import textwrap
 from pathlib import Path
 from typing import Any, Iterable, Sequence
 
-from optoffload.plot import COLUMN_WIDTH_IN, STYLE, TEXT_WIDTH_IN, pyplot, style
+from .plot import COLUMN_WIDTH_IN, STYLE, TEXT_WIDTH_IN, pyplot, style
 
 DPI = 200
 OURS = {"linestyle": "-", "marker": "o", "markersize": 3}
 PAPER = {"linestyle": "--", "marker": "x", "markersize": 4, "alpha": 0.8}
 EXACT = {"linestyle": ":", "marker": "^", "markersize": 3}
 #: Colour-blind safe palette (Okabe-Ito), cycled per method.
-PALETTE = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000", "#999999")
+PALETTE = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000", "#999999",
+           "#882255", "#44AA99", "#117733")
 
 
 def color(i: int) -> str:
