@@ -82,7 +82,7 @@ def _line_plot(path: Path, series: dict, xlabel: str, ylabel: str, title: str, l
                 allv += [p[1] for p in pts]
         if logx:
             ax.set_xscale("log")
-        scale = F.auto_scale(ax, allv)
+        scale = F.auto_scale(ax, allv, ratio=8.0)
         ax.set_xlabel(LARGE_LABEL.get(xlabel, xlabel) + (" (log)" if logx else ""))
         ax.set_ylabel(ylabel + (" (log)" if scale == "log" else ""))
         ax.set_title(title)
