@@ -86,7 +86,7 @@ def plot(inst, decisions: Any, ax=None, *, title: str | None = None):
     b_ax.barh(range(U), w, color="#009E73", height=0.6)
     for u in range(U):
         b_ax.text(w[u], u, f" {w[u]:.3f}", va="center", fontsize=6)
-    b_ax.set_xlim(0, max(inst.share_max, float(w.max())) * 1.35)
+    b_ax.set_xlim(0, max(inst.share_max, float(w.max())) * 1.6)
     b_ax.set_xlabel("edge share $w_u$")
     for u in range(U):
         ks = np.arange(1, K + 1)
@@ -100,6 +100,6 @@ def plot(inst, decisions: Any, ax=None, *, title: str | None = None):
     t_ax.text(value, U - 0.55, f" E[max] {value:.3g} s", fontsize=6, va="bottom")
     t_ax.set_xlabel("$T_u$ at exit k (s)")
     t_ax.set_title("marker area ~ P(exit k); label: k", fontsize=6)
-    note = "" if ev == "exact" else " (exact E[max]; the solution's objective uses the sampled evaluator)"
+    note = "" if ev == "exact" else " (exact; the objective used the sampled evaluator)"
     fig.suptitle(title or f"ERDS {inst.name}: U={U} tasks, K={K} exits, E[max_u T_u] = {value:.4g} s{note}")
     return fig
