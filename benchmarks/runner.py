@@ -86,12 +86,11 @@ def read_rows(path: Path) -> list[dict]:
     return rows
 
 
-def _progress(total: int, desc: str):
-    try:
-        from tqdm import tqdm
-    except ImportError:  # pragma: no cover
-        return None
-    return tqdm(total=total, desc=desc, unit="task", file=sys.stderr, disable=None)
+def _progress(total: int, desc: str, enabled: bool | None = True):
+    """A bar on a terminal, otherwise one line per 5 % of the tasks or per 30 s (optoffload.progress)."""
+    from optoffload.progress import Progress
+
+    return Progress(total, desc, unit="task", enabled=enabled)
 
 
 def _execute(suite: Suite, tasks: list[dict], executor: str, workers: int | None,
@@ -139,8 +138,12 @@ def _execute(suite: Suite, tasks: list[dict], executor: str, workers: int | None
 
 def run_suite(name: str | None, *, out: str | Path | None = None, executor: str = "local",
               workers: int | None = None, resume: bool = False, quick: bool = False,
-              scheduler: str | None = None, echo: bool = True) -> int:
-    """Run suite ``name`` (None: list the suites). Returns a process exit status."""
+              scheduler: str | None = None, echo: bool = True, progress: bool | None = True) -> int:
+    """Run suite ``name`` (None: list the suites). Returns a process exit status.
+
+    ``progress``: True reports on stderr (a bar on a terminal, else a line per 5 % of the tasks
+    or per 30 s with done/total and the time left), False never, None only on a terminal.
+    """
     from optoffload.errors import InvalidInstance, UnknownName
 
     suites = discover()
@@ -170,7 +173,7 @@ def run_suite(name: str | None, *, out: str | Path | None = None, executor: str 
             fh.write(json.dumps(r) + "\n")
     if echo and resume:
         print(f"resume: {len(done_ids & set(ids))} of {len(tasks)} tasks already done", file=sys.stderr)
-    bar = _progress(len(todo), name) if todo else None
+    bar = _progress(len(todo), name, progress if echo else False) if todo else None
     new_rows: list[dict] = []
     errors = 0
     with rows_path.open("a", encoding="utf-8") as fh:

@@ -145,6 +145,7 @@ def _run(inst: Any, name: str, fn: Callable[..., Any], *, time_limit: float | No
     sol.method = name
     if not sol.runtime:
         sol.runtime = elapsed
+    sol._instance = inst  # not a field: lets sol.to_frame() replay without the caller passing it again
     if verify and sol.status.has_solution:
         try:
             globals()["verify"](inst, sol)
@@ -216,6 +217,7 @@ def simulate(instance: Any, policy: str, *, seed: int = 0, **options: Any) -> So
     sol.family, sol.instance = inst.family, inst.name
     if not sol.runtime:
         sol.runtime = time.perf_counter() - t0
+    sol._instance = inst
     return sol
 
 
@@ -252,7 +254,8 @@ def gap_to(objective: float | None, reference: float | None, sense: str = "min")
 
 def compare(instance: Any, methods: list[str | Callable[..., Any]] | None = None, *,
             time_limit: float | None = 10.0, seed: int = 0, threads: int | None = None,
-            progress: bool = False, options: dict[str, Any] | None = None) -> list[dict]:
+            progress: bool | None = False, options: dict[str, Any] | None = None,
+            frame: bool = False) -> Any:
     """Solve ``instance`` with every method of its family (or ``methods``).
 
     ``methods`` holds names, ``"module:function"`` strings or callables (as :func:`solve`); all
@@ -266,7 +269,10 @@ def compare(instance: Any, methods: list[str | Callable[..., Any]] | None = None
     ``bound``, ``gap`` (the method's own MIP gap), ``gap_to_best`` (:func:`gap_to` the best
     objective of the rows), ``runtime_s`` and ``verified`` (the objective replayed by the
     simulator), or status ``error`` with ``error`` when a method raised (any exception):
-    a failing method never hides the others' results.
+    a failing method never hides the others' results. ``frame=True`` returns the rows as a
+    pandas DataFrame (see :func:`optoffload.frames.to_frame`). ``progress``: True shows
+    progress on stderr (a bar on a terminal, one line per method otherwise), None decides by
+    whether stderr is a terminal.
     """
     inst = load(instance)
     time_limit = _check_time_limit(time_limit)
@@ -277,15 +283,11 @@ def compare(instance: Any, methods: list[str | Callable[..., Any]] | None = None
     resolved = [resolve_method(inst.family, m) for m in wanted]
     per_method = _spread_options(resolved, dict(options or {}))
     rows: list[dict[str, Any]] = []
-    it: Any = range(len(resolved))
-    if progress:
-        try:
-            from tqdm import tqdm
+    from .progress import Progress
 
-            it = tqdm(it, desc="methods", unit="method", leave=False, disable=None)
-        except ImportError:  # pragma: no cover
-            pass
-    for i in it:
+    prog = Progress(len(resolved), desc=f"compare {inst.family}/{inst.name}", unit="method", enabled=progress,
+                    every=1)
+    for i in range(len(resolved)):
         name, spec, fn = resolved[i]
         row: dict[str, Any] = {"method": name, "kind": spec.kind}
         try:
@@ -296,11 +298,17 @@ def compare(instance: Any, methods: list[str | Callable[..., Any]] | None = None
         except Exception as exc:  # noqa: BLE001 - every failure stays in its own row
             row.update(status="error", objective=None, error=f"{type(exc).__name__}: {exc}")
         rows.append(row)
+        prog.update(1, note=name)
+    prog.close()
     objs = [r["objective"] for r in rows if r.get("objective") is not None and r["status"] != "error"
             and math.isfinite(r["objective"])]
     best = (min(objs) if fam.sense == "min" else max(objs)) if objs else None
     for r in rows:
         r["gap_to_best"] = gap_to(r.get("objective"), best, fam.sense) if r["status"] != "error" else None
+    if frame:
+        from .frames import to_frame
+
+        return to_frame(rows)
     return rows
 
 

@@ -75,6 +75,19 @@ def _cmd_instances(args) -> int:
 def _cmd_methods(args) -> int:
     for line in registry.plugin_errors():
         print(f"warning: {line}", file=sys.stderr)
+    if args.options and not args.family:
+        raise InvalidInstance("--options", "needs a FAMILY: optoffload methods FAMILY --options")
+    if args.family and args.options:
+        from .options import method_options
+
+        for name, spec in registry.family_methods(args.family).items():
+            print(f"{name} ({spec.kind}): {spec.summary}")
+            opts = method_options(args.family, name)
+            if not opts:
+                print("    (no options beyond --time-limit, --seed, --threads)")
+            for o in opts:
+                print(f"    {o['name']}: {o['type']} = {o['default']!r}  {o['meaning']}")
+        return 0
     if args.family:
         for name, spec in registry.family_methods(args.family).items():
             summary = spec.summary if spec.source == "built-in" else f"[{spec.source}] {spec.summary}".rstrip()
@@ -87,9 +100,55 @@ def _cmd_methods(args) -> int:
 
 def _cmd_solve(args) -> int:
     options = _parse_options(args.option)
+    if args.log:
+        return _solve_logged(args, options)
     sol = api.solve(args.instance, args.method, time_limit=args.time_limit, seed=args.seed,
                     threads=args.threads, **options)
     _print_solution(sol, args.json)
+    return 0
+
+
+def _solve_logged(args, options: dict) -> int:
+    """``solve --log``: the solver's own progress log (CP-SAT ``log_search_progress``, HiGHS
+    ``output_flag``, CBC ``msg``) on stderr, via the method's ``log`` option; stdout keeps only the
+    result. A method without a ``log`` option is solved as usual, with a note on stderr."""
+    import inspect
+
+    inst = api.load(args.instance)
+    fn = registry.get_method(inst.family, args.method).load()
+    try:
+        takes_log = "log" in inspect.signature(fn).parameters
+    except (TypeError, ValueError):  # pragma: no cover
+        takes_log = False
+    if takes_log:
+        options.setdefault("log", True)
+    else:
+        print(f"note: method {args.method!r} has no solver log (no 'log' option); solving without one",
+              file=sys.stderr)
+    sys.stdout.flush()
+    saved = os.dup(1)
+    try:
+        os.dup2(2, 1)  # native solvers write their logs to fd 1: send them to stderr
+        sol = api.solve(inst, args.method, time_limit=args.time_limit, seed=args.seed, threads=args.threads,
+                        **options)
+    finally:
+        sys.stdout.flush()
+        os.dup2(saved, 1)
+        os.close(saved)
+    _print_solution(sol, args.json)
+    return 0
+
+
+def _cmd_plot(args) -> int:
+    from . import plot
+
+    try:
+        with open(args.solution, encoding="utf-8") as fh:
+            d = json.load(fh)
+    except (OSError, json.JSONDecodeError) as exc:
+        raise InvalidInstance("solution", f"cannot read {args.solution!r}: {exc}") from None
+    path = plot.plot(args.instance, d, args.output)
+    print(f"wrote {path}")
     return 0
 
 
@@ -151,7 +210,7 @@ def _cmd_compare(args) -> int:
     names = [m.strip() for m in args.methods.split(",") if m.strip()] if args.methods else None
     if names == []:
         raise InvalidInstance("--methods", f"no method named in {args.methods!r}")
-    rows = api.compare(inst, names, time_limit=args.time_limit, seed=args.seed, progress=not args.json,
+    rows = api.compare(inst, names, time_limit=args.time_limit, seed=args.seed, progress=args.progress,
                        options=_parse_options(args.option))
     status = 1 if any(r["status"] == "error" for r in rows) else 0
     if args.json:
@@ -184,7 +243,13 @@ def _cmd_bench(args) -> int:
     from optoffload.benchmarks.runner import run_suite
 
     return run_suite(args.suite, out=args.out, executor=args.executor, workers=args.workers,
-                     resume=args.resume, quick=args.quick, scheduler=args.scheduler)
+                     resume=args.resume, quick=args.quick, scheduler=args.scheduler, progress=args.progress)
+
+
+def _progress_flag(s) -> None:
+    s.add_argument("--progress", action=argparse.BooleanOptionalAction, default=True,
+                   help="progress on stderr: a bar on a terminal, else one line per few tasks or 30 s "
+                        "with done/total and time left (default: on)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -199,6 +264,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("methods", help="list method names (of one family)")
     s.add_argument("family", nargs="?")
+    s.add_argument("--options", action="store_true",
+                   help="with FAMILY: each method's options (name: type = default, meaning)")
     s.set_defaults(fn=_cmd_methods)
 
     s = sub.add_parser("solve", help="solve an instance with a method")
@@ -209,7 +276,15 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--threads", type=int, default=None)
     s.add_argument("--option", action="append", metavar="KEY=VALUE", help="method option (JSON value)")
     s.add_argument("--json", action="store_true")
+    s.add_argument("--log", action="store_true",
+                   help="show the solver's progress log on stderr (exact methods with a 'log' option)")
     s.set_defaults(fn=_cmd_solve)
+
+    s = sub.add_parser("plot", help="draw a solution: plot INSTANCE SOLUTION.json -o FILE.png|pdf|svg")
+    s.add_argument("instance")
+    s.add_argument("solution", help="a solution JSON, as written by `solve --json`")
+    s.add_argument("-o", "--output", required=True, help="FILE.png, FILE.pdf or FILE.svg")
+    s.set_defaults(fn=_cmd_plot)
 
     s = sub.add_parser("simulate", help="run an online policy in the simulator")
     s.add_argument("instance")
@@ -238,6 +313,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--option", action="append", metavar="KEY=VALUE",
                    help="method option (JSON value), given to every compared method that takes it")
     s.add_argument("--json", action="store_true")
+    _progress_flag(s)
     s.set_defaults(fn=_cmd_compare)
 
     s = sub.add_parser("bench", help="run a benchmark suite")
@@ -248,6 +324,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--scheduler", default=None, help="dask scheduler address (default: a LocalCluster)")
     s.add_argument("--resume", action="store_true", help="skip rows already in the output")
     s.add_argument("--quick", action="store_true", help="a small smoke-sized version of the suite")
+    _progress_flag(s)
     s.set_defaults(fn=_cmd_bench)
     return p
 

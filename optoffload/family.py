@@ -25,6 +25,10 @@ simulate (optional)
 generate (optional)
     ``fn(*, seed=0, **options) -> instance``; ``generate_options`` describe the
     keyword options for the CLI.
+frame, plot (optional)
+    ``fn(instance, decisions) -> list[dict]`` (one row per decision unit) and
+    ``fn(instance, decisions, ax=None) -> Figure``: what ``Solution.to_frame``
+    and ``optoffload plot`` show.
 """
 
 from __future__ import annotations
@@ -99,6 +103,13 @@ class Family:
     generate_options: tuple[Option, ...] = ()
     sense: str = "min"
     """``"min"`` or ``"max"``: the direction of the family's objective."""
+    frame: str | None = None
+    """``fn(instance, decisions) -> list[dict]``: one row per decision unit (image, task, chunk),
+    the rows of :meth:`Solution.to_frame`; the columns are documented by the target module's
+    ``FRAME_COLUMNS`` (see docs/readable.md)."""
+    plot: str | None = None
+    """``fn(instance, decisions, ax=None) -> matplotlib Figure``: the picture drawn by
+    :mod:`optoffload.plot` and ``optoffload plot``."""
 
     def instance_class(self) -> Any:
         """The instance class (has ``from_dict``, ``to_dict`` and ``name``; see the module docstring)."""

@@ -139,37 +139,35 @@ def _report(rows: list[dict], out: Path) -> str:
               ""]
     try:
         _plot(table, out)
-        lines += ["![time to optimality](picsys_exact_time.png)", ""]
+        lines += ["![time to optimality](picsys_exact_time.png) ([PDF](picsys_exact_time.pdf))", ""]
     except Exception as exc:  # noqa: BLE001 - a plot must not hide the tables
         lines += [f"(plot failed: {exc})", ""]
     return "\n".join(lines)
 
 
 def _plot(table: list[dict], out: Path) -> None:
-    import matplotlib
+    from optoffload import figures as F
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(1, 2, figsize=(10, 4))
-    for variant, ls in (("paper", "-"), ("cloud", "--")):
-        for b in BACKENDS:
-            pts = [t for t in table if t["variant"] == variant and t["backend"] == b]
-            if not pts:
-                continue
-            ax[0].plot([t["images"] for t in pts], [t["median_time_opt_s"] or float("nan") for t in pts], ls,
-                       marker="o", label=f"{b} ({variant})")
-            ax[1].plot([t["images"] for t in pts], [t["max_gap"] or 0.0 for t in pts], ls, marker="o",
-                       label=f"{b} ({variant})")
-    for a, yl in zip(ax, ("median time to optimality [s]", "max gap at the limit")):
-        a.set_xscale("log")
-        a.set_xlabel("images N")
-        a.set_ylabel(yl)
-    ax[0].set_yscale("log")
-    ax[0].legend(fontsize=7)
-    fig.tight_layout()
-    fig.savefig(out / "picsys_exact_time.png", dpi=110)
-    plt.close(fig)
+    with F.style():
+        fig, ax = F.figure(1, 2, width="text", height=2.4)
+        for variant, ls in (("paper", "-"), ("cloud", "--")):
+            for i, b in enumerate(BACKENDS):
+                pts = [t for t in table if t["variant"] == variant and t["backend"] == b]
+                if not pts:
+                    continue
+                ax[0].plot([t["images"] for t in pts], [t["median_time_opt_s"] or float("nan") for t in pts], ls,
+                           marker="o", markersize=3, color=F.color(i), label=f"{b} ({variant})")
+                ax[1].plot([t["images"] for t in pts], [100 * (t["max_gap"] or 0.0) for t in pts], ls, marker="o",
+                           markersize=3, color=F.color(i), label=f"{b} ({variant})")
+        for a, yl in zip(ax, ("median time to optimality (s, log)", "largest gap at the time limit (%)")):
+            a.set_xscale("log")
+            a.set_xlabel("images N (log)")
+            a.set_ylabel(yl)
+        ax[0].set_yscale("log")
+        ax[0].legend(frameon=False, fontsize=5.5)
+        runs = max((t.get("runs", 0) or 0 for t in table), default=0)
+        F.save(fig, out, "picsys_exact_time", caption="PicSys exact backends; solid: the paper's system, dashed: "
+               "the shared-cloud variant.", n=f"{runs} instance(s) per point" if runs else None)
 
 
 SUITES = {

@@ -70,23 +70,31 @@ def _plt():
     return plt
 
 
-def _line_plot(path: Path, series: dict, xlabel: str, ylabel: str, title: str, logx: bool = False) -> None:
-    plt = _plt()
-    fig, ax = plt.subplots(figsize=(5.5, 3.8))
-    for name, pts in series.items():
-        pts = sorted(p for p in pts if p[1] is not None)
-        if pts:
-            ax.plot([p[0] for p in pts], [p[1] for p in pts], marker="o", label=name)
-    if logx:
-        ax.set_xscale("log")
-    ax.set_xlabel(xlabel)
-    ax.set_ylabel(ylabel)
-    ax.set_title(title)
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=8)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+def _line_plot(path: Path, series: dict, xlabel: str, ylabel: str, title: str, logx: bool = False, *,
+               n: str | int | None = None, caption: str | None = None) -> None:
+    """Column-width line plot of our means (PNG 200 dpi + PDF, optoffload/figures.py); log y when
+    one method dwarfs the rest."""
+    from optoffload import figures as F
+
+    if not any(F.worth_plotting([p[0] for p in pts if p[1] is not None]) for pts in series.values()):
+        return  # one point per line (a --quick run): a figure would show nothing
+    with F.style():
+        fig, ax = F.figure(width="column", height=2.5)
+        allv = []
+        for i, (name, pts) in enumerate(series.items()):
+            pts = sorted(p for p in pts if p[1] is not None)
+            if pts:
+                ax.plot([p[0] for p in pts], [p[1] for p in pts], color=F.color(i), label=name, **F.OURS)
+                allv += [p[1] for p in pts]
+        if logx:
+            ax.set_xscale("log")
+        scale = F.auto_scale(ax, allv, ratio=8.0)
+        ax.set_xlabel(LARGE_LABEL.get(xlabel, xlabel) + (" (log)" if logx else ""))
+        ax.set_ylabel(ylabel + (" (log)" if scale == "log" else ""))
+        ax.set_title(title)
+        ax.grid(alpha=0.3, linewidth=0.4)
+        ax.legend(frameon=False, fontsize=5.5)
+        F.save(fig, path.parent, path.stem, caption=caption or f"{title}: our simulator, mean per point.", n=n)
 
 
 def _fmt(v, nd=3):
@@ -97,19 +105,100 @@ def _fmt(v, nd=3):
 # in benchmarks/picsys/repro.py (issue #13)
 
 
-def _bar(path: Path, items, title: str) -> None:
-    plt = _plt()
-    fig, ax = plt.subplots(figsize=(6.5, 3.6))
-    xs = range(len(items))
-    ax.bar([x - 0.2 for x in xs], [i[1] or 0 for i in items], width=0.4, label="ours")
-    ax.bar([x + 0.2 for x in xs], [i[2] or 0 for i in items], width=0.4, label="paper")
-    ax.set_xticks(list(xs))
-    ax.set_xticklabels([i[0] for i in items], rotation=25, ha="right", fontsize=8)
-    ax.set_title(title)
-    ax.legend()
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+def _bar(path: Path, items, title: str, *, ylabel: str = "completion time (s)", n: str | int | None = None,
+         caption: str | None = None) -> None:
+    """Ours beside the paper per method, values printed on the bars, a missing paper value marked
+    "n/a" (PNG 200 dpi + PDF, optoffload/figures.py)."""
+    from optoffload import figures as F
+
+    with F.style():
+        fig, ax = F.figure(width="column", height=2.6)
+        xs = list(range(len(items)))
+        ours = [i[1] for i in items]
+        paper = [i[2] for i in items]
+        b1 = ax.bar([x - 0.2 for x in xs], [v if v is not None else float("nan") for v in ours], width=0.4,
+                    color="0.35", edgecolor="black", linewidth=0.4, label="ours")
+        b2 = ax.bar([x + 0.2 for x in xs], [v if v is not None else float("nan") for v in paper], width=0.4,
+                    color="white", edgecolor="black", linewidth=0.4, hatch="////", label="paper")
+        F.label_bars(ax, b1, ours, fmt="{:.2f}", fontsize=5)
+        F.label_bars(ax, b2, paper, fmt="{:.2f}", fontsize=5)
+        for x, v in zip(xs, paper):
+            if v is None:
+                F.mark_missing(ax, x + 0.2)
+        top = max([v for v in ours + paper if v is not None] or [1.0])
+        ax.set_ylim(0, top * 1.45)
+        ax.set_xticks(xs, [i[0] for i in items], rotation=30, ha="right")
+        ax.set_ylabel(ylabel)
+        ax.set_title(title)
+        ax.legend(frameon=False, loc="upper left", ncol=2)
+        F.save(fig, path.parent, path.stem, caption=caption or f"{title}; n/a: the paper gives no value.", n=n)
+
+
+def _table4_plot(g: dict, out: Path) -> None:
+    """Table 4: mean device completion per (rate, CPU) group and method."""
+    from optoffload import figures as F
+
+    meths = ("time-heuristic", "balance", "all-device", "all-cloud")
+    with F.style():
+        fig, ax = F.figure(width="column", height=2.5)
+        for j, m in enumerate(meths):
+            vals = [_mean([r["device_completion"] for r in g.get((k, m), [])]) for k in range(4)]
+            ax.bar([k + 0.2 * j for k in range(4)], [v if v is not None else float("nan") for v in vals], 0.2,
+                   label=m, color=F.color(j), edgecolor="black", linewidth=0.3)
+        ax.set_xticks([k + 0.3 for k in range(4)], [f"rate {a}\nCPU {b}" for a, b in HETERO_GROUPS])
+        ax.set_xlabel("device group (uplink rate / CPU speed)")
+        ax.set_ylabel("device completion time (s)")
+        ax.set_title("Table 4 (ours): heterogeneous devices")
+        ax.legend(frameon=False, fontsize=5.5, ncol=2)
+        runs = max((len(v) for v in g.values()), default=0)
+        F.save(fig, out, "table4", caption="Mean completion of the devices of each group, our simulator.",
+               n=f"{runs} run(s) per bar")
+
+
+def _energy_plot(tab: list, out: Path) -> None:
+    """Figs. 11-12: share of the images processed under each budget, network and method."""
+    from optoffload import figures as F
+
+    with F.style():
+        fig, ax = F.figure(width="column", height=0.14 * len(tab) + 1.0)
+        labels = [f"{t['network']}, {t['budget %']:g} %: {t['method']}" for t in tab]
+        y = list(range(len(tab)))
+        nets = sorted({t["network"] for t in tab})
+        bars = ax.barh(y, [t["processed %"] for t in tab], color=[F.color(nets.index(t["network"])) for t in tab],
+                       edgecolor="black", linewidth=0.3, height=0.7)
+        for yy, t in zip(y, tab):
+            ax.text(t["processed %"], yy, f" {t['processed %']:.0f}", va="center", fontsize=5)
+        ax.set_yticks(y, labels, fontsize=5)
+        ax.set_ylim(len(tab) - 0.5, -0.5)
+        ax.set_xlim(0, 115)
+        ax.set_xlabel("images processed (%)")
+        ax.set_title("Figs. 11-12 (ours): images processed within the budget")
+        F.save(fig, out, "fig11-12", caption="Share of the images processed before the budget runs out.")
+
+
+def _gap_plot(tab: list, small: list, out: Path, n_small: int) -> None:
+    """Gap to the proven optimum per method: box plots, y axis clipped where one method dwarfs
+    the rest (its maximum printed at the clip)."""
+    from optoffload import figures as F
+
+    labs = [t["method"] for t in tab]
+    data = [[100 * r["gap"] for r in small if r["method"] == m] for m in labs]
+    with F.style():
+        fig, ax = F.figure(width="column", height=2.7)
+        ax.boxplot(data, showfliers=True, widths=0.6, flierprops={"markersize": 2},
+                   medianprops={"color": "#D55E00"})
+        ax.set_xticks(range(1, len(labs) + 1), labs, rotation=35, ha="right")
+        worst = max((max(d) for d in data if d), default=0.0)
+        if worst > 50:  # one method dwarfs the rest (all-cloud: hundreds of %): log above 10 %, 0 kept
+            ax.set_yscale("symlog", linthresh=10, linscale=0.8)
+            ticks = [t for t in (0, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000) if t <= worst * 1.3]
+            ax.set_yticks(ticks, [str(t) for t in ticks])
+            ax.set_ylim(-0.5, worst * 1.4)
+        ax.set_ylabel("gap to the optimum (%)" + (", log above 10" if worst > 50 else ""))
+        ax.set_title("picsys-gap: gap to the proven optimum")
+        ax.grid(axis="y", alpha=0.3, linewidth=0.4)
+        F.save(fig, out, "gap", caption="Random small instances (1-3 devices, 4-9 images), optimum by brute force; "
+                                        "box: quartiles, whiskers 1.5 IQR, dots: outliers.", n=f"{n_small} instances per method")
 
 
 # ----------------------------------------------------------------------------- picsys-testbed
@@ -153,7 +242,8 @@ def _testbed_report(rows: list[dict], out: Path) -> str:
                   "fastest, the heuristic best with growing savings) is what we compare: see fig7b.png. The sweep's "
                   "instances come from the generator's 'testbed' preset (per-image means, i.i.d. truth values), "
                   "not from the exactly calibrated shipped instance."]
-        _line_plot(out / "fig7b.png", series, "images in the system", "completion [s]", "Fig. 7b (ours)")
+        _line_plot(out / "fig7b.png", series, "images in the system", "completion [s]", "Fig. 7b (ours)",
+                   n=f"{max(t['runs'] for t in tab)} run(s) per point")
     return "\n".join(lines)
 
 
@@ -228,7 +318,7 @@ def _large_report(rows: list[dict], out: Path) -> str:
                   markdown_table(tab, [sweep, "runs", *LARGE_METHODS, "ours vs TH", "TH vs LA", "LA proven"],
                                  "{:.2f}"), ""]
         _line_plot(out / f"fig{fig}.png", series, LARGE_LABEL[sweep], "completion [s]", f"Fig. {fig} (ours)",
-                   logx=sweep == "rate")
+                   logx=sweep == "rate", n=f"{max(t['runs'] for t in tab)} run(s) per point")
     at8 = _group([r for r in rows if r["sweep"] == "rate" and r["x"] == 8e6], "method")
     if at8:
         th, la = (_mean([r["objective"] for r in at8.get((m,), [])]) for m in ("time-heuristic", "look-ahead"))
@@ -324,18 +414,7 @@ def _hetero_report(rows: list[dict], out: Path) -> str:
              "x slow group is the bottleneck. Counts differ in detail because our hit-rate estimate and eq. 12/13 "
              "switch are our reading of the paper (docs/picsys-heuristics.md)."]
     if tab:
-        plt = _plt()
-        fig, ax = plt.subplots(figsize=(6, 3.6))
-        for j, m in enumerate(("time-heuristic", "balance", "all-device", "all-cloud")):
-            ax.bar([k + 0.2 * j for k in range(4)],
-                   [_mean([r["device_completion"] for r in g.get((k, m), [])]) or 0 for k in range(4)], 0.2, label=m)
-        ax.set_xticks([k + 0.3 for k in range(4)])
-        ax.set_xticklabels([f"r {a} / cpu {b}" for a, b in HETERO_GROUPS], fontsize=8)
-        ax.set_ylabel("device completion [s]")
-        ax.legend(fontsize=8)
-        fig.tight_layout()
-        fig.savefig(out / "table4.png", dpi=110)
-        plt.close(fig)
+        _table4_plot(g, out)
     return "\n".join(lines)
 
 
@@ -385,7 +464,8 @@ def _compare_report(rows, out, title, methods, ref, paper_lines, fig):
         if tab:
             cols = [sweep, *methods] + [f"recall {m}" for m in methods]
             lines += [f"## sweep over {sweep}", "", markdown_table(tab, cols, "{:.3g}"), ""]
-            _line_plot(out / f"{fig}-{sweep}.png", series, sweep, "completion [s]", f"{fig} (ours)")
+            _line_plot(out / f"{fig}-{sweep}.png", series, sweep, "completion [s]", f"{fig} (ours)",
+                       n=f"{max(len(v) for v in g.values())} run(s) per point")
     for a, b, paper in ref:
         red = [1 - r[a] / r[b] for r in all_tab if r.get(a) and r.get(b)]
         lines.append(f"- {a} vs {b}: completion {100 * _mean(red):.0f} % lower on average over all points "
@@ -458,7 +538,8 @@ def _tokens_report(rows, out):
                 "The effect has the paper's direction and size."),
              f"- balance (ours) sees the cloud backlog through q_c and its fluid model, and needs no tokens: "
              f"{_fmt(v.get('balance'))} s without, {_fmt(v.get('balance+tokens'))} s with."]
-    _bar(out / "tokens.png", [(t["method"], t["mean [s]"], t["paper [s]"]) for t in tab], "tokens: completion [s]")
+    _bar(out / "tokens.png", [(t["method"], t["mean [s]"], t["paper [s]"]) for t in tab],
+         "picsys-tokens: completion time", n=f"{len(g.get(('time-heuristic',), []))} instances per method")
     return "\n".join(lines)
 
 
@@ -539,16 +620,7 @@ def _energy_report(rows, out):
     lines.append("- LTE: Algorithm 4's line 3 compares num_imgs e_t with num_imgs (e_s + e_alpha) + num_hits e_t; "
                  "with the paper's LTE e_t = 0.0032 % < e_s + e_alpha = 0.00386 % it still picks ALL OFFLOAD, so "
                  "unlike the paper's Fig. 12 our LTE runs offload more than they process locally.")
-    plt = _plt()
-    fig, ax = plt.subplots(figsize=(7, 3.8))
-    labels = [f"{t['network']} {t['budget %']:g}%\n{t['method'][:18]}" for t in tab]
-    ax.bar(range(len(tab)), [t["processed %"] for t in tab])
-    ax.set_xticks(range(len(tab)))
-    ax.set_xticklabels(labels, rotation=90, fontsize=6)
-    ax.set_ylabel("processed %")
-    fig.tight_layout()
-    fig.savefig(out / "fig11-12.png", dpi=110)
-    plt.close(fig)
+    _energy_plot(tab, out)
     return "\n".join(lines)
 
 
@@ -656,16 +728,7 @@ def _gap_report(rows, out):
                   "- Paper: with 200 devices the time-heuristic is 3 % worse than the look-ahead. Our look-ahead "
                   "is an offline search (an upper estimate of the oracle) and the lower bound a relaxation, so "
                   "the true gap lies between the two columns."]
-    plt = _plt()
-    fig, ax = plt.subplots(figsize=(6, 3.6))
-    labs = [t["method"] for t in tab]
-    ax.boxplot([[100 * r["gap"] for r in small if r["method"] == m] for m in labs], showfliers=True)
-    ax.set_xticks(range(1, len(labs) + 1))
-    ax.set_xticklabels(labs, rotation=30, ha="right", fontsize=7)
-    ax.set_ylabel("gap to optimum [%]")
-    fig.tight_layout()
-    fig.savefig(out / "gap.png", dpi=110)
-    plt.close(fig)
+    _gap_plot(tab, small, out, n_small)
     return "\n".join(lines)
 
 

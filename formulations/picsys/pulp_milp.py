@@ -151,12 +151,17 @@ def _build_and_solve(prep, *, seed, threads, log, cbc_options):
     os.close(fd)
     try:
         opts = [f"randomCbcSeed {int(seed) + 1}", "integerTolerance 1e-9"] + list(cbc_options or [])
-        cmd = _deadline_cbc(prep, clock.cost(nnz, ("cbc-read",)), path=cbc_binary(), msg=bool(log), gapRel=1e-9,
+        cmd = _deadline_cbc(prep, clock.cost(nnz, ("cbc-read",)), path=cbc_binary(), msg=False, gapRel=1e-9,
                             gapAbs=1e-9, threads=int(threads or 1), warmStart=prep.warm_plan is not None,
                             options=opts, logPath=logpath)
         prob.solve(cmd)
         with open(logpath, encoding="utf-8", errors="replace") as fh:
             text = fh.read()
+        if log:  # CBC writes its log to logPath (PuLP ignores msg then): show it once the solve ends
+            import sys
+
+            sys.stderr.write(text)
+            sys.stderr.flush()
     finally:
         os.unlink(logpath)
     status, sol_status = prob.status, prob.sol_status

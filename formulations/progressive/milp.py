@@ -32,13 +32,13 @@ from optoffload.solution import Solution
 from optoffload.status import Status
 
 
-def _solve(model, time_limit, threads):
+def _solve(model, time_limit, threads, log=False):
     from pyomo.contrib.appsi.base import TerminationCondition as TC
     from pyomo.contrib.appsi.solvers import Highs
 
     opt = Highs()
     opt.config.load_solution = False
-    opt.config.stream_solver = False
+    opt.config.stream_solver = bool(log)  # HiGHS's own log (optoffload solve --log)
     if time_limit is not None:
         opt.config.time_limit = float(time_limit)
     hopts = {"mip_rel_gap": 1e-7}
@@ -63,36 +63,37 @@ def _solve(model, time_limit, threads):
     return status, bound, str(tc.name)
 
 
-def milp(instance, *, time_limit=None, seed=0, threads=None, **options) -> Solution:
-    """Dispatch on ``instance.problem`` (see the module docstring)."""
+def milp(instance, *, time_limit=None, seed=0, threads=None, log=False, **options) -> Solution:
+    """Dispatch on ``instance.problem`` (see the module docstring). ``log`` (bool) streams HiGHS's
+    log (``optoffload solve --log``)."""
     if options:
         raise InvalidInstance(next(iter(options)), "unknown option for method 'milp'")
     import pyomo.environ as pyo
 
     t0 = time.perf_counter()
     fn = {"config": _config, "airtime": _airtime, "ordering": _ordering}[instance.problem]
-    decisions, obj, status, bound, info = fn(pyo, instance.spec, time_limit, threads)
+    decisions, obj, status, bound, info = fn(pyo, instance.spec, time_limit, threads, log)
     if status == Status.OPTIMAL and bound is not None:
         bound = max(bound, obj)  # HiGHS's gap tolerance may put the dual bound a hair below the replayed value
     return Solution("progressive", instance.name, "milp", status, obj if status.has_solution else None, bound,
                     time.perf_counter() - t0, decisions if status.has_solution else None, info)
 
 
-def _config(pyo, sp, time_limit, threads):
+def _config(pyo, sp, time_limit, threads, log=False):
     acc = sp.accuracy
     names = list(acc)
     m = pyo.ConcreteModel()
     m.x = pyo.Var(range(len(names)), within=pyo.Binary)
     m.one = pyo.Constraint(expr=sum(m.x[i] for i in range(len(names))) == 1)
     m.obj = pyo.Objective(expr=sum(acc[n] * m.x[i] for i, n in enumerate(names)), sense=pyo.maximize)
-    status, bound, tc = _solve(m, time_limit, threads)
+    status, bound, tc = _solve(m, time_limit, threads, log)
     if not status.has_solution:
         return None, None, status, bound, {"termination": tc}
     pick = names[max(range(len(names)), key=lambda i: pyo.value(m.x[i]))]
     return {"config": pick}, acc[pick], status, bound, {"termination": tc}
 
 
-def _airtime(pyo, sp, time_limit, threads):
+def _airtime(pyo, sp, time_limit, threads, log=False):
     U = sp.utility
     D, S1 = U.shape
     m = pyo.ConcreteModel()
@@ -101,14 +102,14 @@ def _airtime(pyo, sp, time_limit, threads):
     m.one = pyo.Constraint(range(D), rule=lambda m, d: sum(m.z[d, s] for s in range(S1)) == 1)
     m.cap = pyo.Constraint(expr=sum(s * m.z[d, s] for d, s in idx) <= sp.slots)
     m.obj = pyo.Objective(expr=sum(float(U[d, s]) * m.z[d, s] for d, s in idx), sense=pyo.maximize)
-    status, bound, tc = _solve(m, time_limit, threads)
+    status, bound, tc = _solve(m, time_limit, threads, log)
     if not status.has_solution:
         return None, None, status, bound, {"termination": tc}
     level = [max(range(S1), key=lambda s: pyo.value(m.z[d, s])) for d in range(D)]
     return {"slots": level}, float(sum(U[d, s] for d, s in enumerate(level))), status, bound, {"termination": tc}
 
 
-def _ordering(pyo, sp, time_limit, threads):
+def _ordering(pyo, sp, time_limit, threads, log=False):
     n = len(sp.sizes)
     c = sp.sizes
     vals = np.unique(sp.budget_values)
@@ -134,7 +135,7 @@ def _ordering(pyo, sp, time_limit, threads):
             m.done.add(comp <= float(vals[j]) + bigm * (1 - m.y[i, j]))
     m.obj = pyo.Objective(expr=sum(float(sp.importance[i] * probs[j]) * m.y[i, j] for i in range(n) for j in J),
                           sense=pyo.maximize)
-    status, bound, tc = _solve(m, time_limit, threads)
+    status, bound, tc = _solve(m, time_limit, threads, log)
     if not status.has_solution:
         return None, None, status, bound, {"termination": tc}
     npred = [sum(round(pyo.value(before(k, i))) for k in range(n) if k != i) for i in range(n)]

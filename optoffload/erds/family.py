@@ -37,4 +37,6 @@ FAMILY = Family(
         Option("tr_factor", float, 1.0, "nu_T"),
     ),
     sense="min",
+    frame="optoffload.erds.view:frame",
+    plot="optoffload.erds.view:plot",
 )

@@ -262,6 +262,11 @@ class ErdsInstance:
             raise InvalidInstance("decisions.early_exit", f"must be true or false, got {ee!r}")
         return splits, shares, ev, ee
 
+    def __repr__(self) -> str:
+        """Short: the shape and factors, never the tables (``to_dict()`` has everything)."""
+        return (f"ErdsInstance({self.name!r}: U={self.U} tasks, K={self.K} exits, nu_E={self.edge_factor:g}, "
+                f"nu_C={self.cloud_factor:g}, nu_T={self.tr_factor:g}, capacity={self.capacity:g}, w_min={self.w_min:g})")
+
     def __str__(self) -> str:
         return (f"erds/{self.name}: U={self.U} tasks, K={self.K} exits, nu_E={self.edge_factor:g}, "
                 f"nu_C={self.cloud_factor:g}, nu_T={self.tr_factor:g}, capacity={self.capacity:g}, "

@@ -21,4 +21,6 @@ FAMILY = Family(
     generate="optoffload.picsys.generator:generate",
     generate_options=OPTIONS,
     sense="min",
+    frame="optoffload.picsys.view:frame",
+    plot="optoffload.picsys.view:plot",
 )

@@ -132,6 +132,13 @@ class PicsysInstance:
     c_step: float = 0.0
     """Cloud-side step per offloaded image, seconds (e.g. scaling at the cloud); default 0."""
 
+    def __repr__(self) -> str:
+        """Short: the shape, never the image arrays (``to_dict()`` has everything)."""
+        per = sorted({d.n for d in self.devices})
+        imgs = f"{per[0]} images each" if len(per) == 1 else f"{per[0]}-{per[-1]} images each"
+        return (f"PicsysInstance({self.name!r}: {self.n_devices} devices, {imgs}, {self.n_images} images, "
+                f"c_u={self.c_u:g} s, {self.servers} server(s), energy={'enforced' if self.enforce_energy else 'off' if not self.has_energy else 'not enforced'})")
+
     # ---------------------------------------------------------------- derived
     @property
     def n_devices(self) -> int:

@@ -444,3 +444,74 @@ def policy_solution(inst: PicsysInstance, policy: Policy, *, seed: int = 0, meth
                         info={**res.info(), "reason": "the policy exceeded an enforced energy budget (eq. 15)"})
     return Solution(family="picsys", instance=inst.name, method=method or policy.name, status=Status.FEASIBLE,
                     objective=res.makespan, runtime=rt, decisions=res.decisions(mode), info=res.info())
+
+
+# ------------------------------------------------------------------------------ event times
+
+@dataclass
+class Schedule:
+    """Per-image event times of a replayed plan (one array per device; NaN where not applicable).
+
+    Derived from the same recursions as :func:`simulate_plan` (eq. 9 for the CPU, the FIFO
+    uplink, the FIFO cloud with ``S`` servers): ``cpu_start = t_i``, ``cpu_end = t_i + cpu_i``;
+    ``up_end`` the uplink completion and ``up_start = up_end - 8 B / r``; ``cloud_end`` the cloud
+    completion, ``cloud_start = cloud_end - c_u`` and ``server`` the server index (job ``k`` in
+    arrival order takes the server freed by job ``k - S``, i.e. server ``k mod S``).
+    """
+
+    outcomes: list[np.ndarray]
+    cpu_start: list[np.ndarray]
+    cpu_end: list[np.ndarray]
+    up_start: list[np.ndarray]
+    up_end: list[np.ndarray]
+    cloud_start: list[np.ndarray]
+    cloud_end: list[np.ndarray]
+    server: list[np.ndarray]
+    completion: list[np.ndarray]
+    energy: list[np.ndarray]
+    makespan: float
+
+
+def schedule(inst: PicsysInstance, decisions: Any) -> Schedule:
+    """Event times of every image under ``decisions`` (for tables and Gantt charts).
+
+    Same semantics as :func:`evaluate` (two-stage decisions replay on the counterpart); the
+    completion times and makespan equal :func:`simulate_plan`'s (a test checks it).
+    """
+    if isinstance(decisions, dict) and decisions.get("stages") == 2:
+        inst = two_stage_counterpart(inst)
+    plan = parse_plan(inst, decisions)
+    res = simulate_plan(inst, plan)
+    nan = np.nan
+    cs, ce, us, ue, ks, ke, sv, en = [], [], [], [], [], [], [], []
+    arrivals = []
+    for m, (dev, codes) in enumerate(zip(inst.devices, plan)):
+        filt = (codes == F_OFF) | (codes == F_DISC)
+        sel = (codes == S_UP) | (codes == S_DISC)
+        cpu = np.where(filt | sel, dev.c_s + dev.alpha, 0.0) + np.where(sel, dev.beta, 0.0)
+        end = np.cumsum(cpu)
+        local = cpu > 0
+        cs.append(np.where(local, end - cpu, nan))
+        ce.append(np.where(local, end, nan))
+        up = (codes == I_OFF) | (codes == F_OFF) | (codes == S_UP)
+        idx = np.flatnonzero(up)
+        done = _fifo_done(end[idx], dev.tx[idx])
+        a = np.full(dev.n, nan)
+        b = np.full(dev.n, nan)
+        a[idx], b[idx] = done - dev.tx[idx], done
+        us.append(a)
+        ue.append(b)
+        off = np.flatnonzero((codes == I_OFF) | (codes == F_OFF))
+        for i in off:
+            arrivals.append((b[i], m, int(i)))
+        ks.append(np.full(dev.n, nan))
+        ke.append(np.full(dev.n, nan))
+        sv.append(np.full(dev.n, -1, dtype=int))
+        en.append(image_energy(inst, m, codes))
+    arrivals.sort()  # FIFO by arrival, ties by device then queue position (as _cloud_done)
+    for k, (_, m, i) in enumerate(arrivals):
+        ke[m][i] = res.completion[m][i]
+        ks[m][i] = ke[m][i] - inst.c_u
+        sv[m][i] = k % inst.servers
+    return Schedule(outcomes=res.outcomes, cpu_start=cs, cpu_end=ce, up_start=us, up_end=ue, cloud_start=ks,
+                    cloud_end=ke, server=sv, completion=res.completion, energy=en, makespan=res.makespan)

@@ -21,4 +21,6 @@ FAMILY = Family(
     generate="optoffload.progressive.generator:generate",
     generate_options=OPTIONS,
     sense="max",
+    frame="optoffload.progressive.view:frame",
+    plot="optoffload.progressive.view:plot",
 )

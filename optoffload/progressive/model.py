@@ -175,6 +175,17 @@ class ProgressiveInstance:
     def to_dict(self) -> dict:
         return {"format": FORMAT_VERSION, "family": "progressive", **self.raw}
 
+    def __repr__(self) -> str:
+        """Short: the problem and its size, never the traces or tables."""
+        sp = self.spec
+        if self.problem == "config":
+            size = f"{len(sp.candidates)} candidates, {len(sp.traces)} trace(s), {sp.n_images} images, T={sp.period_s:g} s"
+        elif self.problem == "airtime":
+            size = f"{len(sp.devices)} devices, {sp.slots} slots"
+        else:
+            size = f"{len(sp.sizes)} chunks, {len(sp.budget_values)} budget values"
+        return f"ProgressiveInstance({self.name!r}: {self.problem}, {size})"
+
 
 # ----------------------------------------------------------------- parsers
 def _config(d: dict) -> ConfigProblem:
