@@ -7,6 +7,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
+from .errors import InvalidInstance
 from .status import Status
 
 
@@ -58,6 +59,8 @@ class Solution:
     runtime: float = 0.0
     decisions: Any = None
     info: dict = field(default_factory=dict)
+    _instance: Any = field(default=None, init=False, repr=False, compare=False)
+    """The instance this Solution was solved on (set by :func:`optoffload.solve`; not serialized)."""
 
     def __post_init__(self) -> None:
         self.status = Status(self.status)
@@ -100,7 +103,7 @@ class Solution:
     # ------------------------------------------------------------------ human-readable views
     def __repr__(self) -> str:
         """Short: names, status, figures and a summary of the decisions (never the whole plan)."""
-        def fmt(x):
+        def fmt(x: float | None) -> str:
             return "None" if x is None else f"{x:.6g}"
 
         gap = "None" if self.gap is None else f"{100 * self.gap:.3g}%"
@@ -113,7 +116,7 @@ class Solution:
         (well-formed HTML, a few kB whatever the instance size)."""
         e = html.escape
 
-        def fmt(x):
+        def fmt(x: float | None) -> str:
             return "&#8211;" if x is None else e(f"{x:.6g}")
 
         rows = [("family / instance", e(f"{self.family}/{self.instance}")), ("method", e(self.method)),
@@ -135,14 +138,14 @@ class Solution:
                        for k, v in rows)
         return f"<table class=\"optoffload-solution\"><tbody>{body}</tbody></table>"
 
-    def to_frame(self, instance: Any = None):
+    def to_frame(self, instance: Any = None) -> Any:
         """A pandas DataFrame with one row per decision unit (PicSys: image; ERDS: task;
         progressive: image window, device or chunk), replayed by the family's simulator.
 
         ``instance`` defaults to the one this Solution was solved on (kept by :func:`solve`); the
         columns are each family's ``FRAME_COLUMNS`` (docs/readable.md). pandas is imported here.
         """
-        import pandas as pd
+        import pandas as pd  # type: ignore[import-untyped]
 
         from .errors import InvalidInstance
         from .family import resolve
@@ -169,12 +172,14 @@ def frame_columns(instance: Any) -> dict[str, str]:
     from .registry import get_family
 
     fam = get_family(instance.family)
+    if not fam.frame:
+        raise InvalidInstance("family", f"family {instance.family!r} has no frame view")
     mod = importlib.import_module(fam.frame.partition(":")[0])
-    cols = mod.FRAME_COLUMNS
+    cols: dict[str, Any] = mod.FRAME_COLUMNS
     problem = getattr(instance, "problem", None)
     if problem is not None and problem in cols and isinstance(cols[problem], dict):
-        return cols[problem]
-    return cols
+        return dict(cols[problem])
+    return dict(cols)
 
 
 def _short(v: Any) -> str:
