@@ -172,8 +172,21 @@ def _cmd_compare(args) -> int:
 def _cmd_bench(args) -> int:
     from optoffload.benchmarks.runner import run_suite
 
+    methods = None
+    if args.methods is not None:
+        from .gap import parse_methods
+
+        methods = parse_methods(args.methods)
+    seeds = None
+    if args.seeds is not None:
+        try:
+            seeds = int(args.seeds)
+        except ValueError:
+            raise InvalidInstance("--seeds", f"must be a positive integer, got {args.seeds!r}") from None
+    if args.suite is None and (methods is not None or seeds is not None):
+        raise InvalidInstance("--methods" if methods is not None else "--seeds", "needs a SUITE")
     return run_suite(args.suite, out=args.out, executor=args.executor, workers=args.workers,
-                     resume=args.resume, quick=args.quick, scheduler=args.scheduler)
+                     resume=args.resume, quick=args.quick, scheduler=args.scheduler, methods=methods, seeds=seeds)
 
 
 def _cmd_gap(args) -> int:
@@ -268,6 +281,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--scheduler", default=None, help="dask scheduler address (default: a LocalCluster)")
     s.add_argument("--resume", action="store_true", help="skip rows already in the output")
     s.add_argument("--quick", action="store_true", help="a small smoke-sized version of the suite")
+    s.add_argument("--methods", default=None, help="methods to compare (suites that compare methods)")
+    s.add_argument("--seeds", default=None, help="number of random instances (suites that compare methods)")
     s.set_defaults(fn=_cmd_bench)
 
     s = sub.add_parser("gap", help="gap of methods to an exact reference on many instances, with CI gates")
