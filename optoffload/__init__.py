@@ -22,10 +22,10 @@ if not (_here / "heuristics").is_dir() and (_here.parent / "heuristics" / "__ini
     __path__.append(str(_here.parent))  # noqa: F821 - the package's own __path__
 del _Path, _here
 
-from .api import compare, from_dict, generate, load, methods, save, simulate, solve, verify
+from .api import compare, evaluate, from_dict, generate, load, methods, save, simulate, solve, verify
 from .errors import InvalidInstance, UnknownName, VerificationError
 from .registry import available_families as families
-from .registry import instances
+from .registry import instances, register_method, unregister_method
 from .solution import Solution
 from .status import Status
 
@@ -41,11 +41,14 @@ __all__ = [
     "from_dict",
     "generate",
     "compare",
+    "evaluate",
     "instances",
     "load",
     "methods",
+    "register_method",
     "save",
     "simulate",
     "solve",
+    "unregister_method",
     "verify",
 ]

@@ -6,10 +6,10 @@ import json
 import math
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from .errors import InvalidInstance, UnknownName, VerificationError
-from .registry import get_family, get_method, instance_path
+from .registry import family_methods, get_family, instance_path, resolve_method
 from .solution import Solution
 from .status import Status
 from .validate import FORMAT_VERSION, parse_json, read_text, require
@@ -93,14 +93,21 @@ def _check_options(fn: Any, method: str, options: dict) -> None:
             raise InvalidInstance(k, f"must be true or false, got {v!r}")
 
 
-def solve(instance: Any, method: str, *, time_limit: float | None = None, seed: int = 0,
+def solve(instance: Any, method: str | Callable[..., Any], *, time_limit: float | None = None, seed: int = 0,
           threads: int | None = None, verify: bool = True, **options: Any) -> Solution:
     """Solve ``instance`` with ``method`` (see :func:`methods`).
+
+    ``method`` is a method name (built-in, from an ``optoffload.methods`` entry point, or added by
+    :func:`optoffload.register_method`), a ``"module:function"`` string, or a callable
+    ``fn(instance, *, time_limit=None, seed=0, threads=None, **options)`` returning a
+    :class:`Solution` or the family's plain decisions dict (scored by :func:`evaluate`; status
+    FEASIBLE). Options are checked against the method's signature.
 
     Every exact method honours ``time_limit`` (returning its incumbent with
     status FEASIBLE, or UNKNOWN without one). ``seed`` fixes all randomness.
     With ``verify=True`` (default) the returned objective is recomputed by the
-    family's simulator and a mismatch raises :class:`VerificationError`.
+    family's simulator and a mismatch raises :class:`VerificationError`; an
+    infeasible or malformed plan raises :class:`InvalidInstance` naming the method.
     """
     inst = load(instance)
     time_limit = _check_time_limit(time_limit)
@@ -108,22 +115,57 @@ def solve(instance: Any, method: str, *, time_limit: float | None = None, seed: 
         raise InvalidInstance("seed", f"must be an integer, got {seed!r}")
     if threads is not None and (isinstance(threads, bool) or not isinstance(threads, int) or threads < 1):
         raise InvalidInstance("threads", f"must be a positive integer, got {threads!r}")
-    spec = get_method(inst.family, method)
-    fn = spec.load()
-    _check_options(fn, method, options)
+    name, _spec, fn = resolve_method(inst.family, method)
+    return _run(inst, name, fn, time_limit=time_limit, seed=seed, threads=threads, verify=verify, options=options)
+
+
+def _run(inst: Any, name: str, fn: Callable[..., Any], *, time_limit: float | None, seed: int,
+         threads: int | None, verify: bool, options: dict[str, Any]) -> Solution:
+    """Run a resolved method: option check, call, return-type check, replay (``solve``'s body)."""
+    _check_options(fn, name, options)
     t0 = time.perf_counter()
-    sol = fn(inst, time_limit=time_limit, seed=seed, threads=threads, **options)
+    out = fn(inst, time_limit=time_limit, seed=seed, threads=threads, **options)
     elapsed = time.perf_counter() - t0
-    if not isinstance(sol, Solution):
-        raise TypeError(f"method {method!r} returned {type(sol).__name__}, not Solution")
+    if isinstance(out, Solution):
+        sol = out
+    elif isinstance(out, dict):
+        # plain decisions: scored by the family's evaluator (the single source of truth)
+        try:
+            value = evaluate(inst, out)
+        except InvalidInstance as exc:
+            raise InvalidInstance(f"method {name!r}", f"returned an infeasible or malformed plan: {exc}") from None
+        sol = Solution(family=inst.family, instance=inst.name, method=name, status=Status.FEASIBLE,
+                       objective=value, decisions=out, runtime=elapsed)
+        verify = False  # just replayed
+    else:
+        raise InvalidInstance(f"method {name!r}", f"returned {type(out).__name__}, expected a Solution or a "
+                                                  f"decisions dict")
     sol.family = inst.family
     sol.instance = inst.name
-    sol.method = method
+    sol.method = name
     if not sol.runtime:
         sol.runtime = elapsed
     if verify and sol.status.has_solution:
-        globals()["verify"](inst, sol)
+        try:
+            globals()["verify"](inst, sol)
+        except InvalidInstance as exc:
+            raise InvalidInstance(f"method {name!r}", f"returned an infeasible or malformed plan: {exc}") from None
     return sol
+
+
+def evaluate(instance: Any, decisions: Any) -> float:
+    """Score a decision plan of any family with the family's evaluator (no reported objective needed).
+
+    ``decisions`` is the family's plain decisions object (PicSys:
+    :func:`optoffload.picsys.plan_to_decisions`; ERDS: :func:`optoffload.erds.decisions`; progressive:
+    see docs/progressive.md). Returns the objective (PicSys/ERDS: seconds). Raises
+    :class:`InvalidInstance` for a malformed or infeasible plan.
+    """
+    inst = load(instance)
+    fam = get_family(inst.family)
+    from .family import resolve
+
+    return float(resolve(fam.evaluate)(inst, decisions))
 
 
 def verify(instance: Any, solution: Solution | dict, *, rtol: float = 1e-7, atol: float = 1e-9) -> float:
@@ -191,39 +233,114 @@ def generate(family: str, *, seed: int = 0, **options: Any) -> Any:
     return resolve(fam.generate)(seed=seed, **options)
 
 
-def compare(instance: Any, methods: list[str] | None = None, *, time_limit: float | None = 10.0,
-            seed: int = 0, threads: int | None = None, progress: bool = False) -> list[dict]:
+def gap_to(objective: float | None, reference: float | None, sense: str = "min") -> float | None:
+    """Relative gap of ``objective`` to a ``reference`` value: ``objective / reference - 1`` for a
+    minimization family, ``reference / objective - 1`` for maximization (>= 0 when the reference is
+    at least as good). None when either is missing, not finite, or the ratio is undefined (a
+    reference of 0 with a different objective, or a value <= 0 in the denominator)."""
+    if objective is None or reference is None:
+        return None
+    if not (math.isfinite(objective) and math.isfinite(reference)):
+        return None
+    if objective == reference:
+        return 0.0
+    num, den = (objective, reference) if sense == "min" else (reference, objective)
+    if den <= 0:
+        return None
+    return num / den - 1.0
+
+
+def compare(instance: Any, methods: list[str | Callable[..., Any]] | None = None, *,
+            time_limit: float | None = 10.0, seed: int = 0, threads: int | None = None,
+            progress: bool = False, options: dict[str, Any] | None = None) -> list[dict]:
     """Solve ``instance`` with every method of its family (or ``methods``).
 
+    ``methods`` holds names, ``"module:function"`` strings or callables (as :func:`solve`); all
+    are resolved first (an unknown one raises :class:`UnknownName`). ``time_limit`` goes to
+    ``exact`` methods only. ``options``: a key ``"METHOD.KEY"`` goes to that method only; a plain
+    ``"KEY"`` goes to every compared method that names ``KEY`` in its signature, or, when none
+    does, to every method taking ``**options`` (which validates it itself; a refusal is that
+    method's error row); an option no method can take raises :class:`InvalidInstance`.
+
     Returns one row per method: ``method``, ``kind``, ``status``, ``objective``,
-    ``bound``, ``gap``, ``runtime_s`` and ``verified`` (the objective replayed
-    by the simulator), or ``error`` when a method failed. A failing method never
-    hides the others' results.
+    ``bound``, ``gap`` (the method's own MIP gap), ``gap_to_best`` (:func:`gap_to` the best
+    objective of the rows), ``runtime_s`` and ``verified`` (the objective replayed by the
+    simulator), or status ``error`` with ``error`` when a method raised (any exception):
+    a failing method never hides the others' results.
     """
     inst = load(instance)
+    time_limit = _check_time_limit(time_limit)
+    if isinstance(seed, bool) or not isinstance(seed, int):
+        raise InvalidInstance("seed", f"must be an integer, got {seed!r}")
     fam = get_family(inst.family)
-    names = list(fam.methods) if methods is None else list(methods)
-    rows = []
-    it = names
+    wanted = list(family_methods(inst.family)) if methods is None else list(methods)
+    resolved = [resolve_method(inst.family, m) for m in wanted]
+    per_method = _spread_options(resolved, dict(options or {}))
+    rows: list[dict[str, Any]] = []
+    it: Any = range(len(resolved))
     if progress:
         try:
             from tqdm import tqdm
 
-            it = tqdm(names, desc="methods", unit="method", leave=False, disable=None)
+            it = tqdm(it, desc="methods", unit="method", leave=False, disable=None)
         except ImportError:  # pragma: no cover
             pass
-    for m in it:
-        spec = get_method(inst.family, m)
-        row: dict[str, Any] = {"method": m, "kind": spec.kind}
+    for i in it:
+        name, spec, fn = resolved[i]
+        row: dict[str, Any] = {"method": name, "kind": spec.kind}
         try:
-            sol = solve(inst, m, time_limit=time_limit if spec.kind == "exact" else None, seed=seed,
-                        threads=threads, verify=True)
+            sol = _run(inst, name, fn, time_limit=time_limit if spec.kind == "exact" else None, seed=seed,
+                       threads=threads, verify=True, options=per_method[i])
             row.update(status=sol.status.value, objective=sol.objective, bound=sol.bound, gap=sol.gap,
                        runtime_s=sol.runtime, verified=sol.status.has_solution)
-        except (InvalidInstance, VerificationError, RuntimeError, ValueError) as exc:
-            row.update(status="error", error=f"{type(exc).__name__}: {exc}")
+        except Exception as exc:  # noqa: BLE001 - every failure stays in its own row
+            row.update(status="error", objective=None, error=f"{type(exc).__name__}: {exc}")
         rows.append(row)
+    objs = [r["objective"] for r in rows if r.get("objective") is not None and r["status"] != "error"
+            and math.isfinite(r["objective"])]
+    best = (min(objs) if fam.sense == "min" else max(objs)) if objs else None
+    for r in rows:
+        r["gap_to_best"] = gap_to(r.get("objective"), best, fam.sense) if r["status"] != "error" else None
     return rows
+
+
+def _spread_options(resolved: list[tuple[str, Any, Callable[..., Any]]],
+                    options: dict[str, Any]) -> list[dict[str, Any]]:
+    """The options of each compared method (rules in :func:`compare`)."""
+    sigs = [_option_names(fn) for _, _, fn in resolved]
+    names = [n for n, _, _ in resolved]
+    out: list[dict[str, Any]] = [{} for _ in resolved]
+    for key, value in options.items():
+        prefix, dot, k = key.rpartition(".")
+        if dot:
+            hits = [i for i, n in enumerate(names) if prefix in (n, n.replace("-", "_"))]
+            if not hits:
+                raise InvalidInstance(key, f"no compared method named {prefix!r} (compared: {', '.join(names)})")
+            for i in hits:
+                out[i][k] = value
+            continue
+        hits = [i for i, (takes, _) in enumerate(sigs) if key in takes]
+        if not hits:
+            hits = [i for i, (_, open_ended) in enumerate(sigs) if open_ended]
+        if not hits:
+            raise InvalidInstance(key, f"option taken by none of the compared methods ({', '.join(names)})")
+        for i in hits:
+            out[i][key] = value
+    return out
+
+
+def _option_names(fn: Any) -> tuple[set[str], bool]:
+    """Keyword options ``fn`` takes (beyond the common ones) and whether it has ``**options``."""
+    import inspect
+
+    try:
+        params = inspect.signature(fn).parameters
+    except (TypeError, ValueError):  # pragma: no cover - builtins
+        return set(), True
+    open_ended = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values())
+    known = {n for n, p in params.items() if p.kind in (inspect.Parameter.KEYWORD_ONLY,
+                                                        inspect.Parameter.POSITIONAL_OR_KEYWORD)}
+    return known - {"instance", "inst", "time_limit", "seed", "threads"}, open_ended
 
 
 def methods(family: str | None = None) -> list[str]:
@@ -233,4 +350,5 @@ def methods(family: str | None = None) -> list[str]:
     return _m(family)
 
 
-__all__ = ["load", "save", "from_dict", "solve", "verify", "simulate", "generate", "compare", "methods", "Status"]
+__all__ = ["load", "save", "from_dict", "solve", "verify", "evaluate", "simulate", "generate", "compare", "gap_to",
+           "methods", "Status"]

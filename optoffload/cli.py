@@ -73,10 +73,12 @@ def _cmd_instances(args) -> int:
 
 
 def _cmd_methods(args) -> int:
+    for line in registry.plugin_errors():
+        print(f"warning: {line}", file=sys.stderr)
     if args.family:
-        fam = registry.get_family(args.family)
-        for name, spec in fam.methods.items():
-            print(f"{name}\t{spec.kind}\t{spec.summary}")
+        for name, spec in registry.family_methods(args.family).items():
+            summary = spec.summary if spec.source == "built-in" else f"[{spec.source}] {spec.summary}".rstrip()
+            print(f"{name}\t{spec.kind}\t{summary}")
     else:
         for name in registry.methods():
             print(name)
@@ -146,27 +148,36 @@ def _cmd_generate(args) -> int:
 
 def _cmd_compare(args) -> int:
     inst = api.load(args.instance)
-    names = args.methods.split(",") if args.methods else None
-    rows = api.compare(inst, names, time_limit=args.time_limit, seed=args.seed, progress=not args.json)
+    names = [m.strip() for m in args.methods.split(",") if m.strip()] if args.methods else None
+    if names == []:
+        raise InvalidInstance("--methods", f"no method named in {args.methods!r}")
+    rows = api.compare(inst, names, time_limit=args.time_limit, seed=args.seed, progress=not args.json,
+                       options=_parse_options(args.option))
+    status = 1 if any(r["status"] == "error" for r in rows) else 0
     if args.json:
         print(dumps({"family": inst.family, "instance": inst.name, "rows": rows}))
-        return 0
+        return status
     sense = registry.get_family(inst.family).sense
     ok = sorted((r for r in rows if r.get("objective") is not None),
                 key=lambda r: r["objective"] if sense == "min" else -r["objective"])
     bad = [r for r in rows if r.get("objective") is None]
     print(f"{inst.family}/{inst.name}: {len(rows)} methods ({'lower' if sense == 'min' else 'higher'} is better)")
-    print(f"{'method':<22}{'kind':<11}{'status':<11}{'objective':>14}{'bound':>14}{'gap':>9}{'time s':>10}")
+    print(f"{'method':<22}{'kind':<11}{'status':<11}{'objective':>14}{'bound':>14}{'gap':>9}{'to best':>9}"
+          f"{'time s':>10}")
     for r in ok + bad:
         def f(v, w, p=".6g"):
             return f"{v:>{w}{p}}" if isinstance(v, (int, float)) else f"{'-':>{w}}"
         gap = f"{100 * r['gap']:.2f}%" if isinstance(r.get("gap"), float) else "-"
+        to_best = f"{100 * r['gap_to_best']:.2f}%" if isinstance(r.get("gap_to_best"), float) else "-"
         line = (f"{r['method']:<22}{r['kind']:<11}{r['status']:<11}{f(r.get('objective'), 14)}"
-                f"{f(r.get('bound'), 14)}{gap:>9}{f(r.get('runtime_s'), 10, '.3f')}")
+                f"{f(r.get('bound'), 14)}{gap:>9}{to_best:>9}{f(r.get('runtime_s'), 10, '.3f')}")
         if r.get("error"):
-            line += f"  {r['error']}"
+            line += f"  {r['error'].splitlines()[0] if r['error'] else ''}"
         print(line)
-    return 0
+    if status:
+        n = sum(r["status"] == "error" for r in rows)
+        print(f"error: {n} of {len(rows)} methods failed (see their rows)", file=sys.stderr)
+    return status
 
 
 def _cmd_bench(args) -> int:
@@ -227,6 +238,9 @@ def _cmd_gap(args) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     p = _Parser(prog="optoffload", description="Exact and heuristic optimization for computation offloading.")
+    p.add_argument("--plugin", action="append", default=[], metavar="MODULE",
+                   help="import MODULE (a module name importable from the working directory, or a .py file) "
+                        "before the command, so that its register_method calls add methods; repeatable")
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     s = sub.add_parser("instances", help="list the shipped named instances")
@@ -270,6 +284,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--methods", default=None, help="comma-separated subset of methods")
     s.add_argument("--time-limit", type=float, default=10.0, help="per exact method (default 10 s)")
     s.add_argument("--seed", type=int, default=0)
+    s.add_argument("--option", action="append", metavar="KEY=VALUE",
+                   help="method option (JSON value), given to every compared method that takes it")
     s.add_argument("--json", action="store_true")
     s.set_defaults(fn=_cmd_compare)
 
@@ -317,6 +333,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     debug = os.environ.get("OPTOFFLOAD_DEBUG")
     try:
         args = build_parser().parse_args(argv)
+        for plugin in args.plugin:
+            registry.load_plugin(plugin)
+        if "" not in sys.path and os.getcwd() not in sys.path:
+            sys.path.append(os.getcwd())  # "module:function" methods from the working directory
         return int(args.fn(args) or 0)
     except _ArgError as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -55,13 +55,24 @@ class MethodSpec:
     target: str
     kind: str
     summary: str = ""
+    fn: Callable[..., Any] | None = field(default=None, compare=False, repr=False)
+    """The callable itself, for a method registered as a function (``target`` then only names it)."""
+    source: str = "built-in"
+    """Where the method comes from: ``"built-in"``, ``"registered"`` (:func:`optoffload.register_method`),
+    ``"entry point <name> (<distribution>)"`` or ``"callable"`` / ``"module:function"`` (passed to solve)."""
 
     def __post_init__(self) -> None:
-        if self.kind not in ("exact", "heuristic", "policy", "baseline"):
+        if self.kind not in KINDS:
             raise ValueError(f"MethodSpec.kind: unknown kind {self.kind!r}")
 
     def load(self) -> Callable[..., Any]:
+        if self.fn is not None:
+            return self.fn
         return resolve(self.target)
+
+
+KINDS = ("exact", "heuristic", "policy", "baseline")
+"""The method kinds (see :class:`MethodSpec`)."""
 
 
 @dataclass(frozen=True)

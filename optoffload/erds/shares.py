@@ -6,17 +6,20 @@ core family package because both the exact method and the heuristics (optimal sh
 splits) need it; the argument for its validity is in the docstring of the exact method's module
 and in docs/erds.md ("erds-exact").
 
-Public helper for method authors: :func:`solve_shares` (optimal shares for given splits).
+Public helper for method authors: :func:`optimal_shares` (optimal shares for given splits,
+re-exported as ``optoffload.erds.optimal_shares``).
 """
 
 from __future__ import annotations
 
 import time
+from typing import Sequence
 
 import numpy as np
 
 from optoffload.erds.evaluate import exit_matrix, expected_max_sel, time_tables
 from optoffload.erds.model import ErdsInstance
+from optoffload.errors import InvalidInstance
 
 LEAF_GAP = 1e-8
 """Relative gap to which a leaf's share LP is closed."""
@@ -239,3 +242,24 @@ def solve_shares(inst: ErdsInstance, splits, *, early_exit: bool = True, gap: fl
     return w, ub, lb
 
 
+
+
+def optimal_shares(inst: ErdsInstance, splits: Sequence[int] | np.ndarray, *, early_exit: bool = True,
+                   gap: float = LEAF_GAP) -> tuple[np.ndarray, float]:
+    """Optimal edge shares for given splits: the convex share problem of eq. (7) (docs/erds.md 2.2).
+
+    The public helper for ERDS method authors: choose the splits ``s_u in {0..K}`` (one per task),
+    get the shares ``w`` minimising ``E[max_u T_u]`` subject to ``w_min <= w_u <= w_max`` and
+    ``sum_u w_u <= capacity``, closed to relative ``gap`` by HiGHS cutting planes. Returns
+    ``(shares, value)``; ``optoffload.erds.decisions(splits, shares)`` is then a plan that
+    ``oo.evaluate`` scores to ``value``. Raises :class:`~optoffload.InvalidInstance` naming a
+    bad split.
+    """
+    from optoffload.validate import as_int, as_list
+
+    sl = as_list(splits.tolist() if isinstance(splits, np.ndarray) else splits, "splits", length=inst.U)
+    s = [as_int(x, f"splits[{u}]", min=0, max=inst.K) for u, x in enumerate(sl)]
+    if isinstance(gap, bool) or not isinstance(gap, (int, float)) or not 0 < gap < 1:
+        raise InvalidInstance("gap", f"must be a number in (0, 1), got {gap!r}")
+    w, value, _ = solve_shares(inst, s, early_exit=early_exit, gap=float(gap))
+    return np.asarray(w, dtype=float), float(value)

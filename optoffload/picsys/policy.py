@@ -22,13 +22,31 @@ truth value it has not computed; ``tests/test_picsys_simulator.py`` checks it.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable
+from typing import TYPE_CHECKING, Callable, Protocol
 
 import numpy as np
 
+if TYPE_CHECKING:  # pragma: no cover
+    from numpy.typing import NDArray
+
+    FloatArray = NDArray[np.float64]
+    IntArray = NDArray[np.int_]
+
+__all__ = ["LOCAL", "OFFLOAD", "STOP", "CloudQueue", "DeviceView", "Policy", "PolicyProtocol", "SystemInfo",
+           "StaticPlan"]
+
 LOCAL = 0
+"""Decision: process the image on the device (initial stage: scale + accelerated CNN; filtering: expensive CNN)."""
 OFFLOAD = 1
+"""Decision: upload the image to the cloud (initial stage: ``i-off``; filtering stage: ``f-off``)."""
 STOP = 2
+"""Decision (initial stage only): leave this and every later image of the device unprocessed."""
+
+
+class CloudQueue(Protocol):
+    """What a device may ask the cloud: the number of images in the system at time ``t`` (eq. 11)."""
+
+    def in_system(self, t: float) -> int: ...
 
 
 @dataclass(frozen=True)
@@ -39,15 +57,24 @@ class SystemInfo:
     """
 
     n_devices: int
+    """M, the number of devices."""
     c_u: float
+    """Cloud service time of one image (seconds)."""
     servers: int
-    rate: np.ndarray
-    alpha: np.ndarray
-    beta: np.ndarray
-    n_images: np.ndarray
-    sizes: tuple[np.ndarray, ...]
-    c_s: tuple[np.ndarray, ...]
-    energy_budget: np.ndarray | None
+    """Parallel cloud servers."""
+    rate: FloatArray
+    """Per-device uplink rate r_m (bits per second; transmission time ``8 B / r``)."""
+    alpha: FloatArray
+    """Per-device time of the scaling + accelerated CNN step (seconds per image)."""
+    beta: FloatArray
+    """Per-device time of the expensive CNN step (seconds per image)."""
+    n_images: IntArray
+    """Per-device number of images."""
+    sizes: tuple[FloatArray, ...]
+    """Per-device image sizes B (bytes)."""
+    c_s: tuple[FloatArray, ...]
+    """Per-device, per-image scaled-image sizes (bytes)."""
+    energy_budget: FloatArray | None
     """Per-device budget in % (None when the instance has no energy data)."""
 
 
@@ -58,8 +85,61 @@ class DeviceView:
                  "tx_all", "uplink_free_at", "uplink_queue", "n_filtered", "n_z1", "n_selected", "n_z2",
                  "energy_used", "energy_budget", "e_s", "e_t", "e_alpha", "e_beta", "_cloud", "requests", "state")
 
+    m: int
+    """Device index (0-based)."""
+    t: float
+    """Decision time (seconds since the start)."""
+    rate: float
+    """Uplink rate r_m (bits per second)."""
+    alpha: float
+    """Time of scaling + accelerated CNN for one image (seconds)."""
+    beta: float
+    """Time of the expensive CNN for one image (seconds)."""
+    c_u: float
+    """Cloud service time of one image (seconds)."""
+    servers: int
+    """Parallel cloud servers."""
+    n_images: int
+    """Images of this device."""
+    index: int
+    """Index of the head-of-queue image (the one being decided)."""
+    sizes: FloatArray
+    """Image sizes B (bytes), all images of the device."""
+    c_s_all: FloatArray
+    """Scaled-image sizes (bytes), all images of the device."""
+    tx_all: FloatArray
+    """Transmission times ``8 B / r`` (seconds), all images of the device."""
+    uplink_free_at: float
+    """Time at which the uplink finishes what is already queued on it."""
+    uplink_queue: int
+    """Images waiting on or using the uplink."""
+    n_filtered: int
+    """Images whose accelerated CNN result is known (computed so far)."""
+    n_z1: int
+    """Of those, how many were positive (z1 = 1)."""
+    n_selected: int
+    """Images whose expensive CNN result is known."""
+    n_z2: int
+    """Of those, how many were positive (z2 = 1)."""
+    energy_used: float
+    """Energy spent so far (% of battery)."""
+    energy_budget: float | None
+    """Energy budget (% of battery), None without energy data."""
+    e_s: FloatArray
+    """Per-image energy of the local steps (%, zeros without energy data)."""
+    e_t: FloatArray
+    """Per-image energy of transmitting (%, zeros without energy data)."""
+    e_alpha: float
+    """Energy of one accelerated CNN step (%)."""
+    e_beta: float
+    """Energy of one expensive CNN step (%)."""
+    _cloud: CloudQueue
+    requests: int
+    """Cloud queue requests made so far (each :meth:`cloud_queue` call is one packet)."""
+    state: dict[str, object]
+
     def __init__(self) -> None:
-        self.state: dict = {}
+        self.state = {}
         """Scratch space the policy may use for its own per-device state (tokens, windows...)."""
 
     # --- the head-of-queue image --------------------------------------------------------
@@ -121,5 +201,24 @@ class Policy:
     def filtering(self, dev: DeviceView) -> int:  # pragma: no cover - abstract
         raise NotImplementedError
 
-    static_plan: Callable[[SystemInfo], list[tuple[np.ndarray, np.ndarray]]] | None = None
+    static_plan: StaticPlan | None = None
     """Optional: ``static_plan(system) -> [(offload_initial, offload_filter) per device]``."""
+
+
+StaticPlan = Callable[[SystemInfo], "list[tuple[np.ndarray, np.ndarray]]"]
+"""``static_plan(system) -> [(offload_initial, offload_filter) per device]`` (boolean arrays)."""
+
+
+class PolicyProtocol(Protocol):
+    """The structural type of an online policy (what :func:`optoffload.picsys.policy_solution` runs).
+
+    Subclassing :class:`Policy` is the easy way to satisfy it; any object with these members works.
+    """
+
+    name: str
+
+    def reset(self, system: SystemInfo, rng: np.random.Generator) -> None: ...
+
+    def initial(self, dev: DeviceView) -> int: ...
+
+    def filtering(self, dev: DeviceView) -> int: ...
