@@ -220,7 +220,7 @@ def _cmd_gap(args) -> int:
     res = G.run_gap(args.family, methods, reference=args.reference, instances=args.instances,
                     generate=args.generate, seeds=args.seeds, time_limit=args.time_limit, workers=args.workers,
                     executor=args.executor, scheduler=args.scheduler, out=out, resume=args.resume,
-                    cache=args.cache, plot_figure=not args.no_plot, echo=True)
+                    cache=args.cache, plot_figure=not args.no_plot, echo=True, plugins=args.plugin)
     results = G.gates(res.summary, max_mean_gap=max_mean, max_worst_gap=max_worst, baseline=baseline,
                       max_regression=max_reg, reference_errors=res.reference_errors)
     if args.junit:

@@ -71,17 +71,20 @@ def gap(objective: float | None, reference: float | None, sense: str = "min") ->
     """The gap of ``objective`` to ``reference`` (module docstring): ``objective / reference - 1``
     when minimizing, ``reference / objective - 1`` when maximizing.
 
-    None when either is missing; 0 when both are 0; ``inf`` when the denominator is 0 and the
-    numerator is not.
+    This is :func:`optoffload.api.gap_to` (the one definition, also behind ``compare``'s
+    ``gap_to_best``), except that a zero denominator with a positive numerator (e.g. a
+    maximization method scoring 0 where the optimum is positive) is ``inf`` rather than
+    undefined, so that such a row counts, as the worst gap, instead of vanishing from the summary.
     """
-    if objective is None or reference is None:
-        return None
-    num, den = (objective, reference) if sense == "min" else (reference, objective)
-    if not (math.isfinite(num) and math.isfinite(den)):
-        return None
-    if den == 0:
-        return 0.0 if num == 0 else math.inf
-    return num / den - 1.0
+    from .api import gap_to
+
+    g = gap_to(objective, reference, sense)
+    if g is None and objective is not None and reference is not None \
+            and math.isfinite(objective) and math.isfinite(reference):
+        num, den = (objective, reference) if sense == "min" else (reference, objective)
+        if den == 0 and num > 0:
+            return math.inf
+    return g
 
 
 def reference_kind(status: str, objective: float | None, bound: float | None) -> tuple[str | None, float | None]:
@@ -168,51 +171,28 @@ def resolve_reference(family: str, reference: str) -> str:
     return name
 
 
-def method_label(method: Any) -> str:
-    if isinstance(method, str):
-        return method
-    mod = getattr(method, "__module__", None) or "?"
-    return f"{mod}:{getattr(method, '__qualname__', getattr(method, '__name__', repr(method)))}"
+def method_label(family: str, method: Any) -> str:
+    """The display name of a method (its registered name, the string, or the callable's name)."""
+    from .registry import resolve_method
+
+    return resolve_method(family, method)[0]
 
 
 def method_kind(family: str, method: Any) -> str:
-    """The registered kind of a method name; ``"plugin"`` for a callable or ``module:function``."""
-    from .registry import get_family
+    """The kind of a method (``exact``, ``heuristic``, ...; plugins without one: ``heuristic``)."""
+    from .registry import resolve_method
 
-    if isinstance(method, str) and method in get_family(family).methods:
-        return get_family(family).methods[method].kind
-    return "plugin"
+    return resolve_method(family, method)[1].kind
 
 
 def check_method(family: str, method: Any) -> None:
-    """Fail early (InvalidInstance / UnknownName naming the method) on a method that cannot run."""
-    from .registry import get_family, get_method
+    """Fail early on a method that cannot run: :class:`UnknownName` / :class:`InvalidInstance`
+    naming the method (unknown name, unimportable module, missing attribute, not callable)."""
+    from .registry import resolve_method
 
-    if callable(method):
-        return
-    if not isinstance(method, str) or not method:
+    if not callable(method) and (not isinstance(method, str) or not method):
         raise InvalidInstance("methods", f"a method is a name, a 'module:function' string or a callable, got {method!r}")
-    if method in get_family(family).methods:
-        return
-    try:  # the plugins contract: a registered plugin name is resolved by the registry
-        get_method(family, method)
-        return
-    except UnknownName:
-        if ":" not in method:
-            raise
-    import importlib
-
-    mod, _, attr = method.partition(":")
-    try:
-        obj: Any = importlib.import_module(mod)
-    except ImportError as exc:
-        raise UnknownName("methods", f"cannot import plugin module {mod!r} of {method!r}: {exc}") from None
-    for part in attr.split("."):
-        if not hasattr(obj, part):
-            raise UnknownName("methods", f"module {mod!r} has no attribute {attr!r} ({method!r})")
-        obj = getattr(obj, part)
-    if not callable(obj):
-        raise InvalidInstance("methods", f"{method!r} is not callable (got {type(obj).__name__})")
+    resolve_method(family, method)
 
 
 def parse_methods(text: str) -> list[str]:
@@ -436,6 +416,7 @@ def _solve_task(task: dict) -> dict:
     t0 = time.perf_counter()
     out: dict[str, Any] = {}
     try:
+        _prepare_worker(task.get("plugins") or (), task.get("cwd"))
         inst = api.from_dict(task["instance"])
         sol = api.solve(inst, task["method"], time_limit=task.get("time_limit"), seed=task.get("seed", 0),
                         threads=task.get("threads"))
@@ -448,6 +429,24 @@ def _solve_task(task: dict) -> dict:
         out.update(status="error", error=f"{type(exc).__name__}: {msg}")
     out["solve_wall_s"] = time.perf_counter() - t0
     return out
+
+
+_PREPARED: set = set()
+
+
+def _prepare_worker(plugins: Sequence[str], cwd: str | None) -> None:
+    """In a worker process (Dask, process pool): the caller's working directory on ``sys.path``
+    (``module:function`` methods) and its ``--plugin`` modules loaded, once per process."""
+    key = (tuple(plugins), cwd)
+    if key in _PREPARED:
+        return
+    if cwd and cwd not in sys.path:
+        sys.path.append(cwd)
+    from .registry import load_plugin
+
+    for p in plugins:
+        load_plugin(p)
+    _PREPARED.add(key)
 
 
 def _execute(fn: Callable[[dict], dict], tasks: list[dict], executor: str, workers: int | None,
@@ -736,13 +735,14 @@ def run_gap(family: str, methods: Sequence[Any], *, reference: str = "auto", ins
             generate: Any = None, seeds: Any = None, time_limit: float | None = None,
             workers: int | None = None, executor: str = "local", scheduler: str | None = None,
             out: str | Path | None = None, resume: bool = False, cache: str | Path | None = None,
-            plot_figure: bool = True, echo: bool = False) -> GapResult:
+            plot_figure: bool = True, echo: bool = False, plugins: Sequence[str] = ()) -> GapResult:
     """Solve the reference on every instance, run every method, write rows/summary/plot.
 
     ``methods``: registered names, ``"module:function"`` strings or callables (a callable runs
     in this process unless ``workers > 1`` and it pickles). ``time_limit`` applies to the
     reference and to the methods of kind ``exact``. ``out=None`` writes nothing (unless
-    ``cache`` is given). See the module docstring for the files and the gap.
+    ``cache`` is given). ``plugins``: modules (CLI ``--plugin``) that worker processes load
+    before solving. See the module docstring for the files and the gap.
     """
     from .api import _check_time_limit
     from .registry import get_family
@@ -755,7 +755,7 @@ def run_gap(family: str, methods: Sequence[Any], *, reference: str = "auto", ins
         raise InvalidInstance("methods", "no method given")
     for m in methods:
         check_method(family, m)
-    labels = [method_label(m) for m in methods]
+    labels = [method_label(family, m) for m in methods]
     if len(set(labels)) != len(labels):
         raise InvalidInstance("methods", f"a method is listed twice: {', '.join(labels)}")
     time_limit = _check_time_limit(time_limit)
@@ -781,7 +781,7 @@ def run_gap(family: str, methods: Sequence[Any], *, reference: str = "auto", ins
             rcache.hits += 1
         elif it.hash not in {t["hash"] for t in todo}:
             todo.append({"hash": it.hash, "instance": it.instance.to_dict(), "method": ref,
-                         "time_limit": time_limit, "seed": 0})
+                         "time_limit": time_limit, "seed": 0, "plugins": list(plugins), "cwd": os.getcwd()})
     rcache.misses = len(todo)
     t_ref = 0.0
     for task, res in _execute(_solve_task, todo, executor, workers, scheduler):
@@ -840,7 +840,7 @@ def run_gap(family: str, methods: Sequence[Any], *, reference: str = "auto", ins
     try:
         def shipped(t):  # what a worker needs
             return {"instance": t["instance_dict"], "method": t["_method"], "time_limit": t["time_limit"],
-                    "seed": t["seed"]}
+                    "seed": t["seed"], "plugins": list(plugins), "cwd": os.getcwd()}
 
         ship = [shipped(t) for t in run_tasks]
         index = {id(s): t for s, t in zip(ship, run_tasks)}
