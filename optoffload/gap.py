@@ -417,7 +417,9 @@ def _solve_task(task: dict) -> dict:
     out: dict[str, Any] = {}
     try:
         _prepare_worker(task.get("plugins") or (), task.get("cwd"))
-        inst = api.from_dict(task["instance"])
+        inst = task["instance"]
+        if isinstance(inst, dict):  # shipped to a worker process as its JSON dict
+            inst = api.from_dict(inst)
         sol = api.solve(inst, task["method"], time_limit=task.get("time_limit"), seed=task.get("seed", 0),
                         threads=task.get("threads"))
         out.update(status=sol.status.value, objective=sol.objective, bound=sol.bound,
@@ -767,6 +769,10 @@ def run_gap(family: str, methods: Sequence[Any], *, reference: str = "auto", ins
         outdir.mkdir(parents=True, exist_ok=True)
     cache_path = Path(cache) if cache is not None else (outdir / "reference-cache.json" if outdir else None)
     rcache = ReferenceCache(cache_path)
+    in_process = executor == "local" and (workers or 1) == 1
+
+    def payload(inst: Any) -> Any:  # the instance itself in this process, its JSON dict for workers
+        return inst if in_process else inst.to_dict()
 
     # ---- phase 1: the reference of every instance (cache first)
     refs: dict[str, dict] = {}
@@ -777,7 +783,7 @@ def run_gap(family: str, methods: Sequence[Any], *, reference: str = "auto", ins
             refs[it.hash] = e
             rcache.hits += 1
         elif it.hash not in {t["hash"] for t in todo}:
-            todo.append({"hash": it.hash, "instance": it.instance.to_dict(), "method": ref,
+            todo.append({"hash": it.hash, "instance": payload(it.instance), "method": ref,
                          "time_limit": time_limit, "seed": 0, "plugins": list(plugins), "cwd": os.getcwd()})
     rcache.misses = len(todo)
     t_ref = 0.0
@@ -831,9 +837,10 @@ def run_gap(family: str, methods: Sequence[Any], *, reference: str = "auto", ins
     for base, m, it in tasks:
         if row_key(base) in done_keys:
             continue
-        run_tasks.append({**base, "_method": m, "instance_dict": it.instance.to_dict()})
+        run_tasks.append({**base, "_method": m, "instance_dict": payload(it.instance)})
     t_meth = 0.0
     errors = 0
+    last_sync = time.perf_counter()
     try:
         def shipped(t):  # what a worker needs
             return {"instance": t["instance_dict"], "method": t["_method"], "time_limit": t["time_limit"],
@@ -854,10 +861,14 @@ def run_gap(family: str, methods: Sequence[Any], *, reference: str = "auto", ins
             rows_out.append(row)
             if fh is not None:
                 fh.write(_dumps(row) + "\n")
-                fh.flush()
-                os.fsync(fh.fileno())
+                fh.flush()  # a killed process loses no finished row
+                if time.perf_counter() - last_sync > 1.0:  # a crashed machine: at most a second's rows
+                    os.fsync(fh.fileno())
+                    last_sync = time.perf_counter()
     finally:
         if fh is not None:
+            fh.flush()
+            os.fsync(fh.fileno())
             fh.close()
 
     order = {(b["instance_hash"], b["method"]): k for k, (b, _, _) in enumerate(tasks)}
