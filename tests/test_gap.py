@@ -365,3 +365,28 @@ def test_bench_methods_only_for_suites_that_compare(tmp_path):
     assert all(x.get("error") for x in rows if x["method"] == "mymod:boom")
     assert all(not x.get("error") for x in rows if x["method"] == "greedy")
     assert len({x["seed"] for x in rows}) == 1
+
+
+REGISTERING_PLUGIN = '''
+import optoffload as oo
+
+@oo.register_method("picsys", "cloud-copy", kind="baseline", summary="all-cloud under another name")
+def cloud_copy(inst, *, time_limit=None, seed=0, threads=None):
+    return oo.solve(inst, "all-cloud", seed=seed)
+'''
+
+
+def test_plugin_method_by_name_with_workers(tmp_path):
+    """--plugin MODULE adds a registered name; a process pool (workers=2) sees it too. Its gap equals
+    all-cloud's (the same plan), which Table 2 gives by hand."""
+    (tmp_path / "myplug.py").write_text(REGISTERING_PLUGIN)
+    d = _table2_dir(tmp_path)
+    out = tmp_path / "out"
+    r = _cli("--plugin", "myplug", "gap", "picsys", "--methods", "cloud-copy,all-cloud", "--instances", str(d),
+             "--workers", "2", "--out", str(out), "--max-mean-gap", "0.9", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    s = json.loads((out / "summary.json").read_text())["methods"]
+    assert s["cloud-copy"]["kind"] == "baseline"
+    assert s["cloud-copy"]["mean"] == pytest.approx(TABLE2_ALL_CLOUD_GAP, abs=1e-6) == s["all-cloud"]["mean"]
+    r = _cli("gap", "picsys", "--methods", "cloud-copy", "--instances", str(d), "--out", str(out), cwd=tmp_path)
+    assert r.returncode == 2 and "unknown method 'cloud-copy'" in r.stderr, r.stderr
