@@ -313,7 +313,12 @@ def instances_from(family: str, *, instances: Any = None, generate: Any = None, 
         elif p.is_file():
             srcs = [p]
         else:
-            raise InvalidInstance("--instances", f"no folder or file {str(p)!r}")
+            from .registry import instance_path
+
+            if isinstance(instances, str) and instance_path(instances) is not None:
+                srcs = [instances]  # a shipped instance name such as "picsys/table2"
+            else:
+                raise InvalidInstance("--instances", f"no folder, file or shipped instance {str(p)!r}")
     else:
         srcs = list(instances)
         if not srcs:
@@ -323,7 +328,8 @@ def instances_from(family: str, *, instances: Any = None, generate: Any = None, 
         if inst.family != family:
             where = str(src) if isinstance(src, (str, Path)) else f"instances[{k}]"
             raise InvalidInstance("--instances", f"{where} is a {inst.family!r} instance, not {family!r}")
-        key = Path(src).name if isinstance(src, (str, Path)) else f"{k}:{inst.name}"
+        key = (Path(src).name if isinstance(src, Path) or Path(src).exists() else str(src)) \
+            if isinstance(src, (str, Path)) else f"{k}:{inst.name}"
         items.append(Item(key=key, instance=inst, hash=instance_hash(inst), seed=0,
                           source={"file": str(src)} if isinstance(src, (str, Path)) else {}))
     return items
@@ -433,6 +439,15 @@ def _solve_task(task: dict) -> dict:
     return out
 
 
+def _progress(total: int, desc: str) -> Any:
+    """A tqdm bar on stderr (off when stderr is not a terminal), or None without tqdm."""
+    try:
+        from tqdm import tqdm
+    except ImportError:  # pragma: no cover
+        return None
+    return tqdm(total=total, desc=desc, unit="solve", file=sys.stderr, disable=None, leave=False)
+
+
 _PREPARED: set = set()
 
 
@@ -489,7 +504,7 @@ def _execute(fn: Callable[[dict], dict], tasks: list[dict], executor: str, worke
 
 
 # ----------------------------------------------------------------------------- rows
-ROW_KEY_FIELDS = ("family", "instance_hash", "method", "seed", "time_limit", "reference", "reference_time_limit")
+ROW_KEY_FIELDS = ("family", "instance", "instance_hash", "method", "seed", "time_limit", "reference", "reference_time_limit")
 """The full task parameters a resumed row must match (not only its instance label)."""
 
 
@@ -777,17 +792,22 @@ def run_gap(family: str, methods: Sequence[Any], *, reference: str = "auto", ins
     # ---- phase 1: the reference of every instance (cache first)
     refs: dict[str, dict] = {}
     todo = []
+    queued: set[str] = set()
     for it in items:
         e = rcache.get(it.hash, ref, time_limit)
         if e is not None:
             refs[it.hash] = e
             rcache.hits += 1
-        elif it.hash not in {t["hash"] for t in todo}:
+        elif it.hash not in queued:
+            queued.add(it.hash)
             todo.append({"hash": it.hash, "instance": payload(it.instance), "method": ref,
                          "time_limit": time_limit, "seed": 0, "plugins": list(plugins), "cwd": os.getcwd()})
     rcache.misses = len(todo)
     t_ref = 0.0
+    bar = _progress(len(todo), f"reference {ref}") if echo and todo else None
     for task, res in _execute(_solve_task, todo, executor, workers, scheduler):
+        if bar is not None:
+            bar.update(1)
         kind, value = reference_kind(res.get("status", "error"), res.get("objective"), res.get("bound"))
         entry = {"method": ref, "status": res.get("status"), "objective": res.get("objective"),
                  "bound": res.get("bound"), "kind": kind, "value": value, "time_limit": time_limit,
@@ -800,6 +820,8 @@ def run_gap(family: str, methods: Sequence[Any], *, reference: str = "auto", ins
             rcache.put(task["hash"], ref, entry)
         if echo and (res.get("error") or kind is None):
             print(f"reference {ref} failed on an instance: {res.get('error') or res.get('status')}", file=sys.stderr)
+    if bar is not None:
+        bar.close()
     reference_errors = sum(1 for it in {i.hash: i for i in items}.values()
                            if refs.get(it.hash, {}).get("kind") is None)
 
@@ -848,7 +870,10 @@ def run_gap(family: str, methods: Sequence[Any], *, reference: str = "auto", ins
 
         ship = [shipped(t) for t in run_tasks]
         index = {id(s): t for s, t in zip(ship, run_tasks)}
+        bar = _progress(len(ship), "methods") if echo and ship else None
         for s, res in _execute(_solve_task, ship, executor, workers, scheduler):
+            if bar is not None:
+                bar.update(1)
             t = index[id(s)]  # _execute yields the very task object that was submitted
             row = {k: v for k, v in t.items() if k not in ("_method", "instance_dict")}
             row.update(res)
@@ -866,6 +891,8 @@ def run_gap(family: str, methods: Sequence[Any], *, reference: str = "auto", ins
                     os.fsync(fh.fileno())
                     last_sync = time.perf_counter()
     finally:
+        if bar is not None:
+            bar.close()
         if fh is not None:
             fh.flush()
             os.fsync(fh.fileno())
