@@ -619,8 +619,11 @@ def plot(rows: list[dict], summary: dict, outdir: Path) -> list[Path]:
             kinds[k] = kinds.get(k, 0) + v
     ax.set_title(f"{summary['family']}: gap to {summary['reference']} on {summary['instances']} instances",
                  fontsize=9)
-    fig.text(0.01, 0.01, "gap = objective/reference - 1" if _sense(summary["family"]) == "min"
-             else "gap = reference/objective - 1", fontsize=7, color="0.4")
+    definition = "gap = objective/reference - 1" if _sense(summary["family"]) == "min" \
+        else "gap = reference/objective - 1"
+    refs = ", ".join(f"{k} {v}" for k, v in sorted(kinds.items())) or "none"
+    fig.text(0.01, 0.01, f"{definition}; rows by reference kind: {refs}; n = rows with a gap", fontsize=7,
+             color="0.4")
     ax.grid(axis="y", alpha=0.3)
     fig.tight_layout()
     paths = [outdir / "gap.png", outdir / "gap.pdf"]
