@@ -212,7 +212,7 @@ def simulate(instance: Any, policy: str, *, seed: int = 0, **options: Any) -> So
     from .family import resolve
 
     t0 = time.perf_counter()
-    sol = resolve(fam.simulate)(inst, policy, seed=seed, **options)
+    sol: Solution = resolve(fam.simulate)(inst, policy, seed=seed, **options)
     sol.family, sol.instance = inst.family, inst.name
     if not sol.runtime:
         sol.runtime = time.perf_counter() - t0

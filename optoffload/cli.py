@@ -331,6 +331,9 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     debug = os.environ.get("OPTOFFLOAD_DEBUG")
+    import warnings
+
+    warnings.simplefilter("ignore", registry.PluginWarning)  # `methods` prints them; one-line errors stay one line
     try:
         args = build_parser().parse_args(argv)
         for plugin in args.plugin:
@@ -344,7 +347,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except InvalidInstance as exc:
         if debug:
             raise
-        print(f"error: {exc}", file=sys.stderr)
+        print("error: " + " ".join(str(exc).split("\n")), file=sys.stderr)  # one line, even for a plugin's message
         return 2
     except VerificationError as exc:
         if debug:

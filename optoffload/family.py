@@ -68,7 +68,8 @@ class MethodSpec:
     def load(self) -> Callable[..., Any]:
         if self.fn is not None:
             return self.fn
-        return resolve(self.target)
+        fn: Callable[..., Any] = resolve(self.target)
+        return fn
 
 
 KINDS = ("exact", "heuristic", "policy", "baseline")
@@ -99,5 +100,6 @@ class Family:
     sense: str = "min"
     """``"min"`` or ``"max"``: the direction of the family's objective."""
 
-    def instance_class(self) -> type:
+    def instance_class(self) -> Any:
+        """The instance class (has ``from_dict``, ``to_dict`` and ``name``; see the module docstring)."""
         return resolve(self.instance_type)

@@ -49,7 +49,8 @@ def get_family(name: str) -> Family:
         if exc.name and FAMILY_MODULES[name].startswith(exc.name):
             raise UnknownName("family", f"family {name!r} is not available in this installation") from None
         raise
-    return mod.FAMILY
+    fam: Family = mod.FAMILY
+    return fam
 
 
 # ------------------------------------------------------------------------------ plugin methods
@@ -66,6 +67,10 @@ _EP_ERRORS: list[str] = []
 _discovered = False
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+
+class PluginWarning(RuntimeWarning):
+    """A broken ``optoffload.methods`` entry point (ignored; built-ins and the other plugins stay)."""
 
 
 def _discover() -> None:
@@ -109,9 +114,9 @@ def _discover() -> None:
             _EP_ERRORS.append(f"{where}: method {name!r} is a built-in {fam_name} method; ignored")
             continue
         _ENTRY_POINTS.setdefault(fam_name, {})[name] = MethodSpec(
-            ep.value, "heuristic", f"plugin from {dist}", source=f"entry point {ep.name} ({dist})")
+            ep.value, "heuristic", "", source=f"entry point {ep.name} ({dist})")
     for line in _EP_ERRORS:
-        warnings.warn(f"optoffload: {line}", RuntimeWarning, stacklevel=3)
+        warnings.warn(f"optoffload: {line}", PluginWarning, stacklevel=3)
 
 
 def plugin_errors() -> list[str]:
@@ -171,10 +176,14 @@ def register_method(family: str, name: str, fn: Callable[..., Any] | str | None 
             raise InvalidInstance("fn", f"method {name!r}: {type(f).__name__} object is not callable")
         if name in get_family(family).methods:
             raise InvalidInstance("name", f"{name!r} is a built-in {family} method; choose another name")
+        _discover()
         old = _REGISTERED.get(family, {}).get(name)
-        if not replace and (old is not None and not _same_function(old.fn, spec.fn) or
-                            name in _ENTRY_POINTS.get(family, {})):
-            raise InvalidInstance("name", f"{family} method {name!r} is already registered (pass replace=True)")
+        ep = _ENTRY_POINTS.get(family, {}).get(name)
+        # the module of an entry point may decorate the same function (giving its kind and summary)
+        same_ep = ep is not None and ep.target == spec.target
+        if not replace and (old is not None and not _same_function(old.fn, spec.fn) or ep is not None and not same_ep):
+            where = "registered" if old is not None else f"declared by {ep.source if ep else '?'}"
+            raise InvalidInstance("name", f"{family} method {name!r} is already {where} (pass replace=True)")
         _REGISTERED.setdefault(family, {})[name] = spec
         return f
 
@@ -204,12 +213,17 @@ def _first_line(doc: str | None) -> str:
 
 def get_method(family: str, method: str) -> MethodSpec:
     """The spec of a method by name (built-in, entry point or registered)."""
+    builtin = get_family(family).methods
+    if method in builtin:  # built-in names cannot be taken: no need to read the entry points
+        return builtin[method]
     known = family_methods(family)
     try:
         return known[method]
     except KeyError:
+        broken = [e for e in _EP_ERRORS if method in e]
         raise UnknownName(
             "method", f"unknown method {method!r} for family {family!r} (known: {', '.join(known)})"
+                      + (f"; broken: {broken[0]}" if broken else "")
         ) from None
 
 
@@ -261,16 +275,16 @@ def resolve_method(family: str, method: Any) -> tuple[str, MethodSpec, Callable[
     """
     if callable(method) and not isinstance(method, str):
         name = method_name(method)
+        fn_: Callable[..., Any] = method
         for spec in _REGISTERED.get(family, {}).values():
-            if spec.fn is method:
-                return name, spec, method
+            if spec.fn is fn_:
+                return name, spec, fn_
         return name, MethodSpec(f"{getattr(method, '__module__', '?')}:{name}", "heuristic", source="callable",
                                 fn=method), method
     if not isinstance(method, str):
         raise InvalidInstance("method", f"expected a method name, 'module:function' or a callable, got "
                                         f"{type(method).__name__} {method!r}")
-    known = family_methods(family)
-    if method in known or ":" not in method:
+    if method in get_family(family).methods or ":" not in method or method in family_methods(family):
         spec = get_method(family, method)
         what = f"method {method!r}" if spec.source == "built-in" else f"method {method!r} ({spec.source}: {spec.target})"
         fn = _load_target(spec, what) if spec.fn is None else spec.fn

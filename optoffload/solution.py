@@ -86,7 +86,7 @@ class Solution:
         }
 
     def __str__(self) -> str:
-        def fmt(x):
+        def fmt(x: float | None) -> str:
             return "-" if x is None else f"{x:.6g}"
 
         return (

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Sequence
 
 import numpy as np
 
@@ -55,7 +55,7 @@ _KEYS = frozenset({
 })
 
 
-def _matrix(value: Any, fld: str, *, rows: int | None, cols: int | None, check) -> np.ndarray:
+def _matrix(value: Any, fld: str, *, rows: int | None, cols: int | None, check: Any) -> np.ndarray:
     """A rows x cols table of numbers validated entry by entry by ``check(x, field)``."""
     lst = as_list(value, fld, length=rows, min_length=1)
     out = []
@@ -121,9 +121,9 @@ class ErdsInstance:
 
     # ------------------------------------------------------------------ construction
     @classmethod
-    def build(cls, *, loads, transmission, exit_probs, name: str = "erds", edge_factor: float = 2.0,
+    def build(cls, *, loads: Any, transmission: Any, exit_probs: Any, name: str = "erds", edge_factor: float = 2.0,
               cloud_factor: float = 1.0, tr_factor: float = 1.0, capacity: float = 1.0,
-              w_min: float = 0.1, w_max: float | None = None, exit_sequence=None, sample_rounds: int = 10,
+              w_min: float = 0.1, w_max: float | None = None, exit_sequence: Any = None, sample_rounds: int = 10,
               sample_mode: str = "shared", description: str = "", meta: dict | None = None) -> ErdsInstance:
         """Validate the fields (each error names its field) and return an instance."""
         d = {"format": FORMAT_VERSION, "family": FAMILY, "name": name, "loads": loads,
@@ -228,7 +228,7 @@ class ErdsInstance:
             d.pop("exit_sequence", None)
         return ErdsInstance.from_dict(d)
 
-    def with_exit_probs(self, probs) -> ErdsInstance:
+    def with_exit_probs(self, probs: Any) -> ErdsInstance:
         """A copy whose exit probabilities are ``probs`` (one vector or one per task)."""
         return self.replace(exit_probs=np.asarray(probs, dtype=float).tolist())
 
@@ -268,7 +268,8 @@ class ErdsInstance:
                 f"w_min={self.w_min:g}")
 
 
-def decisions(splits, shares, *, evaluator: str = "exact", early_exit: bool = True) -> dict:
+def decisions(splits: Sequence[int] | np.ndarray, shares: Sequence[float] | np.ndarray, *, evaluator: str = "exact",
+              early_exit: bool = True) -> dict[str, Any]:
     """The plain decisions object of a Solution (see :meth:`ErdsInstance.check_decisions`)."""
     d: dict[str, Any] = {"splits": [int(s) for s in splits], "shares": [float(w) for w in shares]}
     if evaluator != "exact":
