@@ -138,7 +138,7 @@ def _dec(x: Any) -> Any:
 
 
 def _dumps(o: Any) -> str:
-    def clean(v):
+    def clean(v: Any) -> Any:
         if isinstance(v, dict):
             return {k: clean(w) for k, w in v.items()}
         if isinstance(v, (list, tuple)):
@@ -496,9 +496,9 @@ def _execute(fn: Callable[[dict], dict], tasks: list[dict], executor: str, worke
     else:
         pool = ProcessPoolExecutor(max_workers=workers)
         try:
-            futs = {pool.submit(fn, t): t for t in tasks}
-            for fut in as_completed(futs):
-                yield futs[fut], fut.result()
+            pfuts = {pool.submit(fn, t): t for t in tasks}
+            for pfut in as_completed(pfuts):
+                yield pfuts[pfut], pfut.result()
         finally:
             pool.shutdown(wait=False, cancel_futures=True)
 
@@ -569,7 +569,7 @@ def summary_markdown(summary: dict, *, reference_errors: int = 0) -> str:
              "| method | kind | n | mean gap | median gap | worst gap | optimal | errors | references |",
              "|---|---|---|---|---|---|---|---|---|"]
 
-    def pct(x):
+    def pct(x: float | None) -> str:
         if x is None:
             return "-"
         return "inf" if x == math.inf else f"{100 * x:.3f} %"
@@ -745,7 +745,9 @@ class GapResult:
     timing: dict
 
     def method(self, name: str) -> dict:
-        return self.summary["methods"][name]
+        """The summary of one method (n, mean, median, worst, share_optimal, errors, ...)."""
+        out: dict = self.summary["methods"][name]
+        return out
 
 
 def run_gap(family: str, methods: Sequence[Any], *, reference: str = "auto", instances: Any = None,
@@ -867,7 +869,7 @@ def run_gap(family: str, methods: Sequence[Any], *, reference: str = "auto", ins
     errors = 0
     last_sync = time.perf_counter()
     try:
-        def shipped(t):  # what a worker needs
+        def shipped(t: dict) -> dict:  # what a worker needs
             return {"instance": t["instance_dict"], "method": t["_method"], "time_limit": t["time_limit"],
                     "seed": t["seed"], "plugins": list(plugins), "cwd": os.getcwd()}
 

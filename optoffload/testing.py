@@ -46,4 +46,5 @@ def assert_gap(family: str, method: Any, *, reference: str = "auto", instances: 
         errs = [r["error"] for r in res.rows if r.get("error")][:3]
         detail = f" (first errors: {'; '.join(errs)})" if errs else ""
         raise AssertionError("; ".join(g.message for g in failed) + detail)
-    return res.summary["methods"][G.method_label(family, method)]
+    summary: dict = res.summary["methods"][G.method_label(family, method)]
+    return summary
