@@ -390,3 +390,48 @@ def test_plugin_method_by_name_with_workers(tmp_path):
     assert s["cloud-copy"]["mean"] == pytest.approx(TABLE2_ALL_CLOUD_GAP, abs=1e-6) == s["all-cloud"]["mean"]
     r = _cli("gap", "picsys", "--methods", "cloud-copy", "--instances", str(d), "--out", str(out), cwd=tmp_path)
     assert r.returncode == 2 and "unknown method 'cloud-copy'" in r.stderr, r.stderr
+
+
+def test_entry_point_methods_gate(tmp_path):
+    """Issue #10 acceptance: a pip-installed package declares one PicSys and one ERDS method by entry
+    point; `gap` with a tiny threshold exits 1 naming the gate, a generous one exits 0. The PicSys
+    method replays all-cloud, so its gaps are all-cloud's: on Table 2 0.834 by hand."""
+    from plugin_helpers import build_wheel
+
+    code = '''
+import optoffload as oo
+
+def cloud(inst, *, time_limit=None, seed=0, threads=None):
+    return oo.solve(inst, "all-cloud", seed=seed).decisions
+
+def cloud_erds(inst, *, time_limit=None, seed=0, threads=None):
+    return oo.solve(inst, "cloud-only", seed=seed)
+'''
+    eps = "[optoffload.methods]\npicsys.ep-cloud = gap_ep_pkg:cloud\nerds.ep-cloud = gap_ep_pkg:cloud_erds\n"
+    whl = build_wheel(tmp_path, "gap-ep-pkg", eps, code)
+    site = tmp_path / "site"
+    r = subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--no-index", "--target",
+                        str(site), str(whl)], capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr
+    env = {**{k: v for k, v in os.environ.items() if k != "OPTOFFLOAD_DEBUG"}, "PYTHONPATH": str(site)}
+    work = tmp_path / "work"
+    work.mkdir()
+    d = _table2_dir(work)
+
+    def run(*args):
+        return subprocess.run([sys.executable, "-m", "optoffload", *args], cwd=work, env=env, capture_output=True,
+                              text=True, timeout=600)
+
+    r = run("gap", "picsys", "--methods", "ep-cloud,time-heuristic", "--instances", str(d), "--out", "o",
+            "--max-mean-gap", "0.0001")
+    assert r.returncode == 1, r.stderr
+    lines = [ln for ln in r.stderr.splitlines() if ln.startswith("gate failed:")]
+    assert len(lines) == 2 and any("ep-cloud: mean gap 0.834" in ln for ln in lines), r.stderr
+    r = run("gap", "picsys", "--methods", "ep-cloud,time-heuristic", "--instances", str(d), "--out", "o",
+            "--max-mean-gap", "0.9")
+    assert r.returncode == 0, r.stderr
+    r = run("gap", "erds", "--methods", "ep-cloud,cloud-only", "--generate", "tiny", "--seeds", "2", "--out", "e",
+            "--max-mean-gap", "10")
+    assert r.returncode == 0, r.stderr
+    s = json.loads((work / "e" / "summary.json").read_text())["methods"]
+    assert s["ep-cloud"]["mean"] == pytest.approx(s["cloud-only"]["mean"])  # the same plans
