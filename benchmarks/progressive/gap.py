@@ -6,8 +6,8 @@ shipped (non-concave) codec profiles and on concave ones (where greedy is
 provably optimal: the gap must be 0). Ordering (LimitNet-style): ratio rule vs
 the subset DP; the linear-ordering MILP only on small sizes.
 
-Gap = (exact - heuristic) / exact (maximization). Every solution is replayed
-by ``oo.verify`` inside ``oo.solve``.
+Gap = exact / heuristic - 1 (maximization: the library's one definition, ``optoffload.gap.gap``,
+docs/gap.md). Every solution is replayed by ``oo.verify`` inside ``oo.solve``.
 """
 
 from __future__ import annotations
@@ -67,11 +67,13 @@ def _run(task: dict) -> dict | list[dict]:
         inst.spec.utility  # the shared utility table, so that no method's time includes building it
     if task.get("methods"):
         return _run_methods(inst, task)
+    from optoffload.gap import gap
+
     g = oo.solve(inst, "greedy")
     e = oo.solve(inst, "exact", time_limit=60)
     row = {"greedy": g.objective, "exact": e.objective, "exact_status": e.status.value, "greedy_bound": g.bound,
            "greedy_s": g.runtime, "exact_s": e.runtime,
-           "gap": (e.objective - g.objective) / e.objective if e.objective else 0.0}
+           "gap": gap(g.objective, e.objective, "max")}
     if task["milp"]:
         m = oo.solve(inst, "milp", time_limit=30)
         row.update(milp=m.objective, milp_status=m.status.value, milp_s=m.runtime,
@@ -81,8 +83,9 @@ def _run(task: dict) -> dict | list[dict]:
 
 def _run_methods(inst, task: dict) -> list[dict]:
     """One row per method of ``task["methods"]`` (gap to the exact DP, maximization:
-    ``(exact - objective) / exact``); an exception becomes an ``error`` row."""
+    ``exact / objective - 1``); an exception becomes an ``error`` row."""
     import optoffload as oo
+    from optoffload.gap import gap
 
     e = oo.solve(inst, "exact", time_limit=60)
     rows = []
@@ -94,7 +97,7 @@ def _run_methods(inst, task: dict) -> list[dict]:
             continue
         rows.append({"method": m, "greedy": h.objective, "exact": e.objective, "exact_status": e.status.value,
                      "greedy_bound": h.bound, "greedy_s": h.runtime, "exact_s": e.runtime,
-                     "gap": (e.objective - h.objective) / e.objective if e.objective else 0.0})
+                     "gap": gap(h.objective, e.objective, "max")})
     return rows
 
 
@@ -123,7 +126,7 @@ def _report(rows: list[dict], out: Path) -> str:
                     "exact_ms": 1000 * np.mean([r["exact_s"] for r in rs]),
                     "milp_ms": 1000 * np.mean([r["milp_s"] for r in rs]) if ms else None})
     lines = ["# progressive-gap: heuristic vs exact (airtime shares, sending order)", "",
-             "Gap = (exact - heuristic) / exact. `milp_max_dev`: largest |MILP - DP| (cross-check of two exact "
+             "Gap = exact / heuristic - 1 (docs/gap.md). `milp_max_dev`: largest |MILP - DP| (cross-check of two exact "
              "methods). Sizes: devices (airtime) or chunks (ordering).", ""]
     lines.append(markdown_table(tab, ["problem", "size", "slots", "n", "mean_gap_%", "max_gap_%", "greedy_optimal",
                                       "exact_worse_than_greedy", "milp_max_dev", "greedy_ms", "exact_ms", "milp_ms"],
