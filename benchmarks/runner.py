@@ -138,11 +138,13 @@ def _execute(suite: Suite, tasks: list[dict], executor: str, workers: int | None
 
 def run_suite(name: str | None, *, out: str | Path | None = None, executor: str = "local",
               workers: int | None = None, resume: bool = False, quick: bool = False,
-              scheduler: str | None = None, echo: bool = True, progress: bool | None = True) -> int:
+              scheduler: str | None = None, echo: bool = True, progress: bool | None = True,
+              methods: list[str] | None = None, seeds: int | None = None) -> int:
     """Run suite ``name`` (None: list the suites). Returns a process exit status.
 
     ``progress``: True reports on stderr (a bar on a terminal, else a line per 5 % of the tasks
     or per 30 s with done/total and the time left), False never, None only on a terminal.
+    ``methods``/``seeds``: for suites that compare methods (``Suite.tasks_with``); others reject them.
     """
     from optoffload.errors import InvalidInstance, UnknownName
 
@@ -159,7 +161,19 @@ def run_suite(name: str | None, *, out: str | Path | None = None, executor: str 
     outdir = Path(out) if out else Path("bench-out") / name
     outdir.mkdir(parents=True, exist_ok=True)
     rows_path = outdir / "rows.jsonl"
-    tasks = suite.tasks(quick)
+    if methods is not None or seeds is not None:
+        if suite.tasks_with is None:
+            flag = "--methods" if methods is not None else "--seeds"
+            takes = ", ".join(n for n, s in suites.items() if s.tasks_with is not None)
+            raise InvalidInstance(flag, f"suite {name!r} does not compare methods (suites that do: {takes})")
+        if seeds is not None and (isinstance(seeds, bool) or not isinstance(seeds, int) or seeds < 1):
+            raise InvalidInstance("--seeds", f"must be a positive integer, got {seeds!r}")
+        if methods is not None:
+            if not methods or any(not isinstance(m, str) or not m for m in methods):
+                raise InvalidInstance("--methods", f"expected a comma-separated list of methods, got {methods!r}")
+        tasks = suite.tasks_with(quick, methods, seeds)
+    else:
+        tasks = suite.tasks(quick)
     ids = [t["id"] for t in tasks]
     if len(set(ids)) != len(ids):
         raise RuntimeError(f"suite {name!r} has duplicate task ids")

@@ -27,6 +27,12 @@ class Suite:
     """``run(task) -> row dict | list of row dicts`` (top-level, picklable)."""
     report: Callable[[list[dict], Path], str] | None = None
     """``report(rows, outdir) -> markdown``; may write plots into ``outdir``."""
+    tasks_with: Callable[[bool, list[str] | None, int | None], list[dict]] | None = None
+    """Optional, for suites that compare methods (``bench SUITE --methods a,b --seeds N``):
+    ``tasks_with(quick, methods, seeds) -> tasks``. ``methods`` (names or ``module:function``
+    strings) replaces the suite's own list of compared methods (its reference method stays),
+    ``seeds`` the number of random instances; None keeps the suite's default. The tasks carry
+    the methods, so ``run`` needs nothing else. Suites without it reject both options."""
 
 
 def markdown_table(rows: list[dict], columns: list[str], floatfmt: str = "{:.4g}") -> str:

@@ -242,14 +242,64 @@ def _cmd_compare(args) -> int:
 def _cmd_bench(args) -> int:
     from optoffload.benchmarks.runner import run_suite
 
+    methods = None
+    if args.methods is not None:
+        from .gap import parse_methods
+
+        methods = parse_methods(args.methods)
+    seeds = None
+    if args.seeds is not None:
+        try:
+            seeds = int(args.seeds)
+        except ValueError:
+            raise InvalidInstance("--seeds", f"must be a positive integer, got {args.seeds!r}") from None
+    if args.suite is None and (methods is not None or seeds is not None):
+        raise InvalidInstance("--methods" if methods is not None else "--seeds", "needs a SUITE")
     return run_suite(args.suite, out=args.out, executor=args.executor, workers=args.workers,
-                     resume=args.resume, quick=args.quick, scheduler=args.scheduler, progress=args.progress)
+                     resume=args.resume, quick=args.quick, scheduler=args.scheduler, progress=args.progress,
+                     methods=methods, seeds=seeds)
 
 
 def _progress_flag(s) -> None:
     s.add_argument("--progress", action=argparse.BooleanOptionalAction, default=True,
                    help="progress on stderr: a bar on a terminal, else one line per few tasks or 30 s "
                         "with done/total and time left (default: on)")
+
+
+def _cmd_gap(args) -> int:
+    from . import gap as G
+
+    max_mean = G.check_threshold("--max-mean-gap", args.max_mean_gap)
+    max_worst = G.check_threshold("--max-worst-gap", args.max_worst_gap)
+    max_reg = G.check_threshold("--max-regression", args.max_regression)
+    baseline = None
+    if max_reg is not None and args.baseline is None:
+        raise InvalidInstance("--max-regression", "needs --baseline FILE (an earlier summary.json)")
+    G.check_family(args.family)
+    if args.baseline is not None:
+        baseline = G.load_baseline(args.baseline, args.family)
+        max_reg = 0.0 if max_reg is None else max_reg
+    if args.methods is None:
+        raise InvalidInstance("--methods", "required: a comma-separated list of methods")
+    methods = G.parse_methods(args.methods)
+    out = args.out if args.out is not None else os.path.join("gap-out", args.family)
+    res = G.run_gap(args.family, methods, reference=args.reference, instances=args.instances,
+                    generate=args.generate, seeds=args.seeds, time_limit=args.time_limit, workers=args.workers,
+                    executor=args.executor, scheduler=args.scheduler, out=out, resume=args.resume,
+                    cache=args.cache, plot_figure=not args.no_plot, echo=True, plugins=args.plugin)
+    results = G.gates(res.summary, max_mean_gap=max_mean, max_worst_gap=max_worst, baseline=baseline,
+                      max_regression=max_reg, reference_errors=res.reference_errors)
+    if args.junit:
+        with open(args.junit, "w", encoding="utf-8") as fh:
+            fh.write(G.junit_xml(res.summary, results, res.timing["wall_s"]))
+    if args.json:
+        print(dumps({**res.summary, "gates": [vars(g) for g in results]}))
+    else:
+        print(G.summary_markdown(res.summary, reference_errors=res.reference_errors))
+        c = res.summary["cache"]
+        print(f"\nrows: {os.path.join(out, 'rows.jsonl')}  summary: {os.path.join(out, 'summary.md')}  "
+              f"reference cache: {c['file']} ({c['hits']} hits, {c['misses']} solved)", file=sys.stderr)
+    return G.report_exit(res, results)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -325,7 +375,34 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--resume", action="store_true", help="skip rows already in the output")
     s.add_argument("--quick", action="store_true", help="a small smoke-sized version of the suite")
     _progress_flag(s)
+    s.add_argument("--methods", default=None, help="methods to compare (suites that compare methods)")
+    s.add_argument("--seeds", default=None, help="number of random instances (suites that compare methods)")
     s.set_defaults(fn=_cmd_bench)
+
+    s = sub.add_parser("gap", help="gap of methods to an exact reference on many instances, with CI gates")
+    s.add_argument("family")
+    s.add_argument("--methods", default=None, help="comma-separated: names, or module:function")
+    s.add_argument("--reference", default="auto", help="exact method (auto: cpsat, erds-exact, exact)")
+    src = s.add_mutually_exclusive_group()
+    src.add_argument("--instances", default=None, metavar="DIR", help="a folder of instance JSON files (or one file)")
+    src.add_argument("--generate", default=None, metavar="PRESET|KEY=VALUE,...", help="generated instances")
+    s.add_argument("--seeds", default=None, help="with --generate: instances with seeds 0..N-1")
+    s.add_argument("--time-limit", type=float, default=None, help="per reference / exact solve, seconds")
+    s.add_argument("--workers", type=int, default=None)
+    s.add_argument("--executor", choices=("local", "dask"), default="local")
+    s.add_argument("--scheduler", default=None, help="dask scheduler address (default: a LocalCluster)")
+    s.add_argument("--out", default=None, help="output directory (default gap-out/FAMILY)")
+    s.add_argument("--resume", action="store_true", help="keep the rows already in OUT/rows.jsonl that match")
+    s.add_argument("--cache", default=None, metavar="FILE", help="reference cache (default OUT/reference-cache.json)")
+    s.add_argument("--max-mean-gap", default=None, metavar="G", help="gate: mean gap <= G (0.01 = 1 %%)")
+    s.add_argument("--max-worst-gap", default=None, metavar="G", help="gate: worst gap <= G")
+    s.add_argument("--baseline", default=None, metavar="FILE", help="an earlier summary.json to compare with")
+    s.add_argument("--max-regression", default=None, metavar="P",
+                   help="gate: mean gap <= baseline mean + P (absolute; default 0 with --baseline)")
+    s.add_argument("--junit", default=None, metavar="FILE", help="write JUnit XML (a testcase per method and gate)")
+    s.add_argument("--no-plot", action="store_true")
+    s.add_argument("--json", action="store_true", help="print the summary and gates as JSON")
+    s.set_defaults(fn=_cmd_gap)
     return p
 
 

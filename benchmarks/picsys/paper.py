@@ -649,6 +649,51 @@ def _gap_stress_tasks(quick: bool) -> list[dict]:
     return tasks
 
 
+def _gap_tasks_with(quick: bool, methods: list[str] | None, seeds: int | None) -> list[dict]:
+    """``bench picsys-gap --methods a,b --seeds N``: N small instances (the large ones as in the
+    suite), the given methods instead of GAP_METHODS (labels of GAP_METHODS keep their options)."""
+    tasks = _gap_tasks(quick)
+    if seeds is not None:
+        small = [t for t in _gap_tasks(False) if t["kind"] == "small"]
+        while len(small) < seeds:  # the same pattern of sizes, continued
+            s = len(small)
+            small.append({"id": f"small-{s}", "kind": "small", "seed": s, "devices": 1 + s % 3, "images": 4 + s % 6,
+                          "rate": [4e6, 10e6, 40e6][(s // 3) % 3], "hit_rate": [0.25, 0.5][(s // 9) % 2]})
+        tasks = small[:seeds] + [t for t in tasks if t["kind"] != "small"]
+    if methods is not None:
+        import hashlib
+
+        from optoffload.gap import check_method
+
+        for m in methods:
+            if m not in dict(GAP_METHODS):  # GAP_METHODS' labels (e.g. "balance+tokens") are known
+                check_method("picsys", m)
+
+        tag = hashlib.sha256(",".join(methods).encode()).hexdigest()[:8]
+        tasks = [{**t, "id": f"{t['id']}-m{tag}", "methods": list(methods)} for t in tasks]
+    return tasks
+
+
+def _gap_methods(task: dict) -> list[tuple[str, str, dict]]:
+    """``(label, method, options)`` of a task: GAP_METHODS, or the task's ``methods``."""
+    known = dict(GAP_METHODS)
+    labels = task.get("methods") or [label for label, _ in GAP_METHODS]
+    out = []
+    for label in labels:
+        opts = known.get(label, {})
+        m = "look-ahead" if label.startswith("look-ahead") else (label.split("+")[0] if label in known else label)
+        out.append((label, m, opts))
+    return out
+
+
+def _gap_solve(inst, label: str, m: str, opts: dict) -> dict:
+    """One method's row; an exception of the method becomes an ``error`` row (never hides others)."""
+    try:
+        return _solve_row(inst, m, label, **opts)
+    except Exception as exc:  # noqa: BLE001 - reported in its row
+        return {"method": label, "objective": None, "status": "error", "error": f"{type(exc).__name__}: {exc}"}
+
+
 def _gap_run(task: dict) -> list[dict]:
     import optoffload as oo
     from optoffload.picsys.generator import generate
@@ -663,24 +708,35 @@ def _gap_run(task: dict) -> list[dict]:
 
         ref, _ = brute_force(inst)
         ref_kind = "optimum"
-        for label, opts in GAP_METHODS:
-            m = "look-ahead" if label.startswith("look-ahead") else label.split("+")[0]
-            r = _solve_row(inst, m, label, **opts)
+        for label, m, opts in _gap_methods(task):
+            r = _gap_solve(inst, label, m, opts)
+            if r.get("error"):
+                rows.append({**r, "ref": ref, "ref_kind": ref_kind})
+                continue
             rows.append({**r, "ref": ref, "ref_kind": ref_kind, "gap": r["objective"] / ref - 1 if ref > 0 else 0.0})
         return rows
     la = oo.solve(inst, "look-ahead", exact="none", search_evals=400, bound="simple")
     from optoffload.heuristics.picsys.lookahead import best_lower_bound
 
     lb = best_lower_bound(inst)
-    for label, opts in GAP_METHODS:
+    for label, m, opts in _gap_methods(task):
         if label.startswith("look-ahead"):
             r = {"method": label, "objective": la.objective, "status": la.status.value, "runtime_s": la.runtime,
                  "images": inst.n_images}
         else:
-            r = _solve_row(inst, label.split("+")[0], label, **opts)
+            r = _gap_solve(inst, label, m, opts)
+        if r.get("error"):
+            rows.append({**r, "ref": lb, "ref_kind": "lower bound"})
+            continue
         rows.append({**r, "ref": lb, "ref_kind": "lower bound", "gap": r["objective"] / lb - 1,
                      "gap_la": r["objective"] / la.objective - 1})
     return rows
+
+
+def _gap_labels(rows) -> list[str]:
+    """The compared methods in display order: GAP_METHODS first, then the others as they come."""
+    seen = list(dict.fromkeys(r["method"] for r in rows))
+    return [label for label, _ in GAP_METHODS if label in seen] + [m for m in seen if m not in dict(GAP_METHODS)]
 
 
 def _gap_report(rows, out):
@@ -694,7 +750,7 @@ def _gap_report(rows, out):
              "On so few images one wrong offload sets the makespan, so these gaps are far larger than on the "
              "paper's settings above.", ""]
     tab = []
-    for label, _ in GAP_METHODS:
+    for label in _gap_labels(rows):
         rs = [r for r in small if r["method"] == label]
         if not rs:
             continue
@@ -716,7 +772,7 @@ def _gap_report(rows, out):
     if large:
         tabl = []
         for kind in sorted({(r["devices"], r["images"]) for r in large}):
-            for label, _ in GAP_METHODS:
+            for label in _gap_labels(rows):
                 rs = [r for r in large if (r["devices"], r["images"]) == kind and r["method"] == label]
                 if rs:
                     tabl.append({"system": f"{kind[0]} x {kind[1]}", "method": label, "instances": len(rs),
@@ -752,5 +808,5 @@ SUITES = {
     "picsys-energy": Suite("picsys-energy", "PicSys Figs. 11-12: energy budgets", _energy_tasks, _energy_run,
                            _energy_report),
     "picsys-gap": Suite("picsys-gap", "PicSys: every heuristic's gap to the optimum / best bound", _gap_tasks,
-                        _gap_run, _gap_report),
+                        _gap_run, _gap_report, tasks_with=_gap_tasks_with),
 }

@@ -6,8 +6,8 @@ shipped (non-concave) codec profiles and on concave ones (where greedy is
 provably optimal: the gap must be 0). Ordering (LimitNet-style): ratio rule vs
 the subset DP; the linear-ordering MILP only on small sizes.
 
-Gap = (exact - heuristic) / exact (maximization). Every solution is replayed
-by ``oo.verify`` inside ``oo.solve``.
+Gap = exact / heuristic - 1 (maximization: the library's one definition, ``optoffload.gap.gap``,
+docs/gap.md). Every solution is replayed by ``oo.verify`` inside ``oo.solve``.
 """
 
 from __future__ import annotations
@@ -36,7 +36,27 @@ def _tasks(quick: bool) -> list[dict]:
     return out
 
 
-def _run(task: dict) -> dict:
+def _tasks_with(quick: bool, methods: list[str] | None, seeds: int | None) -> list[dict]:
+    """``bench progressive-gap --methods a,b --seeds N``: N seeds per size, the given methods in
+    place of greedy (the exact DP stays the reference)."""
+    tasks = _tasks(quick)
+    if seeds is not None:
+        base = {t["id"].rsplit("-", 1)[0]: t for t in tasks}
+        tasks = [{**t, "id": f"{k}-{s}", "seed": s} for k, t in base.items() for s in range(seeds)]
+    if methods is not None:
+        import hashlib
+
+        from optoffload.gap import check_method
+
+        for m in methods:
+            check_method("progressive", m)
+
+        tag = hashlib.sha256(",".join(methods).encode()).hexdigest()[:8]
+        tasks = [{**t, "id": f"{t['id']}-m{tag}", "methods": list(methods)} for t in tasks]
+    return tasks
+
+
+def _run(task: dict) -> dict | list[dict]:
     import optoffload as oo
 
     kw = {"problem": task["problem"], "size": task["size"]}
@@ -45,11 +65,15 @@ def _run(task: dict) -> dict:
     inst = oo.generate("progressive", seed=task["seed"], **kw)
     if task["problem"] == "airtime":
         inst.spec.utility  # the shared utility table, so that no method's time includes building it
+    if task.get("methods"):
+        return _run_methods(inst, task)
+    from optoffload.gap import gap
+
     g = oo.solve(inst, "greedy")
     e = oo.solve(inst, "exact", time_limit=60)
     row = {"greedy": g.objective, "exact": e.objective, "exact_status": e.status.value, "greedy_bound": g.bound,
            "greedy_s": g.runtime, "exact_s": e.runtime,
-           "gap": (e.objective - g.objective) / e.objective if e.objective else 0.0}
+           "gap": gap(g.objective, e.objective, "max")}
     if task["milp"]:
         m = oo.solve(inst, "milp", time_limit=30)
         row.update(milp=m.objective, milp_status=m.status.value, milp_s=m.runtime,
@@ -57,7 +81,34 @@ def _run(task: dict) -> dict:
     return row
 
 
+def _run_methods(inst, task: dict) -> list[dict]:
+    """One row per method of ``task["methods"]`` (gap to the exact DP, maximization:
+    ``exact / objective - 1``); an exception becomes an ``error`` row."""
+    import optoffload as oo
+    from optoffload.gap import gap
+
+    e = oo.solve(inst, "exact", time_limit=60)
+    rows = []
+    for m in task["methods"]:
+        try:
+            h = oo.solve(inst, m)
+        except Exception as exc:  # noqa: BLE001 - reported in its row
+            rows.append({"method": m, "exact": e.objective, "error": f"{type(exc).__name__}: {exc}"})
+            continue
+        rows.append({"method": m, "greedy": h.objective, "exact": e.objective, "exact_status": e.status.value,
+                     "greedy_bound": h.bound, "greedy_s": h.runtime, "exact_s": e.runtime,
+                     "gap": gap(h.objective, e.objective, "max")})
+    return rows
+
+
 def _report(rows: list[dict], out: Path) -> str:
+    if any(r.get("method") for r in rows):  # bench --methods: one table per method
+        parts = []
+        for m in dict.fromkeys(r.get("method") or "greedy" for r in rows):
+            parts.append(_report([{k: v for k, v in r.items() if k != "method"} for r in rows
+                                  if (r.get("method") or "greedy") == m], out)
+                         .replace("# progressive-gap: heuristic", f"# progressive-gap: {m}", 1))
+        return "\n\n".join(parts)
     groups: dict[tuple, list[dict]] = {}
     for r in rows:
         kind = r["problem"] + ("-concave" if r.get("concave") else "")
@@ -75,7 +126,7 @@ def _report(rows: list[dict], out: Path) -> str:
                     "exact_ms": 1000 * np.mean([r["exact_s"] for r in rs]),
                     "milp_ms": 1000 * np.mean([r["milp_s"] for r in rs]) if ms else None})
     lines = ["# progressive-gap: heuristic vs exact (airtime shares, sending order)", "",
-             "Gap = (exact - heuristic) / exact. `milp_max_dev`: largest |MILP - DP| (cross-check of two exact "
+             "Gap = exact / heuristic - 1 (docs/gap.md). `milp_max_dev`: largest |MILP - DP| (cross-check of two exact "
              "methods). Sizes: devices (airtime) or chunks (ordering).", ""]
     lines.append(markdown_table(tab, ["problem", "size", "slots", "n", "mean_gap_%", "max_gap_%", "greedy_optimal",
                                       "exact_worse_than_greedy", "milp_max_dev", "greedy_ms", "exact_ms", "milp_ms"],
@@ -89,4 +140,4 @@ def _report(rows: list[dict], out: Path) -> str:
 
 
 SUITES = {"progressive-gap": Suite("progressive-gap", "progressive family: greedy/ratio rule vs exact DP and MILP",
-                                   _tasks, _run, _report)}
+                                   _tasks, _run, _report, tasks_with=_tasks_with)}
