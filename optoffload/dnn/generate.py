@@ -5,7 +5,7 @@ A random task: node 0 is the input (e = c = 0, b = input size); node i >= 1 read
 concat-like joins); every node that would end without a successor feeds the last node (the final
 classifier) unless it is an exit head. Exit heads: K-1 distinct interior nodes in topological
 order, then the last node. Edge times e_v ~ U(0.5, 2) * edge_slowdown * c_v with c_v ~ U(0.01,
-0.1) s; output sizes b_v ~ U(0.2, 2) * 1e5 bytes, the input ``input_bytes``; link ``link_bps``.
+0.1) s; output sizes b_v ~ U(0.1, 1) * 1e5 bytes, the input ``input_bytes``; link ``link_bps``.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from .model import DnnInstance
 
 
 def random_task(rng: np.random.Generator, *, nodes: int = 8, exits: int = 3, max_inputs: int = 2,
-                edge_slowdown: float = 3.0, link_bps: float = 2e7, input_bytes: float = 1.5e5,
+                edge_slowdown: float = 2.0, link_bps: float = 1e7, input_bytes: float = 3e5,
                 input_offload: bool = True, name: str = "t") -> dict:
     n = max(2, int(nodes))
     K = max(1, min(int(exits), n - 1))
@@ -34,7 +34,7 @@ def random_task(rng: np.random.Generator, *, nodes: int = 8, exits: int = 3, max
             preds[n - 1].append(v)
     c = rng.uniform(0.01, 0.1, n)
     e = rng.uniform(0.5, 2.0, n) * edge_slowdown * c
-    b = rng.uniform(0.2, 2.0, n) * 1e5
+    b = rng.uniform(0.1, 1.0, n) * 1e5
     c[0] = e[0] = 0.0
     b[0] = input_bytes
     p = rng.dirichlet(np.ones(K))
@@ -45,7 +45,7 @@ def random_task(rng: np.random.Generator, *, nodes: int = 8, exits: int = 3, max
 
 
 def generate(*, seed: int = 0, tasks: int = 3, nodes: int = 8, exits: int = 3, max_inputs: int = 2,
-             edge_slowdown: float = 3.0, link_bps: float = 2e7, w_min: float | None = None,
+             edge_slowdown: float = 2.0, link_bps: float = 1e7, w_min: float | None = None,
              objective: str = "max", input_offload: bool = True) -> DnnInstance:
     """A random instance of ``tasks`` random DAG tasks (module docstring)."""
     rng = np.random.default_rng(seed)
