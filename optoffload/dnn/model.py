@@ -217,20 +217,24 @@ class DnnTask:
         if len(sources) != 1:
             raise InvalidInstance(f"{where}.nodes", "need exactly one source (node without inputs), got "
                                                     f"{len(sources)}: {[names[i] for i in sources][:5]!r}")
-        # topological order (Kahn), source first; a leftover node lies on a cycle
+        # topological order (Kahn with the smallest listed index first: a listed order that is
+        # already topological is kept, which Neurosurgeon/Edgent-style prefix cuts use); a node
+        # left over lies on a cycle
+        import heapq
+
         indeg = [len(p) for p in preds_n]
         succ_n: list[list[int]] = [[] for _ in range(n)]
         for i, ps in enumerate(preds_n):
             for p in ps:
                 succ_n[p].append(i)
-        order, stack = [], [sources[0]]
-        while stack:
-            v = stack.pop()
+        order, heap = [], [sources[0]]
+        while heap:
+            v = heapq.heappop(heap)
             order.append(v)
-            for s in reversed(succ_n[v]):
+            for s in succ_n[v]:
                 indeg[s] -= 1
                 if indeg[s] == 0:
-                    stack.append(s)
+                    heapq.heappush(heap, s)
         if len(order) != n:
             bad = next(i for i in range(n) if indeg[i] > 0)
             raise InvalidInstance(f"{where}.nodes[{bad}].inputs", f"node {names[bad]!r} lies on a cycle")

@@ -23,6 +23,8 @@ Candidate sets (docs/dnn.md "Why the candidate set loses nothing"):
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 
 from ..erds.evaluate import expected_max_sel
@@ -48,12 +50,22 @@ class Candidates:
     ``certified`` is True when the set provably contains an optimal split vector for the
     instance's objective (module docstring)."""
 
-    def __init__(self, inst: DnnInstance, mode: str = "auto", limit: int = IDEAL_LIMIT):
+    def __init__(self, inst: DnnInstance, mode: str = "auto", limit: int = IDEAL_LIMIT, *, masks=None):
+        if masks is not None:  # one given split per task (baselines: optimal shares for fixed splits)
+            self.masks = [np.asarray(m, dtype=bool)[None, :] for m in masks]
+            tabs = [tables(t, m) for t, m in zip(inst.tasks, self.masks)]
+            self.A = [a for a, _ in tabs]
+            self.B = [b for _, b in tabs]
+            self.kind = ["given"] * inst.U
+            self.certified = False
+            self.mode = "given"
+            return
         if mode not in CANDIDATE_MODES:
             from ..errors import InvalidInstance
 
             raise InvalidInstance("candidates", f"must be one of {CANDIDATE_MODES}, got {mode!r}")
         lo, hi = share_bounds(inst)
+        memo: dict = {}  # identical tasks (same JSON, same share range) share their envelope
         self.masks, self.A, self.B, self.kind = [], [], [], []
         for u, t in enumerate(inst.tasks):
             y1, y2 = 1.0 / hi[u], 1.0 / lo[u]
@@ -65,8 +77,17 @@ class Candidates:
 
                     raise InvalidInstance("candidates", f"task {t.name!r} has more than {limit} closed edge sets")
             kind = "ideals"
+            key = None
             if M is None:
                 kind = "envelope"
+                key = (json.dumps(t.to_dict(), sort_keys=True), y1, y2)
+                if key in memo:
+                    M, A, B = memo[key]
+                    self.masks.append(M)
+                    self.A.append(A)
+                    self.B.append(B)
+                    self.kind.append(kind)
+                    continue
                 ms = envelope(t, y1, y2)
                 for y in (y1, y2):
                     for j in range(t.K + 1):
@@ -78,6 +99,8 @@ class Candidates:
             self.A.append(A[keep])
             self.B.append(B[keep])
             self.kind.append(kind)
+            if key is not None:
+                memo[key] = (M[keep], A[keep], B[keep])
         self.certified = all(k == "ideals" for k in self.kind) or inst.objective == "sum" or inst.U == 1
         self.mode = mode
 
@@ -207,3 +230,19 @@ def alternate(inst: DnnInstance, cand: Candidates, prob: TableProblem | None = N
             best = (s, wn, v)
         w = wn
     return best
+
+
+def optimal_shares(inst: DnnInstance, masks, *, gap: float = 1e-8) -> tuple[np.ndarray, float]:
+    """Optimal shares for fixed splits (convex in y = 1/w): ERDS's share LP for ``"max"``,
+    water-filling for ``"sum"``. Returns (shares, objective)."""
+    from ..erds.shares import _solve_node
+
+    cand = Candidates(inst, masks=masks)
+    s = tuple([0] * inst.U)
+    lo, hi = share_bounds(inst)
+    if inst.objective == "sum":
+        al, be = expected_lines(inst, cand)
+        w = waterfill(np.array([a[0] for a in al]), lo, hi, inst.capacity)
+        return w, sum_value(al, be, s, w)
+    _, v, w, _ = _solve_node(TableProblem(inst, cand), dict(enumerate(s)), [], np.inf, gap, None)
+    return w, v
