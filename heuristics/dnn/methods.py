@@ -130,14 +130,16 @@ def cloud_only(inst: DnnInstance, *, time_limit=None, seed=0, threads=None) -> S
 
 
 def single_task(inst: DnnInstance, *, time_limit=None, seed=0, threads=None) -> Solution:
-    """``dnn-mincut``: one task at share min(w_max, C): min cut per exit prefix, exact (cut.py)."""
-    from optoffload.errors import InvalidInstance
-
-    if inst.U != 1:
-        raise InvalidInstance("tasks", f"dnn-mincut solves one task, got {inst.U}; use dnn-exact or dnn-heuristic")
+    """``dnn-mincut``: per task the exact min cut over all exit prefixes (cut.py). With one task at
+    share min(w_max, C) it is the certified optimum (T is non-increasing in the share); with several
+    tasks each gets C/U (clipped) and the result is FEASIBLE only."""
     t0 = time.perf_counter()
-    _, hi = share_bounds(inst)
-    m, v = best_split(inst.tasks[0], float(hi[0]))
-    sol = _sol(inst, "dnn-mincut", [m], hi, t0)
-    sol.status, sol.bound = Status.OPTIMAL, sol.objective
+    if inst.U == 1:
+        _, w = share_bounds(inst)
+    else:
+        w = _equal(inst)
+    masks = [best_split(t, float(w[u]))[0] for u, t in enumerate(inst.tasks)]
+    sol = _sol(inst, "dnn-mincut", masks, w, t0)
+    if inst.U == 1:
+        sol.status, sol.bound = Status.OPTIMAL, sol.objective
     return sol

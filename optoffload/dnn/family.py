@@ -15,7 +15,8 @@ FAMILY = Family(
     methods={
         "dnn-exact": MethodSpec(f"{_X}:solve_exact", "exact",
                                 "certified optimum: ERDS branch and bound over certified candidate splits"),
-        "dnn-mincut": MethodSpec(f"{_H}:single_task", "exact", "one task: min cut per exit prefix at the largest share"),
+        "dnn-mincut": MethodSpec(f"{_H}:single_task", "exact",
+                                 "per-task min cut over exit prefixes; certified for one task (largest share)"),
         "dnn-heuristic": MethodSpec(f"{_H}:dnn_heuristic", "heuristic",
                                     "min-cut envelope candidates + HSA/share-LP alternation + swaps"),
         "dads": MethodSpec(f"{_H}:dads", "baseline", "DADS: DAG min cut without exits, equal shares"),
