@@ -26,7 +26,8 @@ def _random_tasks(count):
     return out
 
 
-def test_min_cut_equals_brute_force_on_320_random_dags():
+@pytest.mark.parametrize("solver", ["networkx", "lp"])
+def test_min_cut_equals_brute_force_on_320_random_dags(solver):
     # expected value: brute force, the minimum of sum_k pi_k T_k over every closed edge set
     tasks = _random_tasks(320)
     shared = sum(any(len(s) > 1 for s in t.succs) for t in tasks)
@@ -36,7 +37,7 @@ def test_min_cut_equals_brute_force_on_320_random_dags():
     sent_raw = 0
     for t in tasks:
         for w in (0.15, 1.0):
-            m, v = best_split(t, w)
+            m, v = best_split(t, w, solver=solver)
             mb, vb = brute_force(t, w)
             assert v == pytest.approx(vb, rel=1e-9, abs=1e-12), (t.name, w)
             # the returned split is closed and its replayed time is the reported value
@@ -99,8 +100,9 @@ def test_hand_computed_times_on_a_diamond():
 def test_min_cut_on_a_1000_node_dag_runs():
     rng = np.random.default_rng(3)
     t = DnnTask.from_dict(random_task(rng, nodes=1000, exits=4, max_inputs=3))
-    m, v = best_split(t, 0.5)
+    m, v = best_split(t, 0.5)  # "auto": the LP above NX_MAX_NODES layers
     assert t.closed(m)
+    assert v == pytest.approx(best_split(t, 0.5, solver="networkx")[1], rel=1e-9)
     # no split beats it among the prefixes of the layer order (a weak but independent check)
     M = np.tril(np.ones((t.n, t.n), dtype=bool))
     A, B = tables(t, M)

@@ -75,11 +75,18 @@ def forced(task: DnnTask) -> np.ndarray:
     return f
 
 
-def min_cut_prefix(task: DnnTask, y: float, j: int, probs: np.ndarray | None = None
-                   ) -> np.ndarray:
-    """The edge set minimising cut_j at y = 1/w (module docstring); A_j is forced onto the edge."""
-    import networkx as nx
+CUT_SOLVERS = ("auto", "networkx", "lp")
+NX_MAX_NODES = 150
+"""``solver="auto"`` uses networkx's preflow-push up to this many layers and the LP above it."""
 
+
+def min_cut_prefix(task: DnnTask, y: float, j: int, probs: np.ndarray | None = None, solver: str = "auto"
+                   ) -> np.ndarray:
+    """The edge set minimising cut_j at y = 1/w (module docstring); A_j is forced onto the edge.
+
+    ``solver``: ``"networkx"`` (``networkx.minimum_cut``, preflow-push, on the graph of the module
+    docstring), ``"lp"`` (the same cut as the LP of :func:`_cut_lp`, solved by HiGHS) or
+    ``"auto"`` (networkx up to ``NX_MAX_NODES`` layers)."""
     p = task.exit_probs if probs is None else np.asarray(probs, dtype=float)
     n, K = task.n, task.K
     f = forced(task)
@@ -89,6 +96,10 @@ def min_cut_prefix(task: DnnTask, y: float, j: int, probs: np.ndarray | None = N
         return np.ones(n, dtype=bool)
     Q = float(p[j:].sum())
     ct = (task.anc[j:].T.astype(float) @ p[j:]) * task.cloud_s  # c~_v
+    if solver == "lp" or (solver == "auto" and n > NX_MAX_NODES):
+        return _cut_lp(task, f, Q * task.edge_s * y, ct, Q * 8.0 * task.out_bytes / task.link_bps)
+    import networkx as nx
+
     G = nx.DiGraph()
     S, T = 2 * n, 2 * n + 1
     G.add_nodes_from((S, T))
@@ -113,7 +124,58 @@ def min_cut_prefix(task: DnnTask, y: float, j: int, probs: np.ndarray | None = N
     return m | f
 
 
-def best_split(task: DnnTask, w: float, probs=None, *, prefixes=None) -> tuple[np.ndarray, float]:
+def _cut_lp(task: DnnTask, f: np.ndarray, a: np.ndarray, ct: np.ndarray, q: np.ndarray) -> np.ndarray:
+    """The min cut of the module docstring as its LP (node potentials p in [0, 1], 1 = edge side):
+
+        min sum_v a_v p_v + ct_v (1 - p_v) + sum_{v in X} q_v d_v
+        s.t. p_v <= p_u for every DAG arc u -> v          (v on the edge needs its input u)
+             p_x(v) <= p_s for every successor s of v     (auxiliary tensor node x(v))
+             p_v - p_x(v) <= d_v,  d_v >= 0                (tensor v sent once when it crosses)
+             p_v = 1 for the forced nodes
+
+    This is the dual of the max flow on the cut graph; its constraint matrix is totally
+    unimodular (each row is a difference of two potentials, plus an arc variable), so the simplex
+    vertex HiGHS returns is integral and is a minimum cut."""
+    import highspy
+
+    n = task.n
+    cross = [v for v in range(n) if task.succs[v] and q[v] > 0]
+    m = len(cross)
+    nv = n + 2 * m  # p (n), p_aux (m), d (m)
+    cost = np.r_[a - ct, np.zeros(m), q[cross]]
+    lo = np.r_[f.astype(float), np.zeros(2 * m)]
+    hi = np.r_[np.ones(n + m), np.full(m, highspy.kHighsInf)]
+    rows_i, rows_v, starts = [], [], []
+    for v in range(n):
+        for u in task.preds[v]:
+            starts.append(len(rows_i))
+            rows_i += [v, u]
+            rows_v += [1.0, -1.0]
+    for i, v in enumerate(cross):
+        for s in task.succs[v]:
+            starts.append(len(rows_i))
+            rows_i += [n + i, s]
+            rows_v += [1.0, -1.0]
+        starts.append(len(rows_i))
+        rows_i += [v, n + i, n + m + i]
+        rows_v += [1.0, -1.0, -1.0]
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    h.setOptionValue("threads", 1)
+    h.setOptionValue("solver", "simplex")
+    h.addCols(nv, cost, lo, hi, 0, np.array([], dtype=np.int32), np.array([], dtype=np.int32), np.array([]))
+    nr = len(starts)
+    h.addRows(nr, np.full(nr, -highspy.kHighsInf), np.zeros(nr), len(rows_i), np.array(starts, dtype=np.int32),
+              np.array(rows_i, dtype=np.int32), np.array(rows_v))
+    h.run()
+    if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:  # pragma: no cover - always feasible, bounded
+        raise RuntimeError(f"min-cut LP: HiGHS status {h.modelStatusToString(h.getModelStatus())}")
+    x = np.asarray(h.getSolution().col_value[:n])
+    return (x > 0.5) | f
+
+
+def best_split(task: DnnTask, w: float, probs=None, *, prefixes=None, solver: str = "auto"
+               ) -> tuple[np.ndarray, float]:
     """Exact min over closed E of sum_k pi_k T_k(E, w): min cut per exit prefix j (module docstring).
 
     ``probs`` replaces the task's exit probabilities (e.g. DADS: all mass on the final exit);
@@ -121,7 +183,7 @@ def best_split(task: DnnTask, w: float, probs=None, *, prefixes=None) -> tuple[n
     p = task.exit_probs if probs is None else np.asarray(probs, dtype=float)
     y = 1.0 / float(w)
     js = range(task.K + 1) if prefixes is None else prefixes
-    masks = [min_cut_prefix(task, y, j, p) for j in js if j == 0 or p[j - 1] > 0 or j == task.K]
+    masks = [min_cut_prefix(task, y, j, p, solver) for j in js if j == 0 or p[j - 1] > 0 or j == task.K]
     A, B = tables(task, np.array(masks))
     vals = (A * y + B) @ p
     i = int(np.argmin(vals))
