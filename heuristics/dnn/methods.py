@@ -24,7 +24,7 @@ import time
 
 import numpy as np
 
-from optoffload.dnn.cut import best_split, forced, tables
+from optoffload.dnn.cut import best_prefix, best_split, forced
 from optoffload.dnn.evaluate import objective
 from optoffload.dnn.model import DnnInstance, decisions
 from optoffload.dnn.multi import Candidates, TableProblem, alternate, optimal_shares, share_bounds
@@ -87,13 +87,8 @@ def dads(inst: DnnInstance, *, time_limit=None, seed=0, threads=None) -> Solutio
 
 
 def _best_prefix(t, w: float, probs) -> np.ndarray:
-    """Best prefix {0..i} of the task's node order (topological) that holds the forced nodes."""
-    f = forced(t)
-    first = int(np.flatnonzero(f).max())
-    M = np.tril(np.ones((t.n, t.n), dtype=bool))[first:]
-    A, B = tables(t, M)
-    vals = (A / w + B) @ probs
-    return M[int(np.argmin(vals))]
+    """Best prefix {0..i} of the task's layer order (topological) that holds the forced nodes."""
+    return best_prefix(t, w, probs)[0]
 
 
 def neurosurgeon(inst: DnnInstance, *, time_limit=None, seed=0, threads=None) -> Solution:

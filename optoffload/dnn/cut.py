@@ -284,3 +284,48 @@ def nondominated(A: np.ndarray, B: np.ndarray, y1: float, y2: float) -> np.ndarr
         if dom[keep].any():
             keep[i] = False
     return np.flatnonzero(keep)
+
+
+def prefix_masks(task: DnnTask, order=None) -> np.ndarray:
+    """Edge sets {order[0..i]} of a topological ``order`` (default: the stored layer order) that
+    hold the forced nodes: the splits a chain method (Neurosurgeon, Edgent) can choose."""
+    order = list(range(task.n)) if order is None else list(order)
+    M = np.zeros((task.n, task.n), dtype=bool)
+    for i, v in enumerate(order):
+        M[i:, v] = True
+    f = forced(task)
+    return M[np.all(M[:, f], axis=1)]
+
+
+def best_prefix(task: DnnTask, w: float, probs=None, order=None) -> tuple[np.ndarray, float]:
+    """The best prefix split of a topological order for sum_k pi_k T_k(E, w)."""
+    p = task.exit_probs if probs is None else np.asarray(probs, dtype=float)
+    M = prefix_masks(task, order)
+    A, B = tables(task, M)
+    vals = (A / float(w) + B) @ p
+    i = int(np.argmin(vals))
+    return M[i], float(vals[i])
+
+
+def topological_orders(task: DnnTask, count: int = 20, seed: int = 0) -> list[list[int]]:
+    """The stored order, the breadth-first (FIFO Kahn) order, the depth-first (LIFO Kahn) order and
+    ``count`` random topological orders (Kahn with a random pick), for prefix comparisons."""
+    rng = np.random.default_rng(seed)
+    out = [list(range(task.n))]
+    for rule in ["fifo", "lifo"] + ["random"] * count:
+        indeg = [len(p) for p in task.preds]
+        ready, order = [0], []
+        while ready:
+            if rule == "fifo":
+                v = ready.pop(0)
+            elif rule == "lifo":
+                v = ready.pop()
+            else:
+                v = ready.pop(int(rng.integers(len(ready))))
+            order.append(v)
+            for s in task.succs[v]:
+                indeg[s] -= 1
+                if indeg[s] == 0:
+                    ready.append(s)
+        out.append(order)
+    return out
