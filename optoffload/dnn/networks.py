@@ -14,7 +14,11 @@ Assumptions (stated once, used everywhere):
 * Work in multiply-accumulates (MACs) of convolutions and fully connected layers only; pooling,
   additions and activations count 0 (the convention of the published totals in
   :data:`PUBLISHED_MACS`). Exit heads are not counted in the backbone total.
-* Tensors are float32 (4 bytes per element); the raw input is an 8-bit RGB image, 150,528 bytes.
+* Tensors are float32 (4 bytes per element; ``tensor_bytes=1`` for int8-quantised activations);
+  the raw input is an 8-bit RGB image, 150,528 bytes. With float32 activations every intermediate
+  tensor of these networks up to the last stages is larger than the raw input, so the optimum is
+  edge-only or raw offload at every bandwidth (docs/dnn.md shows it); int8 activations make
+  intermediate splits pay.
 * BranchyNet-style exit heads (Teerapittayanon et al. 2016): global average pooling + a 1000-way
   fully connected layer after the stages listed in :data:`EXITS` (GoogLeNet: its two auxiliary
   classifiers, avg-pool 5/3 + 1x1 conv 128 + FC 1024 + FC 1000, as in the paper), the final
@@ -56,17 +60,18 @@ LINK_BPS = 1e7
 class _Net:
     """Shape-tracking builder: a value is (list of producer node names, C, H, W)."""
 
-    def __init__(self, name: str):
+    def __init__(self, name: str, tensor_bytes: float = 4.0):
         self.name = name
+        self.tb = float(tensor_bytes)
         self.nodes: list[dict[str, Any]] = [{"name": "input", "inputs": [], "work": 0.0,
-                                             "out_bytes": float(INPUT_BYTES), "op": "Input"}]
+                                             "out_bytes": float(INPUT_BYTES), "op": "Input"}]  # see network()
         self.heads: list[str] = []
         self.head_work = 0.0
 
     def _add(self, name, ins, work, c, h, w, op):
         assert name not in {n["name"] for n in self.nodes}, name
         self.nodes.append({"name": name, "inputs": list(dict.fromkeys(ins)), "work": float(work),
-                           "out_bytes": 4.0 * c * h * w, "op": op})
+                           "out_bytes": self.tb * c * h * w, "op": op})
         return ([name], c, h, w)
 
     def conv(self, x, name, cout, k, s=1, p=None, groups=1):
@@ -110,8 +115,8 @@ class _Net:
         return self._add(name, ins, c * 1000, 1000, 1, 1, "Gemm")
 
 
-def _resnet(name: str, blocks, bottleneck: bool) -> _Net:
-    n = _Net(name)
+def _resnet(name: str, blocks, bottleneck: bool, tb: float = 4.0) -> _Net:
+    n = _Net(name, tb)
     x = (["input"], 3, 224, 224)
     x = n.conv(x, "conv1", 64, 7, 2, 3)
     x = n.pool(x, "maxpool", 3, 2, 1)
@@ -138,16 +143,16 @@ def _resnet(name: str, blocks, bottleneck: bool) -> _Net:
     return n
 
 
-def resnet18() -> _Net:
-    return _resnet("resnet18", (2, 2, 2, 2), False)
+def resnet18(tb: float = 4.0) -> _Net:
+    return _resnet("resnet18", (2, 2, 2, 2), False, tb)
 
 
-def resnet50() -> _Net:
-    return _resnet("resnet50", (3, 4, 6, 3), True)
+def resnet50(tb: float = 4.0) -> _Net:
+    return _resnet("resnet50", (3, 4, 6, 3), True, tb)
 
 
-def mobilenet_v2() -> _Net:
-    n = _Net("mobilenet_v2")
+def mobilenet_v2(tb: float = 4.0) -> _Net:
+    n = _Net("mobilenet_v2", tb)
     x = n.conv((["input"], 3, 224, 224), "conv0", 32, 3, 2, 1)
     cin = 32
     settings = [(1, 16, 1, 1), (6, 24, 2, 2), (6, 32, 3, 2), (6, 64, 4, 2), (6, 96, 3, 1), (6, 160, 3, 2),
@@ -170,8 +175,8 @@ def mobilenet_v2() -> _Net:
     return n
 
 
-def googlenet() -> _Net:
-    n = _Net("googlenet")
+def googlenet(tb: float = 4.0) -> _Net:
+    n = _Net("googlenet", tb)
     x = n.conv((["input"], 3, 224, 224), "conv1", 64, 7, 2, 3)
     x = n.pool(x, "pool1", 3, 2, 1)
     x = n.conv(x, "conv2", 64, 1)
@@ -204,8 +209,8 @@ def googlenet() -> _Net:
     return n
 
 
-def densenet121() -> _Net:
-    n = _Net("densenet121")
+def densenet121(tb: float = 4.0) -> _Net:
+    n = _Net("densenet121", tb)
     x = n.conv((["input"], 3, 224, 224), "conv0", 64, 7, 2, 3)
     x = n.pool(x, "pool0", 3, 2, 1)
     g = 32
@@ -239,19 +244,23 @@ def backbone_macs(name: str) -> float:
 
 
 def network(name: str, *, probs=None, edge_speed: float = EDGE_SPEED, cloud_speed: float = CLOUD_SPEED,
-            link_bps: float = LINK_BPS, link_latency_s: float = 0.0, task_name: str | None = None) -> dict:
-    """The task JSON of shipped network ``name`` (module docstring)."""
+            link_bps: float = LINK_BPS, link_latency_s: float = 0.0, task_name: str | None = None,
+            tensor_bytes: float = 4.0, input_bytes: float = INPUT_BYTES) -> dict:
+    """The task JSON of shipped network ``name`` (module docstring); ``tensor_bytes`` is the size of
+    one activation element as sent (4: float32; 1: int8-quantised activations, as split-computing
+    systems often send)."""
     if name not in BUILDERS:
         from ..errors import InvalidInstance
 
         raise InvalidInstance("network", f"unknown network {name!r} (known: {', '.join(BUILDERS)})")
-    n = BUILDERS[name]()
+    n = BUILDERS[name](tensor_bytes)
+    n.nodes[0]["out_bytes"] = float(input_bytes)
     K = len(n.heads)
     p = DEFAULT_PROBS[K] if probs is None else tuple(probs)
     return {"name": task_name or name, "nodes": n.nodes,
             "exits": [{"node": h, "prob": float(q)} for h, q in zip(n.heads, p)],
             "link_bps": link_bps, "link_latency_s": link_latency_s, "work_unit": "MAC", "edge_speed": edge_speed,
-            "cloud_speed": cloud_speed, "meta": {"network": name, "backbone_macs": backbone_macs(name)}}
+            "cloud_speed": cloud_speed, "meta": {"network": name, "backbone_macs": backbone_macs(name), "tensor_bytes": tensor_bytes}}
 
 
 def instance(name: str, *, tasks: int = 1, w_min: float | None = None, objective: str = "max", **kw):
