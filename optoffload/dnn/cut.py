@@ -76,7 +76,7 @@ def forced(task: DnnTask) -> np.ndarray:
 
 
 CUT_SOLVERS = ("auto", "networkx", "lp")
-NX_MAX_NODES = 150
+NX_MAX_NODES = 40
 """``solver="auto"`` uses networkx's preflow-push up to this many layers and the LP above it."""
 
 
@@ -174,8 +174,8 @@ def _cut_lp(task: DnnTask, f: np.ndarray, a: np.ndarray, ct: np.ndarray, q: np.n
     return (x > 0.5) | f
 
 
-def best_split(task: DnnTask, w: float, probs=None, *, prefixes=None, solver: str = "auto"
-               ) -> tuple[np.ndarray, float]:
+def best_split(task: DnnTask, w: float, probs=None, *, prefixes=None, solver: str = "auto",
+               collect: list | None = None) -> tuple[np.ndarray, float]:
     """Exact min over closed E of sum_k pi_k T_k(E, w): min cut per exit prefix j (module docstring).
 
     ``probs`` replaces the task's exit probabilities (e.g. DADS: all mass on the final exit);
@@ -184,25 +184,28 @@ def best_split(task: DnnTask, w: float, probs=None, *, prefixes=None, solver: st
     y = 1.0 / float(w)
     js = range(task.K + 1) if prefixes is None else prefixes
     masks = [min_cut_prefix(task, y, j, p, solver) for j in js if j == 0 or p[j - 1] > 0 or j == task.K]
+    if collect is not None:
+        collect.extend(masks)  # the min cut of every exit prefix (candidates for many tasks)
     A, B = tables(task, np.array(masks))
     vals = (A * y + B) @ p
     i = int(np.argmin(vals))
     return masks[i], float(vals[i])
 
 
-def envelope(task: DnnTask, y1: float, y2: float, probs=None) -> list[np.ndarray]:
+def envelope(task: DnnTask, y1: float, y2: float, probs=None, collect: list | None = None) -> list[np.ndarray]:
     """All splits that are optimal for some y = 1/w in [y1, y2] (pieces of the lower envelope of
-    E[T(E, 1/y)]), by Eisner-Severance bisection with :func:`best_split` as the oracle."""
+    E[T(E, 1/y)]), by Eisner-Severance bisection with :func:`best_split` as the oracle.
+    ``collect`` receives the min cut of every exit prefix at every probed share."""
     p = task.exit_probs if probs is None else np.asarray(probs, dtype=float)
 
     def line(m):
         A, B = tables(task, m[None, :])
         return float(A[0] @ p), float(B[0] @ p)
 
-    m1, _ = best_split(task, 1.0 / y1, p)
+    m1, _ = best_split(task, 1.0 / y1, p, collect=collect)
     out = {m1.tobytes(): m1}
     if y2 > y1 * (1 + 1e-12):
-        m2, _ = best_split(task, 1.0 / y2, p)
+        m2, _ = best_split(task, 1.0 / y2, p, collect=collect)
         out[m2.tobytes()] = m2
         stack = [(m1, m2)]
         while stack:
@@ -213,7 +216,7 @@ def envelope(task: DnnTask, y1: float, y2: float, probs=None) -> list[np.ndarray
             ys = (b2 - b1) / (a1 - a2)
             if not (y1 < ys < y2):
                 continue
-            mc, vc = best_split(task, 1.0 / ys, p)
+            mc, vc = best_split(task, 1.0 / ys, p, collect=collect)
             if vc >= a1 * ys + b1 - 1e-12 * max(1.0, abs(vc)) or mc.tobytes() in out:
                 continue
             out[mc.tobytes()] = mc

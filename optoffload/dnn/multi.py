@@ -14,7 +14,7 @@ Candidate sets (docs/dnn.md "Why the candidate set loses nothing"):
                 can be swapped for its dominator at the same shares without loss: the optimum over
                 the candidates is the optimum. Needs the closed sets enumerated (small graphs).
 ``"envelope"``  the pieces of the min-cut lower envelope of E[T_u] over the share range, plus the
-                min cut of every exit prefix at both ends of the range. Lossless for the ``"sum"``
+                min cut of every exit prefix at every share the envelope search probed. Lossless for the ``"sum"``
                 objective (at the optimal shares each task's best split is a min cut at its share,
                 which is an envelope piece) and for one task (E[max] = E[T]); for E[max] of several
                 tasks a heuristic candidate set (the split distribution, not only its mean, matters).
@@ -28,7 +28,7 @@ import json
 import numpy as np
 
 from ..erds.evaluate import expected_max_sel
-from .cut import envelope, ideals, min_cut_prefix, nondominated, tables
+from .cut import envelope, ideals, nondominated, tables
 from .model import DnnInstance
 
 IDEAL_LIMIT = 4096
@@ -88,10 +88,8 @@ class Candidates:
                     self.B.append(B)
                     self.kind.append(kind)
                     continue
-                ms = envelope(t, y1, y2)
-                for y in (y1, y2):
-                    for j in range(t.K + 1):
-                        ms.append(min_cut_prefix(t, y, j))
+                extra: list = []
+                ms = envelope(t, y1, y2, collect=extra) + extra
                 M = np.unique(np.array(ms, dtype=bool), axis=0)
             A, B = tables(t, M)
             keep = nondominated(A, B, y1, y2)
