@@ -6,7 +6,7 @@ import pytest
 
 import optoffload as oo
 from optoffload.dnn import networks as N
-from optoffload.dnn.cut import best_prefix, best_split, brute_force, topological_orders
+from optoffload.dnn.cut import best_prefix, best_split, topological_orders
 from optoffload.dnn.evaluate import crossing
 from optoffload.dnn.model import DnnTask
 
