@@ -119,14 +119,14 @@ def _net_tasks(quick: bool) -> list[dict]:
     for net in nets:
         for scen in SCEN:
             out.append({"id": f"{net}-{scen}-w1-default", "net": net, "scen": scen, "w": 1.0, "probs": "default",
-                        "points": 7 if quick else 25, "seed": 0})
+                        "points": 7 if quick else 49, "seed": 0})
         if not quick:
             for w in (0.5, 0.2):
                 out.append({"id": f"{net}-int8-w{w:g}-default", "net": net, "scen": "int8", "w": w,
-                            "probs": "default", "points": 13, "seed": 0})
+                            "probs": "default", "points": 25, "seed": 0})
             for pl in ("late", "none"):
                 out.append({"id": f"{net}-int8-w1-{pl}", "net": net, "scen": "int8", "w": 1.0, "probs": pl,
-                            "points": 13, "seed": 0})
+                            "points": 25, "seed": 0})
     return out
 
 
