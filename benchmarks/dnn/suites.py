@@ -56,7 +56,8 @@ def _gap_instance(task: dict):
     from optoffload.dnn.model import DnnInstance
 
     if task["kind"] == "random":
-        return oo.generate("dnn", seed=task["seed"], tasks=task["U"], nodes=task["nodes"], exits=task["exits"])
+        return oo.generate("dnn", seed=task["seed"], tasks=task["U"], nodes=task["nodes"], exits=task["exits"],
+                           edge_slowdown=3.0 / task["U"], link_bps=3e6)
     if task["kind"] == "network":
         return DnnInstance.build([_net_task(task["net"], "int8", bw=task["bw"])], name=task["id"], w_min=0.1)
     ts = [_net_task(n, "int8", bw=b, name=n) for n, b in
@@ -85,7 +86,7 @@ def _gap_run(task: dict) -> list[dict]:
 def _gap_report(rows: list[dict], outdir: Path) -> str:
     lines = ["# dnn-gap: heuristic and baselines against the certified optimum", "",
              "Reference: dnn-exact's certified optimum (status optimal). Random: "
-             "`oo.generate('dnn', seed, tasks=U, nodes=7, exits=3)`, objective E[max]. Networks: one task, "
+             "`oo.generate('dnn', seed, tasks=U, nodes=7, exits=3, edge_slowdown=3/U, link_bps=3e6)` (an edge that grows with U and a slow link, so that splits matter), objective E[max]. Networks: one task, "
              "int8 scenario (benchmarks/dnn/suites.py), share range [0.1, 1]. Mixed: ResNet-18 (5 Mbit/s), "
              "MobileNetV2 (20 Mbit/s), GoogLeNet (10 Mbit/s) sharing the edge, objective E[sum] "
              "(envelope candidates are lossless for the sum, docs/dnn.md).", ""]
@@ -316,7 +317,7 @@ def _scale_run(task: dict) -> list[dict]:
                  "objective": s.objective}]
     # an edge that grows with U (edge_slowdown 6/U, like erds-scale's "scaled" edge), so that
     # splitting keeps mattering as the shares shrink
-    inst = oo.generate("dnn", seed=task["seed"], tasks=task["U"], nodes=8, exits=3, edge_slowdown=6.0 / task["U"])
+    inst = oo.generate("dnn", seed=task["seed"], tasks=task["U"], nodes=8, exits=3, edge_slowdown=3.0 / task["U"], link_bps=3e6)
     t0 = time.perf_counter()
     s = oo.solve(inst, "dnn-exact", time_limit=task["time_limit"])
     return [{"U": task["U"], "status": s.status.value, "runtime_s": time.perf_counter() - t0,

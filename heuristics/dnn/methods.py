@@ -32,6 +32,10 @@ from optoffload.solution import Solution
 from optoffload.status import Status
 
 SWAP_MAX_U = 30
+SWAP_SLACK = 0.05
+"""With more than ``SWAP_FULL_U`` tasks, only a swap whose value at the current shares is within 5 % of
+the incumbent gets its shares re-optimised; up to ``SWAP_FULL_U`` tasks every swap does."""
+SWAP_FULL_U = 8
 
 
 def _sol(inst, method, masks, w, t0, info=None) -> Solution:
@@ -55,19 +59,27 @@ def dnn_heuristic(inst: DnnInstance, *, time_limit=None, seed=0, threads=None, c
     if swaps and inst.U <= SWAP_MAX_U:
         s = list(s)
         deadline = None if time_limit is None else t0 + time_limit
-        for u in range(inst.U):
-            for x in range(len(cand.masks[u])):
-                if x == s[u] or (deadline is not None and time.perf_counter() > deadline):
-                    continue
-                s2 = s.copy()
-                s2[u] = x
-                v2 = objective(inst, [cand.masks[q][z] for q, z in enumerate(s2)], w)
-                if v2 < v * (1 - 1e-12):
-                    w2, v3 = optimal_shares(inst, [cand.masks[q][z] for q, z in enumerate(s2)])
-                    if v3 < v2:
-                        w, v2 = w2, v3
-                    s, v = s2, v2
-                    info["swaps"] += 1
+        improved = True
+        while improved:
+            improved = False
+            for u in range(inst.U):
+                for x in range(len(cand.masks[u])):
+                    if x == s[u] or (deadline is not None and time.perf_counter() > deadline):
+                        continue
+                    s2 = s.copy()
+                    s2[u] = x
+                    m2 = [cand.masks[q][z] for q, z in enumerate(s2)]
+                    v2 = objective(inst, m2, w)
+                    if inst.U <= SWAP_FULL_U or v2 < v * (1 + SWAP_SLACK):  # re-optimise the shares
+                        w2, v3 = optimal_shares(inst, m2)
+                        if v3 < v2:
+                            w2, v2 = w2, v3
+                        else:
+                            w2 = w
+                        if v2 < v * (1 - 1e-9):
+                            s, v, w = s2, v2, w2
+                            info["swaps"] += 1
+                            improved = True
     masks = [cand.masks[u][x] for u, x in enumerate(s)]
     return _sol(inst, "dnn-heuristic", masks, w, t0, info)
 
