@@ -128,6 +128,10 @@ def _net_tasks(quick: bool) -> list[dict]:
             for pl in ("late", "none"):
                 out.append({"id": f"{net}-int8-w1-{pl}", "net": net, "scen": "int8", "w": 1.0, "probs": pl,
                             "points": 25, "seed": 0})
+    # a fine sweep where the DAG optimum and the prefix cuts part (GoogLeNet's inception joins)
+    for w in ((1.0,) if quick else (1.0, 0.5)):
+        out.append({"id": f"googlenet-int8-w{w:g}-default-fine", "net": "googlenet", "scen": "int8", "w": w,
+                    "probs": "default", "points": 15 if quick else 121, "bw_lo": 2e6, "bw_hi": 3e7, "seed": 0})
     return out
 
 
@@ -140,7 +144,7 @@ def _net_run(task: dict) -> list[dict]:
     rows = []
     base = DnnTask.from_dict(_net_task(task["net"], task["scen"], bw=1e7, probs=task["probs"]))
     orders = topological_orders(base, 20, seed=task["seed"])
-    for bw in np.geomspace(1e5, 1e9, task["points"]):
+    for bw in np.geomspace(task.get("bw_lo", 1e5), task.get("bw_hi", 1e9), task["points"]):
         t = DnnTask.from_dict(_net_task(task["net"], task["scen"], bw=bw, probs=task["probs"]))
         pK = np.eye(t.K)[-1]
         splits = {
@@ -174,7 +178,7 @@ def _net_report(rows: list[dict], outdir: Path) -> str:
              "the exact min cut over all closed edge sets (docs/dnn.md); `prefix (layer order)` the best "
              "prefix cut of the layer list with exits (= edgent); DADS/Neurosurgeon choose without exits. "
              "Scenarios in benchmarks/dnn/suites.py.", ""]
-    main = [r for r in rows if r["w"] == 1.0 and r["probs"] == "default"]
+    main = [r for r in rows if r["w"] == 1.0 and r["probs"] == "default" and "fine" not in r["id"]]
     # DAG vs prefix
     lines += ["## Where the DAG optimum beats every prefix cut of a fixed layer order", "",
               "Strict gain over the best prefix of the layer order, breadth-first and depth-first "
@@ -194,6 +198,14 @@ def _net_report(rows: list[dict], outdir: Path) -> str:
                         "crossing": " ".join(r["crossing"])})
     lines.append(markdown_table(win, ["net", "scen", "w", "probs", "bw_bps", "optimum_s", "best_fixed_prefix_s",
                                       "gain_pct", "random_missing", "crossing"]) if win else "(none)")
+    if win:
+        keys = sorted({(r["net"], r["scen"], r["w"], r["probs"]) for r in win})
+        lines += ["", "Summary (bandwidth range where the DAG optimum wins, largest gain):", ""]
+        for k in keys:
+            ws = [r for r in win if (r["net"], r["scen"], r["w"], r["probs"]) == k]
+            lines.append(f"* {k[0]} {k[1]} w={k[2]:g} probs={k[3]}: {min(r['bw_bps'] for r in ws) / 1e6:.3g}-"
+                         f"{max(r['bw_bps'] for r in ws) / 1e6:.3g} Mbit/s ({len(ws)} grid points), "
+                         f"up to {max(r['gain_pct'] for r in ws):.2f} %")
     lines += ["", "## Expected time per method at 1, 10 and 100 Mbit/s (w = 1, default exit probabilities)", ""]
     sel = []
     for r in main:
@@ -207,10 +219,39 @@ def _net_report(rows: list[dict], outdir: Path) -> str:
         lines += ["", "## Optimum against edge share and exit probabilities (int8 scenario)", ""]
         lines.append(markdown_table(var, ["net", "w", "probs", "bw_bps", "expected_s", "edge_layers", "edge_exits",
                                           "bytes_sent"]))
+    fine = [r for r in rows if "fine" in r["id"] and r["method"] == "dag-optimum"]
+    if fine:
+        _fine_plot(fine, outdir)
+        lines.append("\n![DAG optimum against fixed-order prefix cuts](dnn_networks_dag_vs_prefix.png)")
     for scen in SCEN:
         _net_plot([r for r in main if r["scen"] == scen], outdir, scen)
         lines.append(f"\n![time against bandwidth, {scen}](dnn_networks_{scen}.png)")
     return "\n".join(lines)
+
+
+def _fine_plot(rows: list[dict], outdir: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6.4, 3.8))
+    for w in sorted({r["w"] for r in rows}, reverse=True):
+        rs = sorted((r for r in rows if r["w"] == w), key=lambda r: r["bw_bps"])
+        bw = [r["bw_bps"] / 1e6 for r in rs]
+        for key, ls, lab in (("prefix_layer_s", "-", "layer order"), ("prefix_bfs_s", "--", "breadth-first"),
+                             ("prefix_dfs_s", ":", "depth-first")):
+            ax.plot(bw, [100 * (r[key] / r["optimum_s"] - 1) for r in rs], ls=ls, label=f"w={w:g}, {lab}")
+    ax.set_xscale("log")
+    ax.set_xlabel("uplink rate (Mbit/s)")
+    ax.set_ylabel("best prefix cut over the DAG optimum (%)")
+    ax.set_title(f"{rows[0]['net']} ({rows[0]['scen']}): prefix cuts of a fixed order vs the DAG min cut")
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    for ext in ("png", "pdf"):
+        fig.savefig(outdir / f"dnn_networks_dag_vs_prefix.{ext}", dpi=110)
+    plt.close(fig)
 
 
 def _net_plot(rows: list[dict], outdir: Path, scen: str) -> None:
