@@ -73,3 +73,26 @@ def test_dag_optimum_beats_every_fixed_order_prefix_on_googlenet():
     assert wins, "no bandwidth where the DAG optimum beats the prefix cuts"
     bw, v, pre, X = wins[0]
     assert any(x.startswith("inception4b.") for x in X)
+
+
+def test_shipped_instances_match_their_builder():
+    import json
+
+    from optoffload.dnn import shipped
+    from optoffload.registry import instance_path
+
+    for name in shipped.SHIPPED:
+        p = instance_path(f"dnn/{name}")
+        assert p is not None, name
+        assert json.loads(p.read_text()) == json.loads(json.dumps(shipped.build(name)))
+        assert oo.load(f"dnn/{name}").U == 1
+
+
+def test_cli_solves_a_shipped_network():
+    import subprocess
+    import sys
+
+    r = subprocess.run([sys.executable, "-m", "optoffload", "solve", "dnn/googlenet-int8", "--method", "dnn-exact"],
+                       capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    assert "optimal" in r.stdout
