@@ -70,7 +70,9 @@ class Candidates:
         for u, t in enumerate(inst.tasks):
             y1, y2 = 1.0 / hi[u], 1.0 / lo[u]
             M = None
-            if mode in ("auto", "ideals"):
+            # a task has at least n closed sets (the prefixes of a topological order), so more
+            # than ``limit`` layers means more than ``limit`` closed sets: skip the enumeration
+            if mode == "ideals" or (mode == "auto" and t.n <= limit):
                 M = ideals(t, limit=limit)
                 if M is None and mode == "ideals":
                     from ..errors import InvalidInstance
