@@ -4,7 +4,7 @@ predecessor-closed edge set, on random DAGs; the envelope; hand-computed cases."
 import numpy as np
 import pytest
 
-from optoffload.dnn import DnnInstance, best_split, brute_force, envelope, split_table
+from optoffload.dnn import best_split, brute_force, envelope, split_table
 from optoffload.dnn.cut import ideals, tables
 from optoffload.dnn.generate import random_task
 from optoffload.dnn.model import DnnTask

@@ -1,7 +1,6 @@
 """dnn ways in: networkx graphs, CSV profiles, ONNX models built with onnx.helper (work and bytes
 computed by hand in the comments)."""
 
-import json
 import subprocess
 import sys
 

@@ -29,8 +29,16 @@ import numpy as np
 
 from optoffload.dnn.evaluate import objective
 from optoffload.dnn.model import DnnInstance, decisions
-from optoffload.dnn.multi import (IDEAL_LIMIT, Candidates, TableProblem, alternate, expected_lines, share_bounds,
-                                  sum_value, waterfill)
+from optoffload.dnn.multi import (
+    IDEAL_LIMIT,
+    Candidates,
+    TableProblem,
+    alternate,
+    expected_lines,
+    share_bounds,
+    sum_value,
+    waterfill,
+)
 from optoffload.erds.shares import INNER_GAP, LEAF_GAP, PRUNE_TOL, _solve_node, _Timeout
 from optoffload.errors import InvalidInstance
 from optoffload.solution import Solution

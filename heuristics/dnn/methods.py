@@ -27,7 +27,13 @@ import numpy as np
 from optoffload.dnn.cut import best_prefix, best_split, forced
 from optoffload.dnn.evaluate import objective
 from optoffload.dnn.model import DnnInstance, decisions
-from optoffload.dnn.multi import Candidates, TableProblem, alternate, optimal_shares, share_bounds
+from optoffload.dnn.multi import (
+    Candidates,
+    TableProblem,
+    alternate,
+    optimal_shares,
+    share_bounds,
+)
 from optoffload.solution import Solution
 from optoffload.status import Status
 
@@ -73,7 +79,7 @@ def dnn_heuristic(inst: DnnInstance, *, time_limit=None, seed=0, threads=None, c
                     if inst.U <= SWAP_FULL_U or v2 < v * (1 + SWAP_SLACK):  # re-optimise the shares
                         w2, v3 = optimal_shares(inst, m2)
                         if v3 < v2:
-                            w2, v2 = w2, v3
+                            v2 = v3
                         else:
                             w2 = w
                         if v2 < v * (1 - 1e-9):

@@ -10,8 +10,21 @@ from .cut import best_split, brute_force, envelope
 from .evaluate import evaluate, objective, split_table
 from .model import DnnInstance, DnnTask, decisions
 
-__all__ = ["DnnInstance", "DnnTask", "best_split", "brute_force", "decisions", "envelope", "evaluate",
-           "objective", "split_table", "from_graph", "read_csv", "from_onnx", "from_erds"]
+__all__ = [
+    "DnnInstance",
+    "DnnTask",
+    "best_split",
+    "brute_force",
+    "decisions",
+    "envelope",
+    "evaluate",
+    "from_erds",
+    "from_graph",
+    "from_onnx",
+    "objective",
+    "read_csv",
+    "split_table",
+]
 
 
 def __getattr__(name):  # readers import networkx / onnx lazily

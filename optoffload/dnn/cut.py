@@ -37,7 +37,6 @@ def tables(task: DnnTask, M: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Vectorised :func:`optoffload.dnn.evaluate.split_table` for the rows of an S x n edge-set
     matrix ``M``: returns (A, B), each S x K."""
     M = np.asarray(M, dtype=bool)
-    S = M.shape[0]
     K = task.K
     anc = task.anc
     inside = np.stack([M[:, anc[k]].all(axis=1) for k in range(K)], axis=1)  # S x K

@@ -24,8 +24,9 @@ from __future__ import annotations
 
 import csv
 import io as _io
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 from ..errors import InvalidInstance
 from ..validate import as_float
@@ -101,7 +102,7 @@ def task_from_csv(source, *, link_bps: float, name: str | None = None, link_late
         if not nm:
             raise InvalidInstance(f"{where}.layer", "empty layer name")
 
-        def num(col):
+        def num(col, row=row, where=where):
             v = (row.get(col) or "").strip()
             try:
                 x = float(v)

@@ -35,8 +35,17 @@ from typing import Any
 import numpy as np
 
 from ..errors import InvalidInstance
-from ..validate import (FORMAT_VERSION, as_float, as_list, as_str, check_format, check_keys, nonneg,
-                        positive, require)
+from ..validate import (
+    FORMAT_VERSION,
+    as_float,
+    as_list,
+    as_str,
+    check_format,
+    check_keys,
+    nonneg,
+    positive,
+    require,
+)
 
 FAMILY = "dnn"
 PROB_TOL = 1e-6
@@ -282,7 +291,7 @@ class DnnTask:
         new = [names[v] for v in order]
         preds = tuple(tuple(sorted(rank[p] for p in preds_n[v])) for v in order)
         succs = tuple(tuple(sorted(rank[s] for s in succ_n[v])) for v in order)
-        arr = lambda a: np.asarray([a[v] for v in order], dtype=float)  # noqa: E731
+        arr = lambda a: np.asarray([a[v] for v in order], dtype=float)
         probs = np.asarray(xp) / ps
         return cls(name=name, names=tuple(new), preds=preds, succs=succs, edge_s=arr(e), cloud_s=arr(c),
                    out_bytes=arr(b), exit_nodes=tuple(rank[h] for h in xn), exit_probs=probs, link_bps=r,

@@ -23,7 +23,8 @@ output tensor names), in exit order, the final classifier last. Nothing is downl
 
 from __future__ import annotations
 
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 import numpy as np
 
@@ -55,8 +56,7 @@ def macs(node, shape) -> float:
     op = node.op_type
     if op in ("Conv", "ConvTranspose"):
         x, wt, y = shape(node.input[0]), shape(node.input[1]), shape(node.output[0])
-        g = int(_attr(node, "group", 1))
-        k = int(np.prod(wt[2:]))
+        k = int(np.prod(wt[2:]))  # W's second dim is already (channels / group)
         if op == "Conv":  # W: (C_out, C_in/g, k...)
             return float(y[0] * y[1] * np.prod(y[2:]) * wt[1] * k)
         return float(x[0] * x[1] * np.prod(x[2:]) * (wt[1]) * k)  # W: (C_in, C_out/g, k...)
