@@ -1,6 +1,7 @@
 """dnn ways in: networkx graphs, CSV profiles, ONNX models built with onnx.helper (work and bytes
 computed by hand in the comments)."""
 
+import json
 import subprocess
 import sys
 
@@ -164,3 +165,30 @@ def test_onnx_and_ortools_import_in_one_process():
     r = subprocess.run([sys.executable, "-c", "import ortools.sat.python.cp_model, highspy, onnx; print('ok')"],
                        capture_output=True, text=True)
     assert r.returncode == 0 and r.stdout.strip() == "ok", r.stderr
+
+
+def test_converter_cli_csv_and_onnx(tmp_path):
+    import onnx
+
+    p = tmp_path / "prof.csv"
+    p.write_text(CSV)
+    out = tmp_path / "inst.json"
+    r = subprocess.run([sys.executable, "-m", "optoffload.dnn", str(p), "--link-bps", "1e8", "-o", str(out)],
+                       capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    r = subprocess.run([sys.executable, "-m", "optoffload", "solve", str(out), "--method", "dnn-exact"],
+                       capture_output=True, text=True)
+    assert r.returncode == 0 and "optimal" in r.stdout, r.stderr
+    m = tmp_path / "m.onnx"
+    onnx.save(_onnx_model(), str(m))
+    r = subprocess.run([sys.executable, "-m", "optoffload.dnn", str(m), "--link-bps", "1e6", "--edge-speed", "1e6",
+                        "--cloud-speed", "1e7", "--exit", "gemm_e=0.4", "--exit", "gemm_f=0.6"],
+                       capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    assert sum(n["work"] for n in json.loads(r.stdout)["tasks"][0]["nodes"]) == 6912 + 1024 + 40 + 40
+    # bad input: one line, exit 2, the field named
+    bad = tmp_path / "bad.csv"
+    bad.write_text(CSV.replace("conv2,conv1,0.03", "conv2,conv1,fast"))
+    r = subprocess.run([sys.executable, "-m", "optoffload.dnn", str(bad), "--link-bps", "1e8"],
+                       capture_output=True, text=True)
+    assert r.returncode == 2 and r.stderr.strip().count("\n") == 0 and "bad.csv:4.edge_s" in r.stderr
