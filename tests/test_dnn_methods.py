@@ -77,3 +77,16 @@ def test_chain_case_is_erds(name):
     assert [len(x) - 1 for x in de.decisions["splits"]] == ee.decisions["splits"]
     for m in ("edge-only", "cloud-only"):
         assert abs(oo.solve(d, m).objective - oo.solve(e, m).objective) <= 1e-9 * oo.solve(e, m).objective
+
+
+def test_uncertified_candidates_report_a_valid_bound():
+    # envelope candidates for E[max] of several tasks are not certified: FEASIBLE, and the root
+    # bound (per-exit minima over all closed sets) must lie below the certified optimum, which the
+    # "ideals" candidates give (expected value: that optimum, cross-checked by enumeration above)
+    for seed in range(6):
+        inst = generate(seed=seed, tasks=3, nodes=7, exits=3, edge_slowdown=1.0, link_bps=3e6)
+        opt = oo.solve(inst, "dnn-exact", candidates="ideals")
+        env = oo.solve(inst, "dnn-exact", candidates="envelope")
+        assert opt.status is oo.Status.OPTIMAL and env.status is oo.Status.FEASIBLE
+        assert env.bound is not None and env.bound <= opt.objective * (1 + 1e-9)
+        assert env.objective >= opt.objective * (1 - 1e-7)

@@ -17,7 +17,9 @@ dominated ones; the min-cut envelope for the ``"sum"`` objective or one task), t
   only w_min of the capacity (valid: every leaf below has w_u >= w_min and T_u >= that value).
 
 When the candidate set is not certified (envelope candidates, objective "max", U >= 2), the
-method still searches it to optimality but reports FEASIBLE and no bound.
+method still searches it to optimality but reports FEASIBLE, with the bound of the root node in
+which every task is free and relaxed by the chord of its per-exit minimum over *all* closed edge
+sets (one exact min cut per exit and share end): a valid lower bound for the whole problem.
 """
 
 from __future__ import annotations
@@ -47,11 +49,25 @@ from optoffload.status import Status
 DIVE_EVERY = 8
 
 
-def _finish(inst, cand, s, w, status, bound, t0, stats) -> Solution:
+def _global_bound(inst, cand, deadline) -> float | None:
+    """A lower bound on the whole problem when the candidates are not certified: the root node
+    with every task free, relaxed by the chord of its per-exit minimum over *all* closed edge sets
+    (``Candidates.exit_minima``; valid by the argument of the module docstring)."""
+    try:
+        prob = TableProblem(inst, cand, minima=cand.exit_minima(inst))
+        lb, _, _, _ = _solve_node(prob, {}, [], np.inf, INNER_GAP, deadline)
+        return float(lb)
+    except _Timeout as to:
+        return float(to.args[0]) if to.args else None
+
+
+def _finish(inst, cand, s, w, status, bound, t0, stats, deadline=None) -> Solution:
     masks = [cand.masks[u][x] for u, x in enumerate(s)]
     val = objective(inst, masks, w)
     if not cand.certified:
-        status, bound = (Status.FEASIBLE if status == Status.OPTIMAL else status), None
+        status = Status.FEASIBLE if status == Status.OPTIMAL else status
+        bound = _global_bound(inst, cand, deadline)
+        stats["bound_kind"] = "root relaxation over all closed edge sets"
     if bound is not None:
         bound = min(bound, val)
     stats.update(candidate_sizes=cand.sizes(), candidate_kind=cand.kind, certified=cand.certified)
@@ -203,4 +219,4 @@ def solve_exact(inst: DnnInstance, *, time_limit: float | None = None, seed: int
     if inc_s is None:
         return Solution("dnn", inst.name, "dnn-exact", Status.UNKNOWN, None, bound, time.perf_counter() - t0, None,
                         stats)
-    return _finish(inst, cand, inc_s, inc_w, status, bound, t0, stats)
+    return _finish(inst, cand, inc_s, inc_w, status, bound, t0, stats, deadline)

@@ -107,6 +107,24 @@ class Candidates:
     def sizes(self) -> list[int]:
         return [len(m) for m in self.masks]
 
+    def exit_minima(self, inst: DnnInstance) -> list[tuple[np.ndarray, np.ndarray]]:
+        """Per task, (m(y1), m(y2)) with m_k(y) = min over *all* closed edge sets of T_k(E, 1/y), at
+        the ends of the share range: one exact min cut per exit with all probability on exit k
+        (``cut.best_split``). The free-task chord built from them is valid whatever the candidates,
+        so the root LP bound of ``dnn-exact`` holds for the whole problem (docs/dnn.md)."""
+        from .cut import best_split
+
+        lo, hi = share_bounds(inst)
+        out = []
+        for u, t in enumerate(inst.tasks):
+            if self.kind[u] == "ideals":  # the pointwise minimum over all closed sets is attained here
+                out.append(tuple((self.A[u] / w + self.B[u]).min(axis=0) for w in (hi[u], lo[u])))
+                continue
+            E = np.eye(t.K)
+            out.append(tuple(np.array([best_split(t, float(w), E[k])[1] for k in range(t.K)])
+                             for w in (hi[u], lo[u])))
+        return out
+
 
 class TableProblem:
     """ERDS's node problem (``optoffload.erds.shares._Problem``) for per-task candidate tables.
@@ -118,7 +136,7 @@ class TableProblem:
 
     relaxation = "coupled"
 
-    def __init__(self, inst: DnnInstance, cand: Candidates):
+    def __init__(self, inst: DnnInstance, cand: Candidates, minima: list | None = None):
         self.inst = inst
         self.U = inst.U
         self.K = max(t.K for t in inst.tasks)
@@ -141,12 +159,16 @@ class TableProblem:
         y1, y2 = 1.0 / self.hi, 1.0 / self.lo
         self.free_a = np.zeros((self.U, K))
         self.free_b = np.zeros((self.U, K))
-        for u in range(self.U):
-            m1 = (self.A[u] * y1[u] + self.B[u]).min(axis=0)
+        for u, t in enumerate(inst.tasks):
+            if minima is None:
+                m1 = (self.A[u] * y1[u] + self.B[u]).min(axis=0)
+                m2 = (self.A[u] * y2[u] + self.B[u]).min(axis=0)
+            else:  # minima over all closed sets (``Candidates.exit_minima``), padded like the tables
+                m1 = np.r_[minima[u][0], np.full(K - t.K, minima[u][0][-1])]
+                m2 = np.r_[minima[u][1], np.full(K - t.K, minima[u][1][-1])]
             if not y2[u] > y1[u]:
                 self.free_b[u] = m1
                 continue
-            m2 = (self.A[u] * y2[u] + self.B[u]).min(axis=0)
             slope = np.maximum((m2 - m1) / (y2[u] - y1[u]), 0.0)
             self.free_a[u] = slope
             self.free_b[u] = m1 - slope * y1[u]
