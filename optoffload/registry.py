@@ -21,6 +21,7 @@ FAMILY_MODULES: dict[str, str] = {
     "picsys": "optoffload.picsys.family",
     "erds": "optoffload.erds.family",
     "progressive": "optoffload.progressive.family",
+    "dnn": "optoffload.dnn.family",
 }
 
 DATA_DIR = Path(__file__).resolve().parent / "data"

@@ -16,8 +16,10 @@ SMALL = {
     "picsys": {"devices": 2, "images": 6},
     "erds": {"tasks": 2, "exits": 3},
     "progressive": {"problem": "ordering", "size": 4},
+    "dnn": {"tasks": 2, "nodes": 6, "exits": 2},
 }
-SMALL_ALT = {"progressive": [{"problem": "airtime", "size": 3, "slots": 12}, {"problem": "config"}]}
+SMALL_ALT = {"dnn": [{"tasks": 1, "nodes": 7, "exits": 3}, {"tasks": 3, "nodes": 5, "objective": "sum"}],
+             "progressive": [{"problem": "airtime", "size": 3, "slots": 12}, {"problem": "config"}]}
 SKIP_SLOW = {"erds": {"erds-osa", "erds-brb", "iao"}}  # exponential optimal-split step; tested in test_erds_*
 
 
