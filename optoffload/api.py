@@ -12,7 +12,7 @@ from .errors import InvalidInstance, UnknownName, VerificationError
 from .registry import get_family, get_method, instance_path
 from .solution import Solution
 from .status import Status
-from .validate import FORMAT_VERSION, parse_json, read_text, require
+from .validate import FORMAT_VERSION, as_seed, parse_json, read_text, require
 
 
 def _family_of_dict(d: Any, where: str) -> str:
@@ -55,11 +55,19 @@ def load(source: Any) -> Any:
 
 
 def save(instance: Any, path: str | Path) -> Path:
-    """Write an instance to a JSON file (with its ``format`` version)."""
+    """Write an instance to a JSON file (with its ``format`` version).
+
+    Raises ``InvalidInstance("output")`` when the file cannot be written (e.g. a missing directory).
+    """
     d = instance.to_dict()
     d.setdefault("format", FORMAT_VERSION)
     path = Path(path)
-    path.write_text(json.dumps(d, indent=1) + "\n", encoding="utf-8")
+    if not path.parent.is_dir():
+        raise InvalidInstance("output", f"directory {str(path.parent)!r} does not exist")
+    try:
+        path.write_text(json.dumps(d, indent=1) + "\n", encoding="utf-8")
+    except OSError as exc:
+        raise InvalidInstance("output", f"cannot write {str(path)!r}: {exc.strerror or exc}") from None
     return path
 
 
@@ -84,7 +92,10 @@ def _check_options(fn: Any, method: str, options: dict) -> None:
     known = {n for n, p in params.items() if p.kind in (inspect.Parameter.KEYWORD_ONLY,
                                                         inspect.Parameter.POSITIONAL_OR_KEYWORD)}
     known -= {"instance", "inst", "time_limit", "seed", "threads"}
+    from .options import check_option
+
     for k, v in options.items():
+        check_option(k, v)
         if k not in known:
             if open_ended:
                 continue  # **options: the method validates the rest itself
@@ -104,8 +115,7 @@ def solve(instance: Any, method: str, *, time_limit: float | None = None, seed: 
     """
     inst = load(instance)
     time_limit = _check_time_limit(time_limit)
-    if isinstance(seed, bool) or not isinstance(seed, int):
-        raise InvalidInstance("seed", f"must be an integer, got {seed!r}")
+    seed = as_seed(seed)
     if threads is not None and (isinstance(threads, bool) or not isinstance(threads, int) or threads < 1):
         raise InvalidInstance("threads", f"must be a positive integer, got {threads!r}")
     spec = get_method(inst.family, method)
@@ -117,7 +127,8 @@ def solve(instance: Any, method: str, *, time_limit: float | None = None, seed: 
     if not isinstance(sol, Solution):
         raise TypeError(f"method {method!r} returned {type(sol).__name__}, not Solution")
     sol.family = inst.family
-    sol.instance = inst.name
+    if sol.instance != inst.name and _counterpart(inst, sol.instance) is None:
+        sol.instance = inst.name
     sol.method = method
     if not sol.runtime:
         sol.runtime = elapsed
@@ -136,17 +147,26 @@ def verify(instance: Any, solution: Solution | dict, *, rtol: float = 1e-7, atol
     """
     inst = load(instance)
     if isinstance(solution, dict):
-        solution = Solution(
-            family=solution.get("family", inst.family), instance=solution.get("instance", inst.name),
-            method=solution.get("method", "?"), status=solution.get("status", "feasible"),
-            objective=solution.get("objective"), bound=solution.get("bound"),
-            decisions=solution.get("decisions"))
+        solution = _solution_from_dict(solution, inst)
+    elif not isinstance(solution, Solution):
+        raise InvalidInstance("solution", f"must be a Solution or a JSON object, got {type(solution).__name__}")
     fam = get_family(inst.family)
+    if solution.family != inst.family:
+        raise InvalidInstance("solution.family", f"is {solution.family!r} but the instance is a {inst.family!r} "
+                                                 "instance")
+    if solution.instance != inst.name:
+        other = _counterpart(inst, solution.instance)
+        if other is None:
+            raise InvalidInstance("solution.instance", f"is {solution.instance!r} but the instance is named "
+                                                       f"{inst.name!r}: a plan of another instance")
+        inst = other
     if not solution.status.has_solution:
         raise VerificationError(f"solution has status {solution.status.value}: nothing to verify")
     from .family import resolve
 
     value = float(resolve(fam.evaluate)(inst, solution.decisions))
+    if not math.isfinite(value):
+        raise InvalidInstance("decisions", f"the simulator gives a non-finite objective {value!r}")
     rep = solution.objective
     if rep is None or not math.isclose(value, rep, rel_tol=rtol, abs_tol=atol):
         raise VerificationError(
@@ -161,9 +181,49 @@ def verify(instance: Any, solution: Solution | dict, *, rtol: float = 1e-7, atol
     return value
 
 
+def _counterpart(inst: Any, name: Any) -> Any:
+    """The related system named ``name`` (see ``Family.counterpart``), or None."""
+    fam = get_family(inst.family)
+    if fam.counterpart is None or not isinstance(name, str):
+        return None
+    from .family import resolve
+
+    return resolve(fam.counterpart)(inst, name)
+
+
+def _solution_from_dict(d: Any, inst: Any) -> Solution:
+    """A Solution from its JSON object (``solve --json``), every field checked and named."""
+    from .status import Status as _S
+    from .validate import as_float, as_str
+
+    if not isinstance(d, dict):
+        raise InvalidInstance("solution", f"must be a JSON object (the output of solve --json), got "
+                                          f"{type(d).__name__}")
+    known = {"family", "instance", "method", "status", "objective", "bound", "gap", "runtime_s", "decisions", "info"}
+    unknown = sorted(k for k in d if k not in known)
+    if unknown:
+        raise InvalidInstance(f"solution.{unknown[0]}", f"unknown field (allowed: {', '.join(sorted(known))})")
+    fam = as_str(d.get("family", inst.family), "solution.family")
+    name = as_str(d.get("instance", inst.name), "solution.instance")
+    method = as_str(d.get("method", "?"), "solution.method")
+    st = d.get("status", "feasible")
+    values = [s.value for s in _S]
+    if not isinstance(st, str) or st not in values:
+        raise InvalidInstance("solution.status", f"must be one of {', '.join(values)}, got {st!r}")
+    obj = d.get("objective")
+    obj = None if obj is None else as_float(obj, "solution.objective")
+    bound = d.get("bound")
+    bound = None if bound is None else as_float(bound, "solution.bound")
+    if "decisions" not in d:
+        raise InvalidInstance("solution.decisions", "missing required field")
+    return Solution(family=fam, instance=name, method=method, status=st, objective=obj, bound=bound,
+                    decisions=d["decisions"])
+
+
 def simulate(instance: Any, policy: str, *, seed: int = 0, **options: Any) -> Solution:
     """Run an online ``policy`` in the family's simulator and return its Solution."""
     inst = load(instance)
+    seed = as_seed(seed)
     fam = get_family(inst.family)
     if fam.simulate is None:
         return solve(inst, policy, seed=seed, **options)
@@ -180,6 +240,7 @@ def simulate(instance: Any, policy: str, *, seed: int = 0, **options: Any) -> So
 def generate(family: str, *, seed: int = 0, **options: Any) -> Any:
     """Generate a random instance of ``family`` (options: the family's ``generate_options``)."""
     fam = get_family(family)
+    seed = as_seed(seed)
     if fam.generate is None:
         raise UnknownName("family", f"family {family!r} has no generator")
     known = {o.name for o in fam.generate_options}
@@ -201,6 +262,8 @@ def compare(instance: Any, methods: list[str] | None = None, *, time_limit: floa
     hides the others' results.
     """
     inst = load(instance)
+    time_limit = _check_time_limit(time_limit)
+    seed = as_seed(seed)
     fam = get_family(inst.family)
     names = list(fam.methods) if methods is None else list(methods)
     rows = []

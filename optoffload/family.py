@@ -87,6 +87,10 @@ class Family:
     generate_options: tuple[Option, ...] = ()
     sense: str = "min"
     """``"min"`` or ``"max"``: the direction of the family's objective."""
+    counterpart: str | None = None
+    """Optional ``fn(instance, name) -> instance | None``: a related system (e.g. PicSys's
+    two-stage counterpart ``<name>-2stage``) whose plans a method may return; ``verify`` replays
+    a Solution naming it there. Any other instance name in a Solution is rejected."""
 
     def instance_class(self) -> type:
         return resolve(self.instance_type)

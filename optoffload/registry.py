@@ -8,6 +8,7 @@ and are addressed as ``"<family>/<name>"``.
 from __future__ import annotations
 
 import importlib
+import importlib.util
 from functools import lru_cache
 from pathlib import Path
 

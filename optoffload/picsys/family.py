@@ -21,4 +21,5 @@ FAMILY = Family(
     generate="optoffload.picsys.generator:generate",
     generate_options=OPTIONS,
     sense="min",
+    counterpart="optoffload.picsys.simulator:counterpart",
 )

@@ -198,22 +198,40 @@ def two_stage_counterpart(inst: PicsysInstance) -> PicsysInstance:
         z2 = np.where(d.z1 == 1, d.z2, d.hit).astype(np.int8)
         e = None if d.energy is None else replace(d.energy, e_alpha=0.0)
         devs.append(replace(d, alpha=0.0, z1=np.ones(d.n, dtype=np.int8), z2=z2, energy=e))
-    return replace(inst, devices=tuple(devs), name=f"{inst.name}-2stage")
+    return replace(inst, devices=tuple(devs), name=f"{inst.name}-2stage", stages=2)
+
+
+def counterpart(inst: PicsysInstance, name: str) -> PicsysInstance | None:
+    """The related system a Solution named ``name`` belongs to (``Family.counterpart``).
+
+    ``<name>-2stage`` is the two-stage counterpart of a three-stage instance; anything else is
+    not a system of ``inst`` (None).
+    """
+    if inst.stages == 3 and name == f"{inst.name}-2stage":
+        return two_stage_counterpart(inst)
+    return None
 
 
 def evaluate(inst: PicsysInstance, decisions: Any) -> float:
     """The family's single source of truth: the makespan of a decision plan.
 
-    Decisions with ``"stages": 2`` are replayed on :func:`two_stage_counterpart`
-    (the two-stage baselines of 6.2.5). Raises :class:`InvalidInstance` for a
-    malformed plan, an outcome infeasible for the truth values, or a plan over
-    an enforced energy budget (eq. 15).
+    The plan must belong to ``inst`` itself: ``"stages"`` (default 3) must equal the
+    instance's own ``stages`` -- a ``"stages": 2`` plan of the two-stage baselines (6.2.5) is a
+    plan of :func:`two_stage_counterpart`, which :func:`optoffload.verify` selects when the
+    Solution names that system (``<name>-2stage``). Raises :class:`InvalidInstance` for a
+    malformed plan, a plan of another system or mode, an outcome infeasible for the truth
+    values (constraints (4)-(7)), or a plan over an enforced energy budget (eq. 15).
     """
     if isinstance(decisions, dict) and "stages" in decisions:
-        if decisions["stages"] not in (2, 3):
-            raise InvalidInstance("decisions.stages", f"must be 2 or 3, got {decisions['stages']!r}")
-        if decisions["stages"] == 2:
-            inst = two_stage_counterpart(inst)
+        st = decisions["stages"]
+        if isinstance(st, bool) or st not in (2, 3):
+            raise InvalidInstance("decisions.stages", f"must be 2 or 3, got {st!r}")
+        if st != inst.stages:
+            raise InvalidInstance(
+                "decisions.stages",
+                f"a {st}-stage plan is not a plan of the {inst.stages}-stage system {inst.name!r}"
+                + (f" (it belongs to its two-stage counterpart: give the solution instance '{inst.name}-2stage')"
+                   if st == 2 else ""))
     plan = parse_plan(inst, decisions)
     res = simulate_plan(inst, plan)
     if inst.enforce_energy and not res.energy_ok:
