@@ -62,12 +62,26 @@ def _run_task(run, task: dict) -> list[dict]:
     result = []
     for r in rows:
         row = {"id": task["id"], **{k: v for k, v in task.items() if k != "id"}, **r}
+        row["task_key"] = task_key(task)
         row.setdefault("task_elapsed_s", elapsed)
         if err is not None:
             row["error"] = err
             row["traceback"] = tb
         result.append(row)
     return result
+
+
+def task_key(task: dict) -> str:
+    """A task's full parameters as one canonical string: rows match tasks on it, not on the id
+    alone (``--quick`` and full tasks share ids with different parameters, issue #14 item 2)."""
+    return json.dumps(task, sort_keys=True, default=str, separators=(",", ":"))
+
+
+def _row_matches(row: dict, task: dict) -> bool:
+    if "task_key" in row:
+        return row["task_key"] == task_key(task)
+    # rows written before task_key existed carry the task's fields: all must agree
+    return all(k in row and row[k] == v for k, v in task.items())
 
 
 def read_rows(path: Path) -> list[dict]:
@@ -161,7 +175,15 @@ def run_suite(name: str | None, *, out: str | Path | None = None, executor: str 
     if len(set(ids)) != len(ids):
         raise RuntimeError(f"suite {name!r} has duplicate task ids")
     done_rows = read_rows(rows_path) if resume else []
-    done_ids = {r.get("id") for r in done_rows if "error" not in r}
+    by_id = {t["id"]: t for t in tasks}
+    # a task is done when a non-error row of it exists with the same full parameters
+    done_ids = {r.get("id") for r in done_rows
+                if "error" not in r and r.get("id") in by_id and _row_matches(r, by_id[r["id"]])}
+    stale = {r.get("id") for r in done_rows if r.get("id") in by_id and r.get("id") not in done_ids
+             and "error" not in r}
+    if echo and stale:
+        print(f"resume: {len(stale)} task(s) had rows with other parameters (rerun): {', '.join(sorted(stale)[:5])}",
+              file=sys.stderr)
     done_rows = [r for r in done_rows if r.get("id") in done_ids]
     todo = [t for t in tasks if t["id"] not in done_ids]
     # rewrite the kept rows (drops torn lines and error rows that will be rerun)
@@ -196,7 +218,7 @@ def run_suite(name: str | None, *, out: str | Path | None = None, executor: str 
     else:
         from .suite import markdown_table
 
-        cols = sorted({k for r in good for k in r if k not in ("traceback",)})
+        cols = sorted({k for r in good for k in r if k not in ("traceback", "task_key")})
         md = markdown_table(good, cols)
     (outdir / "report.md").write_text(md + "\n", encoding="utf-8")
     if echo:
