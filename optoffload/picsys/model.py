@@ -285,9 +285,9 @@ def _device_from_dict(x: Any, where: str) -> Device:
     check_keys(imgs, {"count", "size", "c_s", "hit", "z1", "z2"}, iw)
     n = _count(imgs, iw)
     size = _floats(require(imgs, "size", iw), f"{iw}.size", n, strictly_positive=True, hi=MAX_SIZE, kind="bytes")
-    warn_if(n > 0 and float(size.min()) < 100.0, f"{iw}.size",
-            f"an image of {float(size.min()):g} bytes is implausibly small (numbers are bytes; write e.g. "
-            f"\"{float(size.min()):g} kB\")")
+    smallest = float(size.min()) if n else math.inf
+    warn_if(smallest < 100.0, f"{iw}.size", f"an image of {smallest:g} bytes is implausibly small (numbers are "
+                                            f"bytes; write e.g. \"{smallest:g} kB\")")
     cs_raw = imgs.get("c_s", "fit")
     if cs_raw == "fit":
         c_s = scaling_time_fit(size)
