@@ -24,6 +24,7 @@ del _Path, _here
 
 from .api import compare, from_dict, generate, load, methods, save, simulate, solve, verify
 from .errors import InvalidInstance, UnknownName, VerificationError
+from .limits import limits
 from .registry import available_families as families
 from .registry import instances
 from .solution import Solution
@@ -42,6 +43,7 @@ __all__ = [
     "generate",
     "compare",
     "instances",
+    "limits",
     "load",
     "methods",
     "save",

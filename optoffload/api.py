@@ -116,8 +116,8 @@ def solve(instance: Any, method: str, *, time_limit: float | None = None, seed: 
     inst = load(instance)
     time_limit = _check_time_limit(time_limit)
     seed = as_seed(seed)
-    if threads is not None and (isinstance(threads, bool) or not isinstance(threads, int) or threads < 1):
-        raise InvalidInstance("threads", f"must be a positive integer, got {threads!r}")
+    if threads is not None and (isinstance(threads, bool) or not isinstance(threads, int) or not 1 <= threads <= 1024):
+        raise InvalidInstance("threads", f"must be an integer in 1..1024, got {threads!r}")
     spec = get_method(inst.family, method)
     fn = spec.load()
     _check_options(fn, method, options)

@@ -97,8 +97,20 @@ def probability(value: Any, field: str) -> float:
     return as_float(value, field, min=0.0, max=1.0)
 
 
-def as_int(value: Any, field: str, *, min: int | None = None, max: int | None = None) -> int:
-    """An integer (bools and non-integral floats are rejected) in the given range."""
+def as_int(value: Any, field: str, *, min: int | None = None, max: int | None = None,
+           limit: str | None = None) -> int:
+    """An integer (bools and non-integral floats are rejected) in the given range.
+
+    ``limit`` names a size limit of :mod:`optoffload.limits` used as ``max``; the message then
+    says how to raise it.
+    """
+    if limit is not None:
+        from .limits import check, limits
+
+        max = getattr(limits, limit)
+        v = as_int(value, field, min=min)
+        check(limit, v, field, "value")
+        return v
     if isinstance(value, bool):
         raise InvalidInstance(field, f"must be an integer, got {value!r}")
     if isinstance(value, float) and value.is_integer():

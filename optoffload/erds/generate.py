@@ -21,8 +21,8 @@ def generate(*, seed: int = 0, tasks: int = 3, exits: int = 5, per_task_probs: b
     from ..validate import as_float, as_int, as_seed
 
     seed = as_seed(seed)
-    U = as_int(tasks, "tasks", min=1, max=limits.max_tasks)
-    K = as_int(exits, "exits", min=1, max=limits.max_exits)
+    U = as_int(tasks, "tasks", min=1, limit="max_tasks")
+    K = as_int(exits, "exits", min=1, limit="max_exits")
     for k, v in (("edge_factor", edge_factor), ("cloud_factor", cloud_factor), ("tr_factor", tr_factor)):
         as_float(v, k, min=0.0, max=1e6)
     if w_min is not None:

@@ -199,7 +199,7 @@ class ErdsInstance:
                 raise InvalidInstance(f"loads[{u}]", "all blocks have zero load")
         from ..limits import limits
 
-        rounds = as_int(d.get("sample_rounds", 10), "sample_rounds", min=1, max=limits.max_exit_sequence)
+        rounds = as_int(d.get("sample_rounds", 10), "sample_rounds", min=1, limit="max_exit_sequence")
         mode = as_str(d.get("sample_mode", "shared"), "sample_mode", SAMPLE_MODES)
         seq = d.get("exit_sequence")
         if seq is not None:

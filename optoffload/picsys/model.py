@@ -179,7 +179,7 @@ class PicsysInstance:
         c_u = _seconds(require(cloud, "c_u", "cloud"), "cloud.c_u", strictly_positive=True)
         from ..limits import limits
 
-        servers = as_int(cloud.get("servers", 1), "cloud.servers", min=1, max=limits.max_servers)
+        servers = as_int(cloud.get("servers", 1), "cloud.servers", min=1, limit="max_servers")
         devs_raw = as_list(require(d, "devices"), "devices", min_length=1)
         check_limit("max_devices", len(devs_raw), "devices", "number of devices")
         total = 0
@@ -261,7 +261,7 @@ def _count(imgs: dict, where: str) -> int:
     if "count" in imgs:
         from ..limits import limits
 
-        return as_int(imgs["count"], f"{where}.count", min=0, max=limits.max_images)
+        return as_int(imgs["count"], f"{where}.count", min=0, limit="max_images")
     for key in ("size", "hit", "z1", "c_s"):
         v = imgs.get(key)
         if isinstance(v, (list, tuple)) or (isinstance(v, str) and key in ("hit", "z1")):

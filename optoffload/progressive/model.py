@@ -191,7 +191,7 @@ def _config(d: dict) -> ConfigProblem:
                       min_inclusive=False, max=3600.0)
     from ..limits import limits
 
-    n = as_int(d.get("n_images", 1000), "n_images", min=1, max=limits.max_sim_images)
+    n = as_int(d.get("n_images", 1000), "n_images", min=1, limit="max_sim_images")
     seed = as_int(d.get("seed", 0), "seed", min=0, max=2**31 - 1 - 10_000)
     if "trace" in d and "traces" in d:
         raise InvalidInstance("traces", "give either trace or traces, not both")
@@ -229,7 +229,7 @@ def _airtime(d: dict) -> AirtimeProblem:
                                            f"\"{rate:g} kB/s\" or \"{rate:g} Mbit/s\")")
     from ..limits import limits
 
-    slots = as_int(require(d, "slots"), "slots", min=1, max=limits.max_slots)
+    slots = as_int(require(d, "slots"), "slots", min=1, limit="max_slots")
     items = as_list(require(d, "devices"), "devices", min_length=1)
     check_limit("max_cells", len(items) * (slots + 1), "slots", "devices x (slots + 1)")
     devs = []
