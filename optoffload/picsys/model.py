@@ -188,6 +188,7 @@ class PicsysInstance:
                 total += _count(x["images"], f"devices[{m}].images")
                 check_limit("max_images", total, f"devices[{m}].images.count", "total number of images")
         devices = tuple(_device_from_dict(x, f"devices[{m}]") for m, x in enumerate(devs_raw))
+        _check_horizon(devices, c_u)
         has_energy = any(dev.energy is not None for dev in devices)
         enforce = d.get("enforce_energy", has_energy)
         if not isinstance(enforce, bool):
@@ -208,6 +209,23 @@ class PicsysInstance:
         from dataclasses import replace
 
         return replace(self, **changes)
+
+
+MAX_HORIZON_S = 1e12
+"""Largest serial horizon of an instance: every image's CPU work and upload on its device plus
+every cloud job one after the other. It bounds every plan's makespan; at most 1e12 s keeps the
+CP-SAT model within 2**50 ticks at >= 1,000 ticks per second, and every MILP coefficient finite
+(docs/validation.md)."""
+
+
+def _check_horizon(devices: tuple, c_u: float) -> None:
+    per_dev = [float(np.sum(d.c_s + d.alpha + d.beta + d.tx)) for d in devices]
+    total = sum(per_dev) + c_u * sum(d.n for d in devices)
+    if total > MAX_HORIZON_S:
+        m = int(np.argmax(per_dev)) if per_dev else 0
+        raise InvalidInstance(f"devices[{m}]", f"the instance's serial horizon (all work and uploads one after the "
+                                               f"other) is {total:.3g} s, more than {MAX_HORIZON_S:g} s: check the "
+                                               f"units of rate (bit/s), size (bytes) and times (s)")
 
 
 def _bits(value: Any, field: str, n: int | None) -> np.ndarray:
