@@ -168,7 +168,11 @@ def run_suite(name: str | None, *, out: str | Path | None = None, executor: str 
         raise InvalidInstance("workers", f"must be >= 1, got {workers}")
     suite = suites[name]
     outdir = Path(out) if out else Path("bench-out") / name
-    outdir.mkdir(parents=True, exist_ok=True)
+    try:
+        outdir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InvalidInstance("out", f"cannot create the output directory {str(outdir)!r}: {exc.strerror or exc}") \
+            from None
     rows_path = outdir / "rows.jsonl"
     tasks = suite.tasks(quick)
     ids = [t["id"] for t in tasks]

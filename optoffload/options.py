@@ -19,9 +19,9 @@ RANGES: dict[str, tuple[type, float, float, bool]] = {
     "max_iter": (int, 1, 10_000_000, True),           # BRB iterations
     "tol": (float, 0.0, 1.0, False),                  # BRB relative tolerance, in (0, 1]
     "decimals": (int, 0, 15, True),                   # rounding of BRB box ends (paper: 3)
-    "gap": (float, 0.0, 1.0, True),                   # erds-exact relative gap
-    "inner_gap": (float, 0.0, 1.0, True),             # erds-exact inner-node gap
-    "node_limit": (int, 1, 10**12, True),             # erds-exact branch-and-bound nodes
+    "gap": (float, 0.0, 0.1, False),                  # erds-exact relative gap (the method: < 0.1)
+    "inner_gap": (float, 0.0, 0.1, False),            # erds-exact inner-node gap (the method: < 0.1)
+    "node_limit": (int, 0, 10**12, True),             # erds-exact nodes (0: root bound only)
     # PicSys exact (formulations/picsys)
     "scale": (int, 1, 10**12, True),                  # CP-SAT ticks per second
     # PicSys look-ahead

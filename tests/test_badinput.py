@@ -187,6 +187,11 @@ PICSYS = [
     ("gen-missing-dir", {}, ["generate", "picsys", "-o", "{dir}/no/such/g.json"], "output"),
     ("gen-seed-negative", {}, ["generate", "picsys", "--seed", "-5", "-o", "{dir}/g.json"], "seed"),
     ("gen-rate-huge", {}, ["generate", "picsys", "--rate", "1e300", "-o", "{dir}/g.json"], "rate"),
+    ("bench-out-is-file", {"f.json": {}}, ["bench", "picsys-sim", "--quick", "--out", "{f.json}"], "out"),
+    ("bench-workers-zero", {}, ["bench", "picsys-sim", "--quick", "--workers", "0", "--out", "{dir}/o"], "workers"),
+    ("bench-unknown-suite", {}, ["bench", "nosuch"], "suite"),
+    ("simulate-seed", {}, ["simulate", "picsys/table2", "--policy", "greedy", "--seed", "-2"], "seed"),
+    ("threads-huge", {}, ["solve", "picsys/table2", "--method", "cpsat", "--threads", "100000"], "threads"),
 ]
 
 # -------------------------------------------------------------------------------------- erds
@@ -276,7 +281,7 @@ ERDS = [
     ("opt-tol-zero", {}, ["solve", "erds/paper-u1", "--method", "erds-osa", "--option", "tol=0"], "tol"),
     ("opt-tol-nan", {}, ["solve", "erds/paper-u1", "--method", "iao", "--option", "tol=NaN"], "tol"),
     ("opt-gap", {}, ["solve", "erds/paper-u1", "--method", "erds-exact", "--option", "gap=2"], "gap"),
-    ("opt-node_limit", {}, ["solve", "erds/paper-u1", "--method", "erds-exact", "--option", "node_limit=0"],
+    ("opt-node_limit", {}, ["solve", "erds/paper-u1", "--method", "erds-exact", "--option", "node_limit=-1"],
      "node_limit"),
     ("opt-decimals", {}, ["solve", "erds/paper-u1", "--method", "erds-brb", "--option", "decimals=-1"], "decimals"),
     ("opt-evaluator", {}, ["solve", "erds/paper-u1", "--method", "erds-osa", "--option", "evaluator=magic"],

@@ -288,7 +288,7 @@ def system_info(inst: PicsysInstance) -> SystemInfo:
         beta=np.array([d.beta for d in inst.devices]), n_images=np.array([d.n for d in inst.devices]),
         sizes=tuple(d.size.copy() for d in inst.devices), c_s=tuple(d.c_s.copy() for d in inst.devices),
         energy_budget=(np.array([d.energy.budget if d.energy else np.inf for d in inst.devices])
-                       if inst.has_energy else None))
+                       if inst.enforce_energy else None))
 
 
 def _resolve_static(inst: PicsysInstance, static: list) -> list[np.ndarray]:
@@ -333,7 +333,11 @@ def run_policy(inst: PicsysInstance, policy: Policy, *, seed: int = 0, event_loo
         v.n_filtered = v.n_z1 = v.n_selected = v.n_z2 = 0
         v.energy_used = 0.0
         if d.energy is not None:
-            v.energy_budget, v.e_alpha, v.e_beta = d.energy.budget, d.energy.e_alpha, d.energy.e_beta
+            # a budget that is not enforced is no budget (as for the exact methods): the policy may
+            # not stop on it, so its plan processes every image (issue #14: skips only where the
+            # instance's objective mode allows them)
+            v.energy_budget = d.energy.budget if inst.enforce_energy else None
+            v.e_alpha, v.e_beta = d.energy.e_alpha, d.energy.e_beta
             v.e_s, v.e_t = d.energy.e_s.copy(), d.energy.e_t.copy()
         else:
             v.energy_budget, v.e_alpha, v.e_beta, v.e_s, v.e_t = None, 0.0, 0.0, np.zeros(d.n), np.zeros(d.n)
