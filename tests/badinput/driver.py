@@ -13,11 +13,15 @@ import os
 import resource
 import sys
 import tempfile
+from pathlib import Path
 
-from optoffload import cli  # noqa: F401 - imported once in the parent
-import optoffload.picsys.family  # noqa: F401
-import optoffload.erds.family  # noqa: F401
-import optoffload.progressive.family  # noqa: F401
+# the checkout under test, as for ``python -m optoffload`` run from the repository root
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+from optoffload import cli  # noqa: E402 - imported once in the parent
+import optoffload.erds.family  # noqa: E402,F401
+import optoffload.picsys.family  # noqa: E402,F401
+import optoffload.progressive.family  # noqa: E402,F401
 
 
 def vm_size() -> int:
