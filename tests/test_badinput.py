@@ -192,6 +192,18 @@ PICSYS = [
     ("bench-unknown-suite", {}, ["bench", "nosuch"], "suite"),
     ("simulate-seed", {}, ["simulate", "picsys/table2", "--policy", "greedy", "--seed", "-2"], "seed"),
     ("threads-huge", {}, ["solve", "picsys/table2", "--method", "cpsat", "--threads", "100000"], "threads"),
+    ("opt-cpsat-params-name", {}, ["solve", "picsys/table2", "--method", "cpsat", "--option", 'params={"bogus": 1}'],
+     "params.bogus"),
+    ("opt-cpsat-params-value", {}, ["solve", "picsys/table2", "--method", "cpsat", "--option",
+                                    'params={"max_time_in_seconds": -1}'], "params"),
+    ("opt-highs-option", {}, ["solve", "picsys/table2", "--method", "pyomo", "--option",
+                              'solver_options={"mip_rel_gap": -1}'], "solver_options.mip_rel_gap"),
+    ("opt-cbc-options", {}, ["solve", "picsys/table2", "--method", "pulp", "--option", "cbc_options=5"],
+     "cbc_options"),
+    ("opt-executable", {}, ["solve", "picsys/table2", "--method", "pyomo", "--option", "executable=/no/cbc"],
+     "executable"),
+    ("opt-lookahead-bound", {}, ["solve", "picsys/table2", "--method", "look-ahead", "--option", "bound=nope"],
+     "bound"),
 ]
 
 # -------------------------------------------------------------------------------------- erds
