@@ -182,6 +182,22 @@ def verify(instance: Any, solution: Solution | dict, *, rtol: float = 1e-7, atol
     return value
 
 
+def plan_info(instance: Any, solution: Solution | dict) -> dict:
+    """What the verified objective alone does not say about a plan (``Family.plan_info``), e.g.
+    PicSys's images processed in mode ``max-processed``; ``{}`` for most plans."""
+    inst = load(instance)
+    fam = get_family(inst.family)
+    if fam.plan_info is None:
+        return {}
+    d = solution.to_dict() if isinstance(solution, Solution) else solution
+    name = d.get("instance", inst.name) if isinstance(d, dict) else inst.name
+    if name != inst.name:
+        inst = _counterpart(inst, name) or inst
+    from .family import resolve
+
+    return resolve(fam.plan_info)(inst, d.get("decisions") if isinstance(d, dict) else None)
+
+
 def _counterpart(inst: Any, name: Any) -> Any:
     """The related system named ``name`` (see ``Family.counterpart``), or None."""
     fam = get_family(inst.family)

@@ -103,7 +103,15 @@ def _cmd_verify(args) -> int:
 
     d = parse_json(read_text(args.solution, "solution"), args.solution, "solution")
     value = api.verify(args.instance, d)
-    print(dumps({"verified": True, "objective": value}) if args.json else f"verified: objective {value:.9g}")
+    extra = api.plan_info(args.instance, d)
+    if args.json:
+        print(dumps({"verified": True, "objective": value, **extra}))
+    else:
+        note = ""
+        if "processed" in extra:
+            note = (f" (mode max-processed: {extra['processed']} of {extra['images']} images processed, "
+                    f"at most {extra['max_processed']} within the budgets; plans rank by images processed first)")
+        print(f"verified: objective {value:.9g}{note}")
     return 0
 
 

@@ -87,6 +87,10 @@ class Family:
     generate_options: tuple[Option, ...] = ()
     sense: str = "min"
     """``"min"`` or ``"max"``: the direction of the family's objective."""
+    plan_info: str | None = None
+    """Optional ``fn(instance, decisions) -> dict``: what a verified objective alone does not say
+    (PicSys mode ``max-processed``: images processed and the most the budgets allow); printed by
+    ``optoffload verify``."""
     counterpart: str | None = None
     """Optional ``fn(instance, name) -> instance | None``: a related system (e.g. PicSys's
     two-stage counterpart ``<name>-2stage``) whose plans a method may return; ``verify`` replays

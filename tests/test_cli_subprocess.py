@@ -130,3 +130,20 @@ def test_sigint_during_a_bench_run(tmp_path):
     out, err = proc.communicate(timeout=120)
     assert proc.returncode in (130, 0), err[-2000:]
     assert "Fatal Python error" not in err and "Traceback" not in err
+
+
+def test_verify_reports_images_processed_in_max_processed_mode(tmp_path):
+    """An all-skip plan of an instance with enforced budgets verifies with makespan 0, so verify
+    says what ranks it: 0 images processed of the 4 the budgets allow (budget 100 %, every
+    image costing at most 0.02 %: all 4 fit, by hand)."""
+    energy = {"budget": 100.0, "e_s": 0.0, "e_t": 0.01, "e_alpha": 0.01, "e_beta": 0.0}
+    inst = {"format": 1, "family": "picsys", "name": "e", "cloud": {"c_u": 0.05},
+            "devices": [{"rate": 8e6, "alpha": 0.2, "beta": 0.4, "energy": energy,
+                         "images": {"count": 4, "size": 800000, "hit": "0101"}}]}
+    f, s = tmp_path / "e.json", tmp_path / "s.json"
+    f.write_text(json.dumps(inst))
+    s.write_text(json.dumps({"status": "feasible", "objective": 0.0,
+                             "decisions": {"mode": "max-processed", "outcomes": [["skip"] * 4]}}))
+    v = json.loads(ok(run("verify", str(f), str(s), "--json")).stdout)
+    assert v["objective"] == 0.0 and v["processed"] == 0 and v["max_processed"] == 4 and v["images"] == 4
+    assert "0 of 4 images processed, at most 4" in ok(run("verify", str(f), str(s))).stdout

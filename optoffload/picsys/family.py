@@ -22,4 +22,5 @@ FAMILY = Family(
     generate_options=OPTIONS,
     sense="min",
     counterpart="optoffload.picsys.simulator:counterpart",
+    plan_info="optoffload.picsys.simulator:plan_info",
 )

@@ -201,6 +201,19 @@ def two_stage_counterpart(inst: PicsysInstance) -> PicsysInstance:
     return replace(inst, devices=tuple(devs), name=f"{inst.name}-2stage", stages=2)
 
 
+def plan_info(inst: PicsysInstance, decisions: Any) -> dict:
+    """For ``optoffload verify``: in mode ``max-processed`` the objective is lexicographic (most
+    images processed, then least makespan), so the makespan alone does not rank a plan; report
+    the images processed and the most the budgets allow (:func:`~optoffload.picsys.bounds.max_processed`)."""
+    if not (isinstance(decisions, dict) and decisions.get("mode") == "max-processed"):
+        return {}
+    from .bounds import max_processed
+
+    plan = parse_plan(inst, decisions)
+    return {"mode": "max-processed", "processed": int(sum(int(np.sum(c != SKIPPED)) for c in plan)),
+            "max_processed": int(sum(max_processed(inst))), "images": inst.n_images}
+
+
 def counterpart(inst: PicsysInstance, name: str) -> PicsysInstance | None:
     """The related system a Solution named ``name`` belongs to (``Family.counterpart``).
 
