@@ -103,8 +103,9 @@ class Trace:
             return from_spec(d, where)
         check_keys(d, {"times", "rates", "name"}, where)
         times = as_list(require(d, "times", where), f"{where}.times", min_length=1)
+        check_limit("max_trace_samples", len(times), f"{where}.times", "number of samples")
         rates = as_list(require(d, "rates", where), f"{where}.rates", length=len(times))
-        t = [as_float(x, f"{where}.times[{i}]") for i, x in enumerate(times)]
+        t = [as_float(x, f"{where}.times[{i}]", min=0.0, max=MAX_DURATION_S) for i, x in enumerate(times)]
         r = [nonneg(x, f"{where}.rates[{i}]") for i, x in enumerate(rates)]
         _check(t, r, where)
         return cls(tuple(t), tuple(r), str(d.get("name", "")))
