@@ -464,3 +464,18 @@ def test_memory_cases_are_marked():
     marked = [f"{f}/{c[0]}" for f, c in CASES if len(c) > 4 and c[4]]
     assert {"picsys/count-1e9", "picsys/gen-images-1e9", "progressive/trace-duration-1e9",
             "erds/sample-rounds-1e12"} <= set(marked)
+
+
+def test_memory_bound_has_teeth(tmp_path):
+    """Negative control: with the image limit raised, ``count: 1e9`` allocates (7.45 GiB of sizes)
+    and the case dies under the same RLIMIT_AS bound -- so a passing memory case really stayed
+    under the bound."""
+    import os
+
+    f = _write(tmp_path, "c.json", _set(PB, "devices.0.images.count", 1e9))
+    payload = [{"id": "neg", "argv": ["solve", str(f), "--method", "greedy"], "mem_mb": MEM_MB}]
+    env = {**os.environ, "OPTOFFLOAD_MAX_IMAGES": str(10**10), "OPENBLAS_NUM_THREADS": "1"}
+    proc = subprocess.run([sys.executable, str(DRIVER)], input=json.dumps(payload), capture_output=True, text=True,
+                          cwd=str(ROOT), timeout=300, env=env)
+    r = json.loads(proc.stdout)[0]
+    assert r["rc"] == 1 and "MemoryError" in r["stderr"], r
