@@ -283,6 +283,8 @@ def compare(instance: Any, methods: list[str] | None = None, *, time_limit: floa
     seed = as_seed(seed)
     fam = get_family(inst.family)
     names = list(fam.methods) if methods is None else list(methods)
+    for m in names:  # every name checked before anything runs (a typo must not come after minutes of solving)
+        get_method(inst.family, m)
     rows = []
     it = names
     if progress:
