@@ -108,6 +108,14 @@ def _progress(total: int, desc: str):
     return tqdm(total=total, desc=desc, unit="task", file=sys.stderr, disable=None)
 
 
+def _ignore_sigint() -> None:
+    """Worker initializer: Ctrl-C is the parent's to handle (a terminal sends it to the whole
+    process group); workers are stopped by the parent instead of printing tracebacks."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 def _execute(suite: Suite, tasks: list[dict], executor: str, workers: int | None,
              scheduler: str | None) -> Iterable[list[dict]]:
     if not tasks:
@@ -136,14 +144,22 @@ def _execute(suite: Suite, tasks: list[dict], executor: str, workers: int | None
             for t in tasks:
                 yield _run_task(suite.run, t)
         else:
-            pool = ProcessPoolExecutor(max_workers=n)
+            pool = ProcessPoolExecutor(max_workers=n, initializer=_ignore_sigint)
             try:
                 futs = [pool.submit(_run_task, suite.run, t) for t in tasks]
                 for fut in as_completed(futs):
                     yield fut.result()
+            except BaseException:
+                # Ctrl-C (or the consumer closing us): stop the workers now. Left running they
+                # outlive the parent (which exits at once with 130) and block on each other's
+                # pipes forever (issue #14 item 12); finished rows are on disk for --resume.
+                procs = list((getattr(pool, "_processes", None) or {}).values())
+                pool.shutdown(wait=False, cancel_futures=True)
+                for proc in procs:
+                    proc.terminate()
+                raise
             finally:
-                # on Ctrl-C (or any error) drop the queued tasks instead of running them all:
-                # the finished rows are already on disk and --resume picks up the rest
+                # on any error drop the queued tasks instead of running them all
                 pool.shutdown(wait=False, cancel_futures=True)
     else:
         from optoffload.errors import InvalidInstance
@@ -199,18 +215,23 @@ def run_suite(name: str | None, *, out: str | Path | None = None, executor: str 
     bar = _progress(len(todo), name) if todo else None
     new_rows: list[dict] = []
     errors = 0
-    with rows_path.open("a", encoding="utf-8") as fh:
-        for rows in _execute(suite, todo, executor, workers, scheduler):
-            for r in rows:
-                fh.write(json.dumps(r, default=float) + "\n")
-                if "error" in r:
-                    errors += 1
-                    print(f"task {r['id']} failed: {r['error']}", file=sys.stderr)
-            fh.flush()
-            os.fsync(fh.fileno())
-            new_rows.extend(rows)
-            if bar is not None:
-                bar.update(1)
+    results = _execute(suite, todo, executor, workers, scheduler)
+    try:
+        with rows_path.open("a", encoding="utf-8") as fh:
+            for rows in results:
+                for r in rows:
+                    fh.write(json.dumps(r, default=float) + "\n")
+                    if "error" in r:
+                        errors += 1
+                        print(f"task {r['id']} failed: {r['error']}", file=sys.stderr)
+                fh.flush()
+                os.fsync(fh.fileno())
+                new_rows.extend(rows)
+                if bar is not None:
+                    bar.update(1)
+    except BaseException:
+        results.close()  # Ctrl-C between two rows: the executor's clean-up stops the workers
+        raise
     if bar is not None:
         bar.close()
     all_rows = [r for r in read_rows(rows_path) if r.get("id") in set(ids)]
