@@ -257,7 +257,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     debug = os.environ.get("OPTOFFLOAD_DEBUG")
     import warnings
 
-    warnings.showwarning = _one_line_warning
+    shown, warnings.showwarning = warnings.showwarning, _one_line_warning
     try:
         args = build_parser().parse_args(argv)
         return int(args.fn(args) or 0)
@@ -302,6 +302,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         msg = str(exc).splitlines()[0] if str(exc) else ""
         print(f"error: {type(exc).__name__}: {msg}", file=sys.stderr)
         return 1
+    finally:
+        warnings.showwarning = shown  # main() called in-process leaves the caller's hook alone
 
 
 if __name__ == "__main__":  # pragma: no cover
