@@ -92,7 +92,7 @@ def _check_options(fn: Any, method: str, options: dict) -> None:
     known = {n for n, p in params.items() if p.kind in (inspect.Parameter.KEYWORD_ONLY,
                                                         inspect.Parameter.POSITIONAL_OR_KEYWORD)}
     known -= {"instance", "inst", "time_limit", "seed", "threads"}
-    from .options import check_option, check_structured
+    from .option_ranges import check_option, check_structured
 
     check_structured(options)
     for k, v in options.items():

@@ -16,7 +16,7 @@ import pytest
 
 import optoffload as oo
 from optoffload.errors import InvalidInstance
-from optoffload.options import RANGES
+from optoffload.option_ranges import RANGES
 from optoffload.registry import get_family
 from optoffload.units import UnitWarning, parse_quantity
 from optoffload.validate import SEED_MAX, parse_json
@@ -216,7 +216,7 @@ def test_every_numeric_option_has_a_range():
 
 @pytest.mark.parametrize("name", sorted(RANGES))
 def test_option_ranges_reject_out_of_range_values(name):
-    from optoffload.options import check_option
+    from optoffload.option_ranges import check_option
 
     typ, lo, hi, lo_incl = RANGES[name]
     for bad in ([lo - 1] if lo_incl else [lo]) + [hi * 10 + 1, float("nan"), "x", True]:
