@@ -62,12 +62,26 @@ def _run_task(run, task: dict) -> list[dict]:
     result = []
     for r in rows:
         row = {"id": task["id"], **{k: v for k, v in task.items() if k != "id"}, **r}
+        row["task_key"] = task_key(task)
         row.setdefault("task_elapsed_s", elapsed)
         if err is not None:
             row["error"] = err
             row["traceback"] = tb
         result.append(row)
     return result
+
+
+def task_key(task: dict) -> str:
+    """A task's full parameters as one canonical string: rows match tasks on it, not on the id
+    alone (``--quick`` and full tasks share ids with different parameters, issue #14 item 2)."""
+    return json.dumps(task, sort_keys=True, default=str, separators=(",", ":"))
+
+
+def _row_matches(row: dict, task: dict) -> bool:
+    if "task_key" in row:
+        return row["task_key"] == task_key(task)
+    # rows written before task_key existed carry the task's fields: all must agree
+    return all(k in row and row[k] == v for k, v in task.items())
 
 
 def read_rows(path: Path) -> list[dict]:
@@ -91,6 +105,14 @@ def _progress(total: int, desc: str, enabled: bool | None = True):
     from optoffload.progress import Progress
 
     return Progress(total, desc, unit="task", enabled=enabled)
+
+
+def _ignore_sigint() -> None:
+    """Worker initializer: Ctrl-C is the parent's to handle (a terminal sends it to the whole
+    process group); workers are stopped by the parent instead of printing tracebacks."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def _execute(suite: Suite, tasks: list[dict], executor: str, workers: int | None,
@@ -121,14 +143,22 @@ def _execute(suite: Suite, tasks: list[dict], executor: str, workers: int | None
             for t in tasks:
                 yield _run_task(suite.run, t)
         else:
-            pool = ProcessPoolExecutor(max_workers=n)
+            pool = ProcessPoolExecutor(max_workers=n, initializer=_ignore_sigint)
             try:
                 futs = [pool.submit(_run_task, suite.run, t) for t in tasks]
                 for fut in as_completed(futs):
                     yield fut.result()
+            except BaseException:
+                # Ctrl-C (or the consumer closing us): stop the workers now. Left running they
+                # outlive the parent (which exits at once with 130) and block on each other's
+                # pipes forever (issue #14 item 12); finished rows are on disk for --resume.
+                procs = list((getattr(pool, "_processes", None) or {}).values())
+                pool.shutdown(wait=False, cancel_futures=True)
+                for proc in procs:
+                    proc.terminate()
+                raise
             finally:
-                # on Ctrl-C (or any error) drop the queued tasks instead of running them all:
-                # the finished rows are already on disk and --resume picks up the rest
+                # on any error drop the queued tasks instead of running them all
                 pool.shutdown(wait=False, cancel_futures=True)
     else:
         from optoffload.errors import InvalidInstance
@@ -159,7 +189,11 @@ def run_suite(name: str | None, *, out: str | Path | None = None, executor: str 
         raise InvalidInstance("workers", f"must be >= 1, got {workers}")
     suite = suites[name]
     outdir = Path(out) if out else Path("bench-out") / name
-    outdir.mkdir(parents=True, exist_ok=True)
+    try:
+        outdir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InvalidInstance("out", f"cannot create the output directory {str(outdir)!r}: {exc.strerror or exc}") \
+            from None
     rows_path = outdir / "rows.jsonl"
     if methods is not None or seeds is not None:
         if suite.tasks_with is None:
@@ -178,7 +212,15 @@ def run_suite(name: str | None, *, out: str | Path | None = None, executor: str 
     if len(set(ids)) != len(ids):
         raise RuntimeError(f"suite {name!r} has duplicate task ids")
     done_rows = read_rows(rows_path) if resume else []
-    done_ids = {r.get("id") for r in done_rows if "error" not in r}
+    by_id = {t["id"]: t for t in tasks}
+    # a task is done when a non-error row of it exists with the same full parameters
+    done_ids = {r.get("id") for r in done_rows
+                if "error" not in r and r.get("id") in by_id and _row_matches(r, by_id[r["id"]])}
+    stale = {r.get("id") for r in done_rows if r.get("id") in by_id and r.get("id") not in done_ids
+             and "error" not in r}
+    if echo and stale:
+        print(f"resume: {len(stale)} task(s) had rows with other parameters (rerun): {', '.join(sorted(stale)[:5])}",
+              file=sys.stderr)
     done_rows = [r for r in done_rows if r.get("id") in done_ids]
     todo = [t for t in tasks if t["id"] not in done_ids]
     # rewrite the kept rows (drops torn lines and error rows that will be rerun)
@@ -190,18 +232,23 @@ def run_suite(name: str | None, *, out: str | Path | None = None, executor: str 
     bar = _progress(len(todo), name, progress if echo else False) if todo else None
     new_rows: list[dict] = []
     errors = 0
-    with rows_path.open("a", encoding="utf-8") as fh:
-        for rows in _execute(suite, todo, executor, workers, scheduler):
-            for r in rows:
-                fh.write(json.dumps(r, default=float) + "\n")
-                if "error" in r:
-                    errors += 1
-                    print(f"task {r['id']} failed: {r['error']}", file=sys.stderr)
-            fh.flush()
-            os.fsync(fh.fileno())
-            new_rows.extend(rows)
-            if bar is not None:
-                bar.update(1)
+    results = _execute(suite, todo, executor, workers, scheduler)
+    try:
+        with rows_path.open("a", encoding="utf-8") as fh:
+            for rows in results:
+                for r in rows:
+                    fh.write(json.dumps(r, default=float) + "\n")
+                    if "error" in r:
+                        errors += 1
+                        print(f"task {r['id']} failed: {r['error']}", file=sys.stderr)
+                fh.flush()
+                os.fsync(fh.fileno())
+                new_rows.extend(rows)
+                if bar is not None:
+                    bar.update(1)
+    except BaseException:
+        results.close()  # Ctrl-C between two rows: the executor's clean-up stops the workers
+        raise
     if bar is not None:
         bar.close()
     all_rows = [r for r in read_rows(rows_path) if r.get("id") in set(ids)]
@@ -213,7 +260,7 @@ def run_suite(name: str | None, *, out: str | Path | None = None, executor: str 
     else:
         from .suite import markdown_table
 
-        cols = sorted({k for r in good for k in r if k not in ("traceback",)})
+        cols = sorted({k for r in good for k in r if k not in ("traceback", "task_key")})
         md = markdown_table(good, cols)
     (outdir / "report.md").write_text(md + "\n", encoding="utf-8")
     if echo:

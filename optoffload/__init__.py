@@ -24,6 +24,7 @@ del _Path, _here
 
 from .api import compare, evaluate, from_dict, generate, load, methods, save, simulate, solve, verify
 from .errors import InvalidInstance, UnknownName, VerificationError
+from .limits import limits
 from .registry import available_families as families
 from .registry import instances, register_method, unregister_method
 from .solution import Solution
@@ -43,6 +44,7 @@ __all__ = [
     "compare",
     "evaluate",
     "instances",
+    "limits",
     "load",
     "methods",
     "register_method",

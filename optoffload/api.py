@@ -12,7 +12,7 @@ from .errors import InvalidInstance, UnknownName, VerificationError
 from .registry import family_methods, get_family, instance_path, resolve_method
 from .solution import Solution
 from .status import Status
-from .validate import FORMAT_VERSION, parse_json, read_text, require
+from .validate import FORMAT_VERSION, as_seed, parse_json, read_text, require
 
 
 def _family_of_dict(d: Any, where: str) -> str:
@@ -55,11 +55,19 @@ def load(source: Any) -> Any:
 
 
 def save(instance: Any, path: str | Path) -> Path:
-    """Write an instance to a JSON file (with its ``format`` version)."""
+    """Write an instance to a JSON file (with its ``format`` version).
+
+    Raises ``InvalidInstance("output")`` when the file cannot be written (e.g. a missing directory).
+    """
     d = instance.to_dict()
     d.setdefault("format", FORMAT_VERSION)
     path = Path(path)
-    path.write_text(json.dumps(d, indent=1) + "\n", encoding="utf-8")
+    if not path.parent.is_dir():
+        raise InvalidInstance("output", f"directory {str(path.parent)!r} does not exist")
+    try:
+        path.write_text(json.dumps(d, indent=1) + "\n", encoding="utf-8")
+    except OSError as exc:
+        raise InvalidInstance("output", f"cannot write {str(path)!r}: {exc.strerror or exc}") from None
     return path
 
 
@@ -84,7 +92,11 @@ def _check_options(fn: Any, method: str, options: dict) -> None:
     known = {n for n, p in params.items() if p.kind in (inspect.Parameter.KEYWORD_ONLY,
                                                         inspect.Parameter.POSITIONAL_OR_KEYWORD)}
     known -= {"instance", "inst", "time_limit", "seed", "threads"}
+    from .option_ranges import check_option, check_structured
+
+    check_structured(options)
     for k, v in options.items():
+        check_option(k, v)
         if k not in known:
             if open_ended:
                 continue  # **options: the method validates the rest itself
@@ -111,10 +123,9 @@ def solve(instance: Any, method: str | Callable[..., Any], *, time_limit: float 
     """
     inst = load(instance)
     time_limit = _check_time_limit(time_limit)
-    if isinstance(seed, bool) or not isinstance(seed, int):
-        raise InvalidInstance("seed", f"must be an integer, got {seed!r}")
-    if threads is not None and (isinstance(threads, bool) or not isinstance(threads, int) or threads < 1):
-        raise InvalidInstance("threads", f"must be a positive integer, got {threads!r}")
+    seed = as_seed(seed)
+    if threads is not None and (isinstance(threads, bool) or not isinstance(threads, int) or not 1 <= threads <= 1024):
+        raise InvalidInstance("threads", f"must be an integer in 1..1024, got {threads!r}")
     name, _spec, fn = resolve_method(inst.family, method)
     return _run(inst, name, fn, time_limit=time_limit, seed=seed, threads=threads, verify=verify, options=options)
 
@@ -141,7 +152,8 @@ def _run(inst: Any, name: str, fn: Callable[..., Any], *, time_limit: float | No
         raise InvalidInstance(f"method {name!r}", f"returned {type(out).__name__}, expected a Solution or a "
                                                   f"decisions dict")
     sol.family = inst.family
-    sol.instance = inst.name
+    if sol.instance != inst.name and _counterpart(inst, sol.instance) is None:
+        sol.instance = inst.name
     sol.method = name
     if not sol.runtime:
         sol.runtime = elapsed
@@ -179,17 +191,26 @@ def verify(instance: Any, solution: Solution | dict, *, rtol: float = 1e-7, atol
     """
     inst = load(instance)
     if isinstance(solution, dict):
-        solution = Solution(
-            family=solution.get("family", inst.family), instance=solution.get("instance", inst.name),
-            method=solution.get("method", "?"), status=solution.get("status", "feasible"),
-            objective=solution.get("objective"), bound=solution.get("bound"),
-            decisions=solution.get("decisions"))
+        solution = _solution_from_dict(solution, inst)
+    elif not isinstance(solution, Solution):
+        raise InvalidInstance("solution", f"must be a Solution or a JSON object, got {type(solution).__name__}")
     fam = get_family(inst.family)
+    if solution.family != inst.family:
+        raise InvalidInstance("solution.family", f"is {solution.family!r} but the instance is a {inst.family!r} "
+                                                 "instance")
+    if solution.instance != inst.name:
+        other = _counterpart(inst, solution.instance)
+        if other is None:
+            raise InvalidInstance("solution.instance", f"is {solution.instance!r} but the instance is named "
+                                                       f"{inst.name!r}: a plan of another instance")
+        inst = other
     if not solution.status.has_solution:
         raise VerificationError(f"solution has status {solution.status.value}: nothing to verify")
     from .family import resolve
 
     value = float(resolve(fam.evaluate)(inst, solution.decisions))
+    if not math.isfinite(value):
+        raise InvalidInstance("decisions", f"the simulator gives a non-finite objective {value!r}")
     rep = solution.objective
     if rep is None or not math.isclose(value, rep, rel_tol=rtol, abs_tol=atol):
         raise VerificationError(
@@ -204,9 +225,65 @@ def verify(instance: Any, solution: Solution | dict, *, rtol: float = 1e-7, atol
     return value
 
 
+def plan_info(instance: Any, solution: Solution | dict) -> dict:
+    """What the verified objective alone does not say about a plan (``Family.plan_info``), e.g.
+    PicSys's images processed in mode ``max-processed``; ``{}`` for most plans."""
+    inst = load(instance)
+    fam = get_family(inst.family)
+    if fam.plan_info is None:
+        return {}
+    d = solution.to_dict() if isinstance(solution, Solution) else solution
+    name = d.get("instance", inst.name) if isinstance(d, dict) else inst.name
+    if name != inst.name:
+        inst = _counterpart(inst, name) or inst
+    from .family import resolve
+
+    return resolve(fam.plan_info)(inst, d.get("decisions") if isinstance(d, dict) else None)
+
+
+def _counterpart(inst: Any, name: Any) -> Any:
+    """The related system named ``name`` (see ``Family.counterpart``), or None."""
+    fam = get_family(inst.family)
+    if fam.counterpart is None or not isinstance(name, str):
+        return None
+    from .family import resolve
+
+    return resolve(fam.counterpart)(inst, name)
+
+
+def _solution_from_dict(d: Any, inst: Any) -> Solution:
+    """A Solution from its JSON object (``solve --json``), every field checked and named."""
+    from .status import Status as _S
+    from .validate import as_float, as_str
+
+    if not isinstance(d, dict):
+        raise InvalidInstance("solution", f"must be a JSON object (the output of solve --json), got "
+                                          f"{type(d).__name__}")
+    known = {"family", "instance", "method", "status", "objective", "bound", "gap", "runtime_s", "decisions", "info"}
+    unknown = sorted(k for k in d if k not in known)
+    if unknown:
+        raise InvalidInstance(f"solution.{unknown[0]}", f"unknown field (allowed: {', '.join(sorted(known))})")
+    fam = as_str(d.get("family", inst.family), "solution.family")
+    name = as_str(d.get("instance", inst.name), "solution.instance")
+    method = as_str(d.get("method", "?"), "solution.method")
+    st = d.get("status", "feasible")
+    values = [s.value for s in _S]
+    if not isinstance(st, str) or st not in values:
+        raise InvalidInstance("solution.status", f"must be one of {', '.join(values)}, got {st!r}")
+    obj = d.get("objective")
+    obj = None if obj is None else as_float(obj, "solution.objective")
+    bound = d.get("bound")
+    bound = None if bound is None else as_float(bound, "solution.bound")
+    if "decisions" not in d:
+        raise InvalidInstance("solution.decisions", "missing required field")
+    return Solution(family=fam, instance=name, method=method, status=st, objective=obj, bound=bound,
+                    decisions=d["decisions"])
+
+
 def simulate(instance: Any, policy: str, *, seed: int = 0, **options: Any) -> Solution:
     """Run an online ``policy`` in the family's simulator and return its Solution."""
     inst = load(instance)
+    seed = as_seed(seed)
     fam = get_family(inst.family)
     if fam.simulate is None:
         return solve(inst, policy, seed=seed, **options)
@@ -224,6 +301,7 @@ def simulate(instance: Any, policy: str, *, seed: int = 0, **options: Any) -> So
 def generate(family: str, *, seed: int = 0, **options: Any) -> Any:
     """Generate a random instance of ``family`` (options: the family's ``generate_options``)."""
     fam = get_family(family)
+    seed = as_seed(seed)
     if fam.generate is None:
         raise UnknownName("family", f"family {family!r} has no generator")
     known = {o.name for o in fam.generate_options}
@@ -276,11 +354,10 @@ def compare(instance: Any, methods: list[str | Callable[..., Any]] | None = None
     """
     inst = load(instance)
     time_limit = _check_time_limit(time_limit)
-    if isinstance(seed, bool) or not isinstance(seed, int):
-        raise InvalidInstance("seed", f"must be an integer, got {seed!r}")
+    seed = as_seed(seed)
     fam = get_family(inst.family)
     wanted = list(family_methods(inst.family)) if methods is None else list(methods)
-    resolved = [resolve_method(inst.family, m) for m in wanted]
+    resolved = [resolve_method(inst.family, m) for m in wanted]  # every name checked before anything runs
     per_method = _spread_options(resolved, dict(options or {}))
     rows: list[dict[str, Any]] = []
     from .progress import Progress

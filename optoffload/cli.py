@@ -160,13 +160,19 @@ def _cmd_simulate(args) -> int:
 
 
 def _cmd_verify(args) -> int:
-    try:
-        with open(args.solution, encoding="utf-8") as fh:
-            d = json.load(fh)
-    except (OSError, json.JSONDecodeError) as exc:
-        raise InvalidInstance("solution", f"cannot read {args.solution!r}: {exc}") from None
+    from .validate import parse_json, read_text
+
+    d = parse_json(read_text(args.solution, "solution"), args.solution, "solution")
     value = api.verify(args.instance, d)
-    print(dumps({"verified": True, "objective": value}) if args.json else f"verified: objective {value:.9g}")
+    extra = api.plan_info(args.instance, d)
+    if args.json:
+        print(dumps({"verified": True, "objective": value, **extra}))
+    else:
+        note = ""
+        if "processed" in extra:
+            note = (f" (mode max-processed: {extra['processed']} of {extra['images']} images processed, "
+                    f"at most {extra['max_processed']} within the budgets; plans rank by images processed first)")
+        print(f"verified: objective {value:.9g}{note}")
     return 0
 
 
@@ -187,7 +193,7 @@ def _cmd_generate(args) -> int:
     fam = registry.get_family(args.family)
     p = _Parser(prog=f"optoffload generate {args.family}")
     for opt in fam.generate_options:
-        kw: dict[str, Any] = {"default": opt.default, "help": opt.help}
+        kw: dict[str, Any] = {"default": opt.default, "help": opt.help.replace("%", "%%")}
         if opt.type is bool:
             kw["action"] = argparse.BooleanOptionalAction
         else:
@@ -198,6 +204,10 @@ def _cmd_generate(args) -> int:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("-o", "--output", required=True)
     ns = p.parse_args(args.rest)
+    from pathlib import Path
+
+    if not Path(ns.output).parent.is_dir():  # before generating (which may take a while)
+        raise InvalidInstance("output", f"directory {str(Path(ns.output).parent)!r} does not exist")
     opts = {o.name: getattr(ns, o.name) for o in fam.generate_options}
     inst = api.generate(args.family, seed=ns.seed, **opts)
     api.save(inst, ns.output)
@@ -406,12 +416,19 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def _one_line_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    """Warnings (e.g. implausible units) as one ``warning:`` line on stderr, no source line."""
+    print(f"warning: {str(message).splitlines()[0] if str(message) else category.__name__}", file=sys.stderr)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    as_process = argv is None
     argv = list(sys.argv[1:] if argv is None else argv)
     debug = os.environ.get("OPTOFFLOAD_DEBUG")
     import warnings
 
     warnings.simplefilter("ignore", registry.PluginWarning)  # `methods` prints them; one-line errors stay one line
+    shown, warnings.showwarning = warnings.showwarning, _one_line_warning
     try:
         args = build_parser().parse_args(argv)
         for plugin in args.plugin:
@@ -433,8 +450,25 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"verification failed: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
+        import signal
+
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not interrupt the clean-up
         print("interrupted", file=sys.stderr)
+        if as_process:
+            # the process ends here with 130 rather than in the interpreter's finalization, where
+            # worker or plotting threads may still hold the GIL (issue #14 item 12: "Fatal Python
+            # error ... GIL is released"); the runner fsynced every finished row already
+            try:
+                sys.stdout.flush()
+                sys.stderr.flush()
+            finally:
+                os._exit(130)
         return 130
+    except RecursionError:
+        if debug:
+            raise
+        print("error: input: nested too deeply", file=sys.stderr)
+        return 2
     except BrokenPipeError:  # pragma: no cover
         return 0
     except Exception as exc:  # noqa: BLE001 - the CLI never shows a traceback
@@ -443,6 +477,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         msg = str(exc).splitlines()[0] if str(exc) else ""
         print(f"error: {type(exc).__name__}: {msg}", file=sys.stderr)
         return 1
+    finally:
+        warnings.showwarning = shown  # main() called in-process leaves the caller's hook alone
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -110,6 +110,14 @@ class Family:
     plot: str | None = None
     """``fn(instance, decisions, ax=None) -> matplotlib Figure``: the picture drawn by
     :mod:`optoffload.plot` and ``optoffload plot``."""
+    plan_info: str | None = None
+    """Optional ``fn(instance, decisions) -> dict``: what a verified objective alone does not say
+    (PicSys mode ``max-processed``: images processed and the most the budgets allow); printed by
+    ``optoffload verify``."""
+    counterpart: str | None = None
+    """Optional ``fn(instance, name) -> instance | None``: a related system (e.g. PicSys's
+    two-stage counterpart ``<name>-2stage``) whose plans a method may return; ``verify`` replays
+    a Solution naming it there. Any other instance name in a Solution is rejected."""
 
     def instance_class(self) -> Any:
         """The instance class (has ``from_dict``, ``to_dict`` and ``name``; see the module docstring)."""

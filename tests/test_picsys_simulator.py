@@ -104,14 +104,19 @@ def test_energy_accounting_eq16():
 
 
 def test_skip_only_in_max_processed_mode():
-    d = instance([device([MB, MB], [0, 0])])
-    inst = oo.from_dict(d)
+    # the mode exists only with enforced budgets (issue #14 item 1: an all-skip plan of a
+    # budget-less instance verified with objective 0)
+    energy = {"budget": 100.0, "e_s": 0.0, "e_t": 0.0, "e_alpha": 0.0, "e_beta": 0.0}
+    inst = oo.from_dict(instance([device([MB, MB], [0, 0], energy=energy)]))
     from optoffload.picsys.simulator import evaluate
 
     with pytest.raises(oo.InvalidInstance, match=r"decisions.outcomes\[0\]\[1\]"):
         evaluate(inst, {"outcomes": [["f-disc", "skip"]]})
     # mode max-processed: the skipped image takes no time; the other one ends at 0.3
     assert evaluate(inst, {"mode": "max-processed", "outcomes": [["f-disc", "skip"]]}) == pytest.approx(0.3)
+    plain = oo.from_dict(instance([device([MB, MB], [0, 0])]))
+    with pytest.raises(oo.InvalidInstance, match=r"decisions.mode"):
+        evaluate(plain, {"mode": "max-processed", "outcomes": [["f-disc", "skip"]]})
 
 
 def test_empty_instance_has_makespan_zero():

@@ -166,6 +166,10 @@ def prepare(inst: PicsysInstance, *, objective: str, time_limit: float | None, w
     """
     t0 = time.perf_counter()
     mode = _check_objective(objective)
+    if mode == "max-processed" and not inst.enforce_energy:
+        # without enforced budgets every image can be processed (P_m = n_m): the lexicographic
+        # problem is the makespan problem, and its plans carry no mode (docs/validation.md)
+        mode = "makespan"
     deadline = None if time_limit is None else t0 + float(time_limit)
     reason = B.infeasibility_reason(inst) if mode == "makespan" else None
     targets = B.max_processed(inst) if mode == "max-processed" else [d.n for d in inst.devices]

@@ -120,8 +120,9 @@ class LongestExpected(Policy):
 
 
 def _two_stage_solution(inst, pol, seed, method):
+    # the plan belongs to the counterpart system: its Solution names it (``<name>-2stage``), so
+    # that ``oo.verify(inst, sol)`` replays it there and never as a plan of ``inst`` itself
     sol = policy_solution(two_stage_counterpart(inst), pol, seed=seed, method=method)
-    sol.instance = inst.name
     if sol.decisions is not None:
         sol.decisions = {**sol.decisions, "stages": 2}
     return sol

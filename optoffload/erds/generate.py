@@ -17,8 +17,17 @@ def generate(*, seed: int = 0, tasks: int = 3, exits: int = 5, per_task_probs: b
              w_min: float | None = None, edge_factor: float = 2.0, cloud_factor: float = 1.0,
              tr_factor: float = 1.0) -> ErdsInstance:
     """A random instance; the same seed gives the same instance."""
+    from ..limits import limits
+    from ..validate import as_float, as_int, as_seed
+
+    seed = as_seed(seed)
+    U = as_int(tasks, "tasks", min=1, limit="max_tasks")
+    K = as_int(exits, "exits", min=1, limit="max_exits")
+    for k, v in (("edge_factor", edge_factor), ("cloud_factor", cloud_factor), ("tr_factor", tr_factor)):
+        as_float(v, k, min=0.0, max=1e6)
+    if w_min is not None:
+        as_float(w_min, "w_min", min=0.0, min_inclusive=False, max=1.0)
     rng = np.random.default_rng(seed)
-    U, K = int(tasks), int(exits)
     loads = np.cumsum(rng.integers(1, 5, size=(U, K + 1)), axis=1) + rng.integers(0, 4, size=(U, 1))
     first = rng.integers(30, 81, size=(U, 1))
     decay = rng.uniform(0.3, 0.8, size=(U, K + 1))

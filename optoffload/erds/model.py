@@ -41,6 +41,13 @@ from ..validate import (
 
 FAMILY = "erds"
 
+MAX_LOAD = 1e9
+"""Largest load or transmission entry, and (MAX_FACTOR) the largest of nu_E, nu_C, nu_T and the
+capacity (docs/validation.md): an edge time nu_E * sum(loads) / w_min stays far below float
+overflow for every U, K under the limits."""
+MAX_FACTOR = 1e6
+MIN_SHARE = 1e-9
+
 PROB_TOL = 1e-6
 """Exit probabilities must sum to 1 within this tolerance (they are then renormalised)."""
 
@@ -146,11 +153,21 @@ class ErdsInstance:
         check_format(d, FAMILY)
         check_keys(d, _KEYS, "")
         name = as_str(d.get("name", "erds"), "name")
-        loads = _matrix(require(d, "loads"), "loads", rows=None, cols=None, check=nonneg)
+        from ..limits import check as check_limit
+
+        raw_loads = as_list(require(d, "loads"), "loads", min_length=1)
+        check_limit("max_tasks", len(raw_loads), "loads", "number of tasks U")
+        if isinstance(raw_loads[0], (list, tuple)):
+            check_limit("max_exits", len(raw_loads[0]) - 1, "loads[0]", "number of exits K")
+
+        def load(x, f):
+            return as_float(x, f, min=0.0, max=MAX_LOAD)
+
+        loads = _matrix(raw_loads, "loads", rows=None, cols=None, check=load)
         U, K1 = loads.shape
         if K1 < 2:
             raise InvalidInstance("loads[0]", f"needs at least 2 blocks (stem + one exit), got {K1}")
-        trans = _matrix(require(d, "transmission"), "transmission", rows=U, cols=K1, check=nonneg)
+        trans = _matrix(require(d, "transmission"), "transmission", rows=U, cols=K1, check=load)
         K = K1 - 1
         raw_p = require(d, "exit_probs")
         raw_list = as_list(raw_p, "exit_probs", min_length=1)
@@ -162,14 +179,14 @@ class ErdsInstance:
             p = _prob_vector(raw_list, "exit_probs", K)
             probs = np.tile(p, (U, 1))
             shared = True
-        ef = positive(d.get("edge_factor", 2.0), "edge_factor")
-        cf = nonneg(d.get("cloud_factor", 1.0), "cloud_factor")
-        tf = nonneg(d.get("tr_factor", 1.0), "tr_factor")
-        cap = positive(d.get("capacity", 1.0), "capacity")
-        w_min = as_float(d.get("w_min", 0.1), "w_min", min=0.0, min_inclusive=False)
+        ef = as_float(d.get("edge_factor", 2.0), "edge_factor", min=0.0, min_inclusive=False, max=MAX_FACTOR)
+        cf = as_float(d.get("cloud_factor", 1.0), "cloud_factor", min=0.0, max=MAX_FACTOR)
+        tf = as_float(d.get("tr_factor", 1.0), "tr_factor", min=0.0, max=MAX_FACTOR)
+        cap = as_float(d.get("capacity", 1.0), "capacity", min=0.0, min_inclusive=False, max=MAX_FACTOR)
+        w_min = as_float(d.get("w_min", 0.1), "w_min", min=MIN_SHARE * cap, max=MAX_FACTOR)
         w_max = d.get("w_max")
         if w_max is not None:
-            w_max = as_float(w_max, "w_max", min=w_min)
+            w_max = as_float(w_max, "w_max", min=w_min, max=MAX_FACTOR)
         hi = cap if w_max is None else min(w_max, cap)
         if w_min > hi:
             raise InvalidInstance("w_min", f"must be <= min(w_max, capacity) = {hi!r}, got {w_min!r}")
@@ -180,11 +197,14 @@ class ErdsInstance:
         for u in range(U):
             if loads[u].sum() <= 0:
                 raise InvalidInstance(f"loads[{u}]", "all blocks have zero load")
-        rounds = as_int(d.get("sample_rounds", 10), "sample_rounds", min=1)
+        from ..limits import limits
+
+        rounds = as_int(d.get("sample_rounds", 10), "sample_rounds", min=1, limit="max_exit_sequence")
         mode = as_str(d.get("sample_mode", "shared"), "sample_mode", SAMPLE_MODES)
         seq = d.get("exit_sequence")
         if seq is not None:
             seq_l = as_list(seq, "exit_sequence", min_length=1)
+            check_limit("max_exit_sequence", len(seq_l), "exit_sequence", "length")
             seq = [as_int(x, f"exit_sequence[{i}]", min=1, max=K) for i, x in enumerate(seq_l)]
             need = (rounds - 1) * U + (1 if mode == "shared" else U)
             if len(seq) < need:

@@ -18,7 +18,6 @@ Exits are numbered 1..K as in the paper. Errors raise ``InvalidInstance`` naming
 from __future__ import annotations
 
 import csv
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -97,8 +96,9 @@ def _from_obj(obj: Any, where: str, K: int | None) -> ExitStats:
 
 
 def _read_csv(path: Path, K: int | None) -> ExitStats:
-    with path.open(newline="", encoding="utf-8") as fh:
-        rows = list(csv.DictReader(fh))
+    from ..validate import read_text
+
+    rows = list(csv.DictReader(read_text(path, str(path)).splitlines()))  # columns by name
     if not rows:
         raise InvalidInstance(str(path), "CSV has no data rows")
     cols = set(rows[0])
@@ -130,10 +130,9 @@ def load_exit_stats(path: str | Path, *, K: int | None = None, allow_pickle: boo
         raise InvalidInstance("path", f"no such file {str(path)!r}")
     suffix = path.suffix.lower()
     if suffix == ".json":
-        try:
-            obj = json.loads(path.read_text(encoding="utf-8"))
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            raise InvalidInstance(str(path), f"not valid JSON: {exc}") from None
+        from ..validate import parse_json, read_text
+
+        obj = parse_json(read_text(path, str(path)), path, str(path))
         return _from_obj(obj, str(path), K)
     if suffix == ".csv":
         return _read_csv(path, K)

@@ -116,6 +116,8 @@ def brute_force(inst: PicsysInstance, *, mode: str = "makespan", max_plans: int 
     """
     from .simulator import simulate_plan
 
+    if mode == "max-processed" and not inst.enforce_energy:
+        mode = "makespan"  # every image can be processed: the same problem (docs/validation.md)
     en = enumerate_plans(inst, mode=mode, max_plans=max_plans)
     ok = en.energy_ok.copy()
     if not ok.any():

@@ -23,4 +23,6 @@ FAMILY = Family(
     sense="min",
     frame="optoffload.picsys.view:frame",
     plot="optoffload.picsys.view:plot",
+    counterpart="optoffload.picsys.simulator:counterpart",
+    plan_info="optoffload.picsys.simulator:plan_info",
 )

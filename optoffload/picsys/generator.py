@@ -125,6 +125,16 @@ def generate(*, seed: int = 0, preset: str = "large", name: str | None = None, *
         if v is not None:
             params[k] = v
     _check(params)
+    from ..limits import check as check_limit, limits
+    from ..validate import as_float, as_int, as_seed
+
+    seed = as_seed(seed)
+    as_int(params["devices"], "devices", min=1, limit="max_devices")
+    as_int(params["images"], "images", min=0, limit="max_images")
+    as_int(params["servers"], "servers", min=1, limit="max_servers")
+    for k, hi in (("size_mean", 1e10), ("size_std", 1e10), ("rate", 1e12), ("alpha", 1e6), ("beta", 1e6),
+                  ("c_u", 1e6), ("budget", 1e6)):
+        as_float(params[k], k, min=0.0, max=hi)
     rng = np.random.default_rng(seed)
     M, total, g = int(params["devices"]), int(params["images"]), float(params["gamma"])
     counts = [total // M + (1 if m < total % M else 0) for m in range(M)]

@@ -41,8 +41,16 @@ from typing import Any
 import numpy as np
 
 from ..errors import InvalidInstance
-from ..validate import (FORMAT_VERSION, as_int, as_list, as_str, check_format, check_keys, nonneg, positive,
-                        require)
+from ..limits import check as check_limit
+from ..units import parse_quantity, warn_if
+from ..validate import (FORMAT_VERSION, as_float, as_int, as_list, as_str, check_format, check_keys, nonneg,
+                        positive, require)
+
+#: Valid ranges (docs/validation.md, "picsys"): seconds, bit/s, bytes, % of battery.
+MAX_TIME_S = 1e6
+MAX_RATE = 1e12
+MAX_SIZE = 1e10
+MAX_ENERGY = 1e6
 
 FAMILY = "picsys"
 
@@ -131,6 +139,9 @@ class PicsysInstance:
     family: str = FAMILY
     c_step: float = 0.0
     """Cloud-side step per offloaded image, seconds (e.g. scaling at the cloud); default 0."""
+    stages: int = 3
+    """3: the paper's system (accelerated CNN, then expensive CNN); 2: a two-stage counterpart
+    (:func:`~optoffload.picsys.simulator.two_stage_counterpart`); plans must match it."""
 
     def __repr__(self) -> str:
         """Short: the shape, never the image arrays (``to_dict()`` has everything)."""
@@ -169,6 +180,8 @@ class PicsysInstance:
             d["cloud"]["c_step"] = self.c_step
         if self.has_energy:
             d["enforce_energy"] = self.enforce_energy
+        if self.stages != 3:
+            d["stages"] = self.stages
         d["devices"] = [dev.to_dict() for dev in self.devices]
         return d
 
@@ -177,18 +190,30 @@ class PicsysInstance:
         if not isinstance(d, dict):
             raise InvalidInstance("instance", f"must be a JSON object, got {type(d).__name__}")
         check_format(d, FAMILY)
-        check_keys(d, {"format", "family", "name", "description", "meta", "cloud", "devices", "enforce_energy"},
-                   "instance")
+        check_keys(d, {"format", "family", "name", "description", "meta", "cloud", "devices", "enforce_energy",
+                       "stages"}, "instance")
+        stages = d.get("stages", 3)
+        if isinstance(stages, bool) or stages not in (2, 3):
+            raise InvalidInstance("stages", f"must be 2 or 3, got {stages!r}")
         name = as_str(d.get("name", "unnamed"), "name")
         cloud = require(d, "cloud")
         if not isinstance(cloud, dict):
             raise InvalidInstance("cloud", f"must be an object, got {cloud!r}")
         check_keys(cloud, {"servers", "c_u", "c_step"}, "cloud")
-        c_u = positive(require(cloud, "c_u", "cloud"), "cloud.c_u")
-        c_step = nonneg(cloud.get("c_step", 0.0), "cloud.c_step")
-        servers = as_int(cloud.get("servers", 1), "cloud.servers", min=1)
-        devs_raw = as_list(require(d, "devices"), "devices")
+        c_u = _seconds(require(cloud, "c_u", "cloud"), "cloud.c_u", strictly_positive=True)
+        c_step = _seconds(cloud.get("c_step", 0.0), "cloud.c_step", strictly_positive=False)
+        from ..limits import limits
+
+        servers = as_int(cloud.get("servers", 1), "cloud.servers", min=1, limit="max_servers")
+        devs_raw = as_list(require(d, "devices"), "devices", min_length=1)
+        check_limit("max_devices", len(devs_raw), "devices", "number of devices")
+        total = 0
+        for m, x in enumerate(devs_raw):  # sizes before any array is allocated (limits.max_images)
+            if isinstance(x, dict) and isinstance(x.get("images"), dict):
+                total += _count(x["images"], f"devices[{m}].images")
+                check_limit("max_images", total, f"devices[{m}].images.count", "total number of images")
         devices = tuple(_device_from_dict(x, f"devices[{m}]") for m, x in enumerate(devs_raw))
+        _check_horizon(devices, c_u)
         has_energy = any(dev.energy is not None for dev in devices)
         enforce = d.get("enforce_energy", has_energy)
         if not isinstance(enforce, bool):
@@ -202,13 +227,30 @@ class PicsysInstance:
             raise InvalidInstance("meta", f"must be an object, got {meta!r}")
         desc = as_str(d.get("description", ""), "description")
         return cls(name=name, devices=devices, c_u=c_u, servers=servers, enforce_energy=enforce,
-                   description=desc, meta=meta, c_step=c_step)
+                   description=desc, meta=meta, c_step=c_step, stages=int(stages))
 
     def with_(self, **changes: Any) -> "PicsysInstance":
         """A copy with fields replaced (e.g. ``enforce_energy=False``)."""
         from dataclasses import replace
 
         return replace(self, **changes)
+
+
+MAX_HORIZON_S = 1e12
+"""Largest serial horizon of an instance: every image's CPU work and upload on its device plus
+every cloud job one after the other. It bounds every plan's makespan; at most 1e12 s keeps the
+CP-SAT model within 2**50 ticks at >= 1,000 ticks per second, and every MILP coefficient finite
+(docs/validation.md)."""
+
+
+def _check_horizon(devices: tuple, c_u: float) -> None:
+    per_dev = [float(np.sum(d.c_s + d.alpha + d.beta + d.tx)) for d in devices]
+    total = sum(per_dev) + c_u * sum(d.n for d in devices)
+    if total > MAX_HORIZON_S:
+        m = int(np.argmax(per_dev)) if per_dev else 0
+        raise InvalidInstance(f"devices[{m}]", f"the instance's serial horizon (all work and uploads one after the "
+                                               f"other) is {total:.3g} s, more than {MAX_HORIZON_S:g} s: check the "
+                                               f"units of rate (bit/s), size (bytes) and times (s)")
 
 
 def _bits(value: Any, field: str, n: int | None) -> np.ndarray:
@@ -235,21 +277,37 @@ def _bits(value: Any, field: str, n: int | None) -> np.ndarray:
     return np.asarray(vals, dtype=np.int8)
 
 
-def _floats(value: Any, field: str, n: int, *, strictly_positive: bool) -> np.ndarray:
-    check = positive if strictly_positive else nonneg
+def _number(value: Any, field: str, *, strictly_positive: bool, hi: float, kind: str | None) -> float:
+    if kind is not None:
+        value = parse_quantity(value, field, kind)
+    return as_float(value, field, min=0.0, min_inclusive=not strictly_positive, max=hi)
+
+
+def _seconds(value: Any, field: str, *, strictly_positive: bool = False) -> float:
+    x = _number(value, field, strictly_positive=strictly_positive, hi=MAX_TIME_S, kind="s")
+    warn_if(x > 3600.0, field, f"{x:g} s per image is implausibly long (numbers are seconds; write e.g. "
+                               f"\"{x:g} ms\" for milliseconds)")
+    return x
+
+
+def _floats(value: Any, field: str, n: int, *, strictly_positive: bool, hi: float = MAX_ENERGY,
+            kind: str | None = None) -> np.ndarray:
     if isinstance(value, (list, tuple)):
         if len(value) != n:
             raise InvalidInstance(field, f"has {len(value)} entries but the device has {n} images")
-        return np.asarray([check(v, f"{field}[{k}]") for k, v in enumerate(value)], dtype=float)
-    return np.full(n, check(value, field), dtype=float)
+        return np.asarray([_number(v, f"{field}[{k}]", strictly_positive=strictly_positive, hi=hi, kind=kind)
+                           for k, v in enumerate(value)], dtype=float)
+    return np.full(n, _number(value, field, strictly_positive=strictly_positive, hi=hi, kind=kind), dtype=float)
 
 
 def _count(imgs: dict, where: str) -> int:
     if "count" in imgs:
-        return as_int(imgs["count"], f"{where}.count", min=0)
+        from ..limits import limits
+
+        return as_int(imgs["count"], f"{where}.count", min=0, limit="max_images")
     for key in ("size", "hit", "z1", "c_s"):
         v = imgs.get(key)
-        if isinstance(v, (list, tuple, str)) and not (key == "c_s" and v == "fit"):
+        if isinstance(v, (list, tuple)) or (isinstance(v, str) and key in ("hit", "z1")):
             return len(v)
     raise InvalidInstance(f"{where}.count", "missing: give 'count' or a per-image list ('size' or 'hit')")
 
@@ -258,21 +316,26 @@ def _device_from_dict(x: Any, where: str) -> Device:
     if not isinstance(x, dict):
         raise InvalidInstance(where, f"must be an object, got {x!r}")
     check_keys(x, {"rate", "alpha", "beta", "images", "energy"}, where)
-    rate = positive(require(x, "rate", where), f"{where}.rate")
-    alpha = nonneg(require(x, "alpha", where), f"{where}.alpha")
-    beta = nonneg(require(x, "beta", where), f"{where}.beta")
+    rate = _number(require(x, "rate", where), f"{where}.rate", strictly_positive=True, hi=MAX_RATE, kind="bit/s")
+    warn_if(rate < 1e3, f"{where}.rate", f"{rate:g} bit/s is implausibly slow (numbers are bit/s; write e.g. "
+                                         f"\"{rate:g} Mbit/s\")")
+    alpha = _seconds(require(x, "alpha", where), f"{where}.alpha")
+    beta = _seconds(require(x, "beta", where), f"{where}.beta")
     imgs = require(x, "images", where)
     iw = f"{where}.images"
     if not isinstance(imgs, dict):
         raise InvalidInstance(iw, f"must be an object, got {imgs!r}")
     check_keys(imgs, {"count", "size", "c_s", "hit", "z1", "z2"}, iw)
     n = _count(imgs, iw)
-    size = _floats(require(imgs, "size", iw), f"{iw}.size", n, strictly_positive=True)
+    size = _floats(require(imgs, "size", iw), f"{iw}.size", n, strictly_positive=True, hi=MAX_SIZE, kind="bytes")
+    smallest = float(size.min()) if n else math.inf
+    warn_if(smallest < 100.0, f"{iw}.size", f"an image of {smallest:g} bytes is implausibly small (numbers are "
+                                            f"bytes; write e.g. \"{smallest:g} kB\")")
     cs_raw = imgs.get("c_s", "fit")
     if cs_raw == "fit":
         c_s = scaling_time_fit(size)
     else:
-        c_s = _floats(cs_raw, f"{iw}.c_s", n, strictly_positive=False)
+        c_s = _floats(cs_raw, f"{iw}.c_s", n, strictly_positive=False, hi=MAX_TIME_S, kind="s")
     hit = _bits(require(imgs, "hit", iw), f"{iw}.hit", n)
     z1 = _bits(imgs["z1"], f"{iw}.z1", n) if "z1" in imgs else hit.copy()
     z2 = _bits(imgs["z2"], f"{iw}.z2", n) if "z2" in imgs else z1 & hit
@@ -289,11 +352,11 @@ def _device_from_dict(x: Any, where: str) -> Device:
             raise InvalidInstance(ew, f"must be an object, got {e!r}")
         check_keys(e, {"budget", "e_s", "e_t", "e_alpha", "e_beta"}, ew)
         energy = Energy(
-            budget=nonneg(require(e, "budget", ew), f"{ew}.budget"),
+            budget=as_float(require(e, "budget", ew), f"{ew}.budget", min=0.0, max=MAX_ENERGY),
             e_s=_floats(require(e, "e_s", ew), f"{ew}.e_s", n, strictly_positive=False),
             e_t=_floats(require(e, "e_t", ew), f"{ew}.e_t", n, strictly_positive=False),
-            e_alpha=nonneg(require(e, "e_alpha", ew), f"{ew}.e_alpha"),
-            e_beta=nonneg(require(e, "e_beta", ew), f"{ew}.e_beta"),
+            e_alpha=as_float(require(e, "e_alpha", ew), f"{ew}.e_alpha", min=0.0, max=MAX_ENERGY),
+            e_beta=as_float(require(e, "e_beta", ew), f"{ew}.e_beta", min=0.0, max=MAX_ENERGY),
         )
     if not math.isfinite(float(np.sum(8.0 * size / rate))):
         raise InvalidInstance(f"{where}.rate", f"transmission times overflow (rate {rate!r})")
@@ -311,9 +374,15 @@ def parse_plan(inst: PicsysInstance, decisions: Any, *, allow_skip: bool | None 
     """
     if not isinstance(decisions, dict):
         raise InvalidInstance("decisions", f"must be an object with 'outcomes', got {type(decisions).__name__}")
+    check_keys(decisions, {"outcomes", "mode", "stages"}, "decisions")
     mode = decisions.get("mode", "makespan")
-    if mode not in ("makespan", "max-processed"):
+    if not isinstance(mode, str) or mode not in ("makespan", "max-processed"):
         raise InvalidInstance("decisions.mode", f"must be 'makespan' or 'max-processed', got {mode!r}")
+    if mode == "max-processed" and not inst.enforce_energy:
+        # without enforced budgets every image can be processed: the lexicographic mode (and with
+        # it any skip) does not exist for this instance (issue #14: an all-skip plan scored 0)
+        raise InvalidInstance("decisions.mode", f"'max-processed' exists only for instances with enforced energy "
+                                                f"budgets; {inst.name!r} has none, so every image must be processed")
     if allow_skip is None:
         allow_skip = mode == "max-processed"
     outs = require(decisions, "outcomes", "decisions")

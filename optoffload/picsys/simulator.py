@@ -216,22 +216,53 @@ def two_stage_counterpart(inst: PicsysInstance) -> PicsysInstance:
         z2 = np.where(d.z1 == 1, d.z2, d.hit).astype(np.int8)
         e = None if d.energy is None else replace(d.energy, e_alpha=0.0)
         devs.append(replace(d, alpha=0.0, z1=np.ones(d.n, dtype=np.int8), z2=z2, energy=e))
-    return replace(inst, devices=tuple(devs), name=f"{inst.name}-2stage")
+    return replace(inst, devices=tuple(devs), name=f"{inst.name}-2stage", stages=2)
+
+
+def plan_info(inst: PicsysInstance, decisions: Any) -> dict:
+    """For ``optoffload verify``: in mode ``max-processed`` the objective is lexicographic (most
+    images processed, then least makespan), so the makespan alone does not rank a plan; report
+    the images processed and the most the budgets allow (:func:`~optoffload.picsys.bounds.max_processed`)."""
+    if not (isinstance(decisions, dict) and decisions.get("mode") == "max-processed"):
+        return {}
+    from .bounds import max_processed
+
+    plan = parse_plan(inst, decisions)
+    return {"mode": "max-processed", "processed": int(sum(int(np.sum(c != SKIPPED)) for c in plan)),
+            "max_processed": int(sum(max_processed(inst))), "images": inst.n_images}
+
+
+def counterpart(inst: PicsysInstance, name: str) -> PicsysInstance | None:
+    """The related system a Solution named ``name`` belongs to (``Family.counterpart``).
+
+    ``<name>-2stage`` is the two-stage counterpart of a three-stage instance; anything else is
+    not a system of ``inst`` (None).
+    """
+    if inst.stages == 3 and name == f"{inst.name}-2stage":
+        return two_stage_counterpart(inst)
+    return None
 
 
 def evaluate(inst: PicsysInstance, decisions: Any) -> float:
     """The family's single source of truth: the makespan of a decision plan.
 
-    Decisions with ``"stages": 2`` are replayed on :func:`two_stage_counterpart`
-    (the two-stage baselines of 6.2.5). Raises :class:`InvalidInstance` for a
-    malformed plan, an outcome infeasible for the truth values, or a plan over
-    an enforced energy budget (eq. 15).
+    The plan must belong to ``inst`` itself: ``"stages"`` (default 3) must equal the
+    instance's own ``stages`` -- a ``"stages": 2`` plan of the two-stage baselines (6.2.5) is a
+    plan of :func:`two_stage_counterpart`, which :func:`optoffload.verify` selects when the
+    Solution names that system (``<name>-2stage``). Raises :class:`InvalidInstance` for a
+    malformed plan, a plan of another system or mode, an outcome infeasible for the truth
+    values (constraints (4)-(7)), or a plan over an enforced energy budget (eq. 15).
     """
     if isinstance(decisions, dict) and "stages" in decisions:
-        if decisions["stages"] not in (2, 3):
-            raise InvalidInstance("decisions.stages", f"must be 2 or 3, got {decisions['stages']!r}")
-        if decisions["stages"] == 2:
-            inst = two_stage_counterpart(inst)
+        st = decisions["stages"]
+        if isinstance(st, bool) or st not in (2, 3):
+            raise InvalidInstance("decisions.stages", f"must be 2 or 3, got {st!r}")
+        if st != inst.stages:
+            raise InvalidInstance(
+                "decisions.stages",
+                f"a {st}-stage plan is not a plan of the {inst.stages}-stage system {inst.name!r}"
+                + (f" (it belongs to its two-stage counterpart: give the solution instance '{inst.name}-2stage')"
+                   if st == 2 else ""))
     plan = parse_plan(inst, decisions)
     res = simulate_plan(inst, plan)
     if inst.enforce_energy and not res.energy_ok:
@@ -288,7 +319,7 @@ def system_info(inst: PicsysInstance) -> SystemInfo:
         beta=np.array([d.beta for d in inst.devices]), n_images=np.array([d.n for d in inst.devices]),
         sizes=tuple(d.size.copy() for d in inst.devices), c_s=tuple(d.c_s.copy() for d in inst.devices),
         energy_budget=(np.array([d.energy.budget if d.energy else np.inf for d in inst.devices])
-                       if inst.has_energy else None))
+                       if inst.enforce_energy else None))
 
 
 def _resolve_static(inst: PicsysInstance, static: list) -> list[np.ndarray]:
@@ -333,7 +364,11 @@ def run_policy(inst: PicsysInstance, policy: Policy, *, seed: int = 0, event_loo
         v.n_filtered = v.n_z1 = v.n_selected = v.n_z2 = 0
         v.energy_used = 0.0
         if d.energy is not None:
-            v.energy_budget, v.e_alpha, v.e_beta = d.energy.budget, d.energy.e_alpha, d.energy.e_beta
+            # a budget that is not enforced is no budget (as for the exact methods): the policy may
+            # not stop on it, so its plan processes every image (issue #14: skips only where the
+            # instance's objective mode allows them)
+            v.energy_budget = d.energy.budget if inst.enforce_energy else None
+            v.e_alpha, v.e_beta = d.energy.e_alpha, d.energy.e_beta
             v.e_s, v.e_t = d.energy.e_s.copy(), d.energy.e_t.copy()
         else:
             v.energy_budget, v.e_alpha, v.e_beta, v.e_s, v.e_t = None, 0.0, 0.0, np.zeros(d.n), np.zeros(d.n)

@@ -37,10 +37,15 @@ def concave_profile(name: str, rng: np.random.Generator, levels: int, block_byte
 
 def generate(*, seed: int = 0, problem: str = "airtime", size: int = 4, slots: int = 40, scenario: str = "heavy",
              period_s: float = 0.5, concave: bool = False) -> ProgressiveInstance:
+    from ..validate import as_seed
+
+    seed = as_seed(seed)
     problem = as_str(problem, "problem", PROBLEMS)
     size = as_int(size, "size", min=1, max=64)
     slots = as_int(slots, "slots", min=1, max=10_000)
-    period_s = positive(period_s, "period_s")
+    from ..validate import as_float
+
+    period_s = as_float(period_s, "period_s", min=0.0, min_inclusive=False, max=3600.0)
     as_str(scenario, "scenario", SCENARIO_NAMES)
     rng = np.random.default_rng(seed)
     name = f"gen-{problem}-{size}-s{seed}"

@@ -42,7 +42,15 @@ from ..validate import (FORMAT_VERSION, as_int, as_list, as_str, check_format, c
 from .profiles import Profile, check_same_metric, data_bytes, get_profile
 from .traces import Trace
 
+from ..limits import check as check_limit
+from ..units import parse_quantity, warn_if
+from ..validate import as_float
+
 PROBLEMS = ("config", "airtime", "ordering")
+MAX_RATE_BPS = 1.25e11   # 1 Tbit/s in bytes/s
+MAX_SECONDS = 1e6
+MAX_BYTES = 1e12
+MAX_WEIGHT = 1e6
 _COMMON = {"format", "family", "name", "problem", "description"}
 
 
@@ -190,9 +198,12 @@ class ProgressiveInstance:
 # ----------------------------------------------------------------- parsers
 def _config(d: dict) -> ConfigProblem:
     check_keys(d, _COMMON | {"period_s", "n_images", "seed", "traces", "trace", "candidates"}, "")
-    period = positive(require(d, "period_s"), "period_s")
-    n = as_int(d.get("n_images", 1000), "n_images", min=1, max=1_000_000)
-    seed = as_int(d.get("seed", 0), "seed", min=0)
+    period = as_float(parse_quantity(require(d, "period_s"), "period_s", "s"), "period_s", min=0.0,
+                      min_inclusive=False, max=3600.0)
+    from ..limits import limits
+
+    n = as_int(d.get("n_images", 1000), "n_images", min=1, limit="max_sim_images")
+    seed = as_int(d.get("seed", 0), "seed", min=0, max=2**31 - 1 - 10_000)
     if "trace" in d and "traces" in d:
         raise InvalidInstance("traces", "give either trace or traces, not both")
     if "trace" in d:
@@ -223,9 +234,15 @@ def _config(d: dict) -> ConfigProblem:
 
 def _airtime(d: dict) -> AirtimeProblem:
     check_keys(d, _COMMON | {"link_rate_Bps", "slots", "devices"}, "")
-    rate = positive(require(d, "link_rate_Bps"), "link_rate_Bps")
-    slots = as_int(require(d, "slots"), "slots", min=1, max=100_000)
+    rate = as_float(parse_quantity(require(d, "link_rate_Bps"), "link_rate_Bps", "B/s"), "link_rate_Bps",
+                    min=0.0, min_inclusive=False, max=MAX_RATE_BPS)
+    warn_if(rate < 100.0, "link_rate_Bps", f"{rate:g} bytes/s is implausibly slow (numbers are bytes/s; write e.g. "
+                                           f"\"{rate:g} kB/s\" or \"{rate:g} Mbit/s\")")
+    from ..limits import limits
+
+    slots = as_int(require(d, "slots"), "slots", min=1, limit="max_slots")
     items = as_list(require(d, "devices"), "devices", min_length=1)
+    check_limit("max_cells", len(items) * (slots + 1), "slots", "devices x (slots + 1)")
     devs = []
     for i, it in enumerate(items):
         w = f"devices[{i}]"
@@ -234,8 +251,9 @@ def _airtime(d: dict) -> AirtimeProblem:
         check_keys(it, {"name", "profile", "deadline_s", "weight"}, w)
         prof = get_profile(require(it, "profile", w), f"{w}.profile")
         devs.append(Device(str(it.get("name", f"d{i}")), prof, it["profile"],
-                           positive(require(it, "deadline_s", w), f"{w}.deadline_s"),
-                           nonneg(it.get("weight", 1.0), f"{w}.weight")))
+                           as_float(parse_quantity(require(it, "deadline_s", w), f"{w}.deadline_s", "s"),
+                                    f"{w}.deadline_s", min=0.0, min_inclusive=False, max=MAX_SECONDS),
+                           as_float(it.get("weight", 1.0), f"{w}.weight", min=0.0, max=MAX_WEIGHT)))
     if len(devs) * (slots + 1) > 5_000_000:
         raise InvalidInstance("slots", f"devices x (slots + 1) must be <= 5e6, got {len(devs) * (slots + 1)}")
     check_same_metric([d.profile for d in devs], "devices")
@@ -245,6 +263,7 @@ def _airtime(d: dict) -> AirtimeProblem:
 def _ordering(d: dict) -> OrderingProblem:
     check_keys(d, _COMMON | {"chunks", "budget"}, "")
     items = as_list(require(d, "chunks"), "chunks", min_length=1)
+    check_limit("max_chunks", len(items), "chunks", "number of chunks")
     names, sizes, imp = [], [], []
     for i, it in enumerate(items):
         w = f"chunks[{i}]"
@@ -252,15 +271,17 @@ def _ordering(d: dict) -> OrderingProblem:
             raise InvalidInstance(w, f"must be an object, got {type(it).__name__}")
         check_keys(it, {"name", "bytes", "importance"}, w)
         names.append(str(it.get("name", f"c{i}")))
-        sizes.append(positive(require(it, "bytes", w), f"{w}.bytes"))
-        imp.append(nonneg(require(it, "importance", w), f"{w}.importance"))
+        sizes.append(as_float(parse_quantity(require(it, "bytes", w), f"{w}.bytes", "bytes"), f"{w}.bytes",
+                              min=0.0, min_inclusive=False, max=MAX_BYTES))
+        imp.append(as_float(require(it, "importance", w), f"{w}.importance", min=0.0, max=MAX_WEIGHT))
     b = require(d, "budget")
     if not isinstance(b, dict):
         raise InvalidInstance("budget", f"must be an object with bytes and probs, got {type(b).__name__}")
     check_keys(b, {"bytes", "probs"}, "budget")
     vals = as_list(require(b, "bytes", "budget"), "budget.bytes", min_length=1)
     probs = as_list(require(b, "probs", "budget"), "budget.probs", length=len(vals))
-    v = [nonneg(x, f"budget.bytes[{i}]") for i, x in enumerate(vals)]
+    v = [as_float(parse_quantity(x, f"budget.bytes[{i}]", "bytes"), f"budget.bytes[{i}]", min=0.0,
+                  max=MAX_BYTES * 1000) for i, x in enumerate(vals)]
     p = [probability(x, f"budget.probs[{i}]") for i, x in enumerate(probs)]
     if not math.isclose(sum(p), 1.0, abs_tol=1e-6):
         raise InvalidInstance("budget.probs", f"must sum to 1, got {sum(p)!r}")
@@ -273,6 +294,9 @@ def evaluate(instance: ProgressiveInstance, decisions: Any) -> float:
     if not isinstance(decisions, dict):
         raise InvalidInstance("decisions", f"must be an object, got {type(decisions).__name__}")
     sp = instance.spec
+    # a plan of another problem kind (or with extra fields) is not a plan of this instance
+    check_keys(decisions, {"config": {"config"}, "airtime": {"slots"}, "ordering": {"order"}}[instance.problem],
+               "decisions")
     if instance.problem == "config":
         name = as_str(require(decisions, "config", "decisions"), "decisions.config")
         if name not in sp.accuracy:

@@ -24,6 +24,21 @@ from typing import Any
 import numpy as np
 
 from ..errors import InvalidInstance
+from ..limits import check as check_limit
+from ..units import warn_if
+
+MAX_DURATION_S = 1e7
+"""Longest generated trace (about 116 days); the sample count is also capped by
+``limits.max_trace_samples`` (docs/validation.md)."""
+
+
+def _samples(duration: Any, dt: Any, where: str = "duration") -> tuple[float, float, int]:
+    """Checked ``(duration, dt, n)`` of a sampled generator, before anything is allocated."""
+    dt = as_float(dt, "dt", min=1e-6, max=MAX_DURATION_S)
+    duration = as_float(duration, "duration", min=0.0, min_inclusive=False, max=MAX_DURATION_S)
+    n = max(1, int(np.ceil(duration / dt)))
+    check_limit("max_trace_samples", n, where, f"duration / dt = {duration:g} / {dt:g} samples")
+    return duration, dt, n
 from ..validate import (as_float, as_int, as_list, as_str, check_keys, nonneg, parse_json, positive, probability,
                         read_text, require)
 
@@ -88,8 +103,9 @@ class Trace:
             return from_spec(d, where)
         check_keys(d, {"times", "rates", "name"}, where)
         times = as_list(require(d, "times", where), f"{where}.times", min_length=1)
+        check_limit("max_trace_samples", len(times), f"{where}.times", "number of samples")
         rates = as_list(require(d, "rates", where), f"{where}.rates", length=len(times))
-        t = [as_float(x, f"{where}.times[{i}]") for i, x in enumerate(times)]
+        t = [as_float(x, f"{where}.times[{i}]", min=0.0, max=MAX_DURATION_S) for i, x in enumerate(times)]
         r = [nonneg(x, f"{where}.rates[{i}]") for i, x in enumerate(rates)]
         _check(t, r, where)
         return cls(tuple(t), tuple(r), str(d.get("name", "")))
@@ -119,6 +135,7 @@ def step(rates: list[float], durations: list[float], *, repeat: int = 1) -> Trac
     rates = as_list(rates, "rates", min_length=1)
     durations = as_list(durations, "durations", length=len(rates))
     repeat = as_int(repeat, "repeat", min=1)
+    check_limit("max_trace_samples", repeat * len(rates), "repeat", "samples (repeat x len(rates))")
     t, r, now = [], [], 0.0
     for _ in range(repeat):
         for i, (x, d) in enumerate(zip(rates, durations)):
@@ -133,10 +150,9 @@ def markov(good_rate: float, bad_rate: float, p_good_bad: float, p_bad_good: flo
     """Two-state (Gilbert-Elliott) Markov chain sampled every ``dt`` seconds."""
     g, b = positive(good_rate, "good_rate"), nonneg(bad_rate, "bad_rate")
     pgb, pbg = probability(p_good_bad, "p_good_bad"), probability(p_bad_good, "p_bad_good")
-    dt, duration = positive(dt, "dt"), positive(duration, "duration")
+    duration, dt, n = _samples(duration, dt)
     as_str(start, "start", ("good", "bad"))
-    n = max(1, int(np.ceil(duration / dt)))
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(as_int(seed, "seed", min=0, max=2**31 - 1))
     u = rng.random(n)
     state = np.empty(n, dtype=bool)  # True: good
     s = start == "good"
@@ -156,9 +172,10 @@ def lognormal_walk(mean_rate: float, sigma: float, *, theta: float = 1.0, dt: fl
     random walk started at ``log(mean_rate)``.
     """
     m, s = positive(mean_rate, "mean_rate"), nonneg(sigma, "sigma")
-    th, dt, duration = nonneg(theta, "theta"), positive(dt, "dt"), positive(duration, "duration")
-    n = max(1, int(np.ceil(duration / dt)))
-    rng = np.random.default_rng(seed)
+    th = as_float(theta, "theta", min=0.0, max=1e6)
+    s = as_float(sigma, "sigma", min=0.0, max=100.0)
+    duration, dt, n = _samples(duration, dt)
+    rng = np.random.default_rng(as_int(seed, "seed", min=0, max=2**31 - 1))
     z = rng.standard_normal(n)
     x = np.empty(n)
     if th > 0:
@@ -189,6 +206,9 @@ def scenario(name: str, *, duration: float = 600.0, seed: int = 0, switch_s: flo
     ``switching`` (none/heavy alternating every ``switch_s`` s, Fig. 10) or
     ``decreasing`` (none, light, heavy for ``switch_s`` s each, repeated, Fig. 9)."""
     as_str(name, "scenario", (*SCENARIOS, "switching", "decreasing"))
+    duration, _, _ = _samples(duration, 0.1)
+    seed = as_int(seed, "seed", min=0, max=2**31 - 1 - 2000)
+    switch_s = as_float(switch_s, "switch_s", min=0.0, min_inclusive=False, max=MAX_DURATION_S)
     if name in SCENARIOS:
         return _named(lognormal_walk(duration=duration, seed=seed, **SCENARIOS[name]), name)
     seq = ("none", "heavy") if name == "switching" else ("none", "light", "heavy")
@@ -252,24 +272,61 @@ def load_trace(path: str | Path, *, unit: str = "bytes/s") -> Trace:
     if not lines:
         raise InvalidInstance(p.name, "no data rows")
     rows = list(csv.reader(lines, delimiter="," if "," in lines[0] else " ", skipinitialspace=True))
+    rows = [[c.strip() for c in row if c.strip() != ""] for row in rows]
+    check_limit("max_trace_samples", len(rows), p.name, "rows")
+    ti, ri, tscale, rscale = 0, 1, 1.0, scale[unit]
     try:
         float(rows[0][0])
+        header = False
     except (ValueError, IndexError):
-        rows = rows[1:]  # header
+        header = True
+    if header:  # columns by name (issue #14 item 10), units from the names
+        ti, tscale, ri, rscale = _columns(rows[0], p.name, rscale)
+        rows = rows[1:]
     t, r = [], []
     for i, row in enumerate(rows):
-        row = [c for c in row if c != ""]
-        if len(row) < 2:
-            raise InvalidInstance(f"{p.name}:row {i + 1}", f"expected 2 columns (time, rate), got {row!r}")
+        if len(row) <= max(ti, ri):
+            raise InvalidInstance(f"{p.name}:row {i + 1 + header}",
+                                  f"expected at least {max(ti, ri) + 1} columns, got {row!r}")
         try:
-            t.append(float(row[0]))
-            r.append(float(row[1]) * scale[unit])
+            t.append(float(row[ti]) * tscale)
+            r.append(float(row[ri]) * rscale)
         except ValueError:
-            raise InvalidInstance(f"{p.name}:row {i + 1}", f"not a number: {row[:2]!r}") from None
+            raise InvalidInstance(f"{p.name}:row {i + 1 + header}", f"not a number: {row!r}") from None
     if not t:
         raise InvalidInstance(p.name, "no data rows")
     t0 = t[0]
+    warn_if(tscale == 1.0 and t0 > 1e11, p.name,
+            f"times start at {t0:.6g}, which looks like epoch milliseconds read as seconds (name the column "
+            "time_ms to read milliseconds)")
     return Trace.from_dict({"times": [x - t0 for x in t], "rates": r, "name": p.stem}, p.name)
+
+
+_TIME_COLS = {"time": 1.0, "t": 1.0, "time_s": 1.0, "timestamp": 1.0, "timestamp_s": 1.0, "seconds": 1.0,
+              "time_ms": 1e-3, "timestamp_ms": 1e-3, "ms": 1e-3}
+_RATE_COLS = {"rate": None, "bandwidth": None, "throughput": None,
+              "rate_bytes_per_s": 1.0, "bytes_per_s": 1.0, "rate_bps_bytes": 1.0, "rate_b_s": 1.0,
+              "rate_kbit_s": 1000 / 8, "kbit_s": 1000 / 8, "kbps": 1000 / 8,
+              "rate_mbit_s": 1e6 / 8, "mbit_s": 1e6 / 8, "mbps": 1e6 / 8, "bandwidth_mbps": 1e6 / 8,
+              "throughput_mbps": 1e6 / 8, "rate_bit_s": 1 / 8, "bit_s": 1 / 8, "bps": 1 / 8}
+
+
+def _columns(header: list[str], where: str, default_rate_scale: float) -> tuple[int, float, int, float]:
+    """Indices and unit factors of the time and rate columns of a CSV header (by name)."""
+    def norm(c: str) -> str:
+        return c.strip().lower().replace(" ", "_").replace("/", "_").replace("(", "").replace(")", "")
+
+    names = [norm(c) for c in header]
+    ti = next((i for i, c in enumerate(names) if c in _TIME_COLS), None)
+    ri = next((i for i, c in enumerate(names) if c in _RATE_COLS), None)
+    if ti is None:
+        raise InvalidInstance(f"{where}:header", f"no time column among {header!r} (known names: "
+                                                 f"{', '.join(_TIME_COLS)})")
+    if ri is None:
+        raise InvalidInstance(f"{where}:header", f"no rate column among {header!r} (known names: "
+                                                 f"{', '.join(_RATE_COLS)})")
+    rs = _RATE_COLS[names[ri]]
+    return ti, _TIME_COLS[names[ti]], ri, default_rate_scale if rs is None else rs
 
 
 def save_trace(trace: Trace, path: str | Path) -> Path:
