@@ -22,6 +22,7 @@ RANGES: dict[str, tuple[type, float, float, bool]] = {
     "gap": (float, 0.0, 0.1, False),                  # erds-exact relative gap (the method: < 0.1)
     "inner_gap": (float, 0.0, 0.1, False),            # erds-exact inner-node gap (the method: < 0.1)
     "node_limit": (int, 0, 10**12, True),             # erds-exact nodes (0: root bound only)
+    "stall_work": (int, 1, 10**12, True),             # BRB stall budget in task-iterations (null: off)
     # PicSys exact (formulations/picsys)
     "scale": (int, 1, 10**12, True),                  # CP-SAT ticks per second
     # PicSys look-ahead
