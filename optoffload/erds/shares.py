@@ -83,7 +83,7 @@ class ShareLP:
     """
 
     def __init__(self, lo: np.ndarray, hi: np.ndarray, C: float, cuts: list = (), tangents: list = (),
-                 basis=None):
+                 parent: "NodeState | None" = None):
         import highspy
 
         self.U = U = len(lo)
@@ -101,43 +101,70 @@ class ShareLP:
         h.changeColsCost(2 * U + 1, np.arange(2 * U + 1, dtype=np.int32), cost)
         h.addRow(-inf, C, U, np.arange(U + 1, 2 * U + 1, dtype=np.int32), np.ones(U))
         self.h = h
-        self.cuts: list = []
-        self.tangents: list = []
+        self._cols = np.arange(U + 1, dtype=np.int32)
+        # the rows beyond the capacity row, as CSR pieces (lower bounds, lengths, indices, values)
+        self._lower: list = []
+        self._len: list = []
+        self._idx: list = []
+        self._val: list = []
         self._tkeys: set = set()
+        if parent is not None:
+            lower, lens, idx, val = parent.rows
+            self._push(lower, lens, idx, val)
+            self._tkeys = set(parent.tkeys)
+            if parent.basis is not None:
+                h.setBasis(parent.basis)
         self.add(list(cuts), list(tangents))
-        if basis is not None:
-            h.setBasis(basis)
+
+    def _push(self, lower, lens, idx, val) -> None:
+        m = len(lower)
+        if not m:
+            return
+        starts = np.zeros(m, dtype=np.int32)
+        np.cumsum(lens[:-1], out=starts[1:])
+        self.h.addRows(m, lower, np.full(m, self.inf), len(idx), starts, idx, val)
+        self._lower.append(lower)
+        self._len.append(lens)
+        self._idx.append(idx)
+        self._val.append(val)
 
     def add(self, cuts: list, tangents: list) -> None:
         """Add Kelley cuts (g, rhs): theta - g . y >= rhs, and tangents (u, y0):
         w_u + y_u / y0^2 >= 2 / y0, in one batch; tangents already present are skipped."""
-        lower, idx, val, starts = [], [], [], []
-        n = 0
-        for g, rhs in cuts:
-            nz = np.flatnonzero(g)
-            starts.append(n)
-            lower.append(rhs)
-            idx.append(np.concatenate(([0], nz + 1)))
-            val.append(np.concatenate(([1.0], -g[nz])))
-            n += len(nz) + 1
-            self.cuts.append((g, rhs))
         U = self.U
+        lower, lens, idx, val = [], [], [], []
+        if cuts:
+            D = np.empty((len(cuts), U + 1))
+            D[:, 0] = 1.0
+            D[:, 1:] = -np.array([g for g, _ in cuts])
+            mask = D != 0
+            lower.append(np.array([r for _, r in cuts], dtype=float))
+            lens.append(mask.sum(axis=1).astype(np.int32))
+            idx.append(np.broadcast_to(self._cols, D.shape)[mask])
+            val.append(D[mask])
+        tl, ti, tv = [], [], []
         for u, y0 in tangents:
             key = (u, round(float(y0), 12))
             if key in self._tkeys:
                 continue
             self._tkeys.add(key)
-            self.tangents.append((u, y0))
-            starts.append(n)
-            lower.append(2.0 / y0)
-            idx.append(np.array([1 + u, 1 + U + u]))
-            val.append(np.array([1.0 / y0 ** 2, 1.0]))
-            n += 2
-        m = len(lower)
-        if m:
-            self.h.addRows(m, np.asarray(lower, dtype=float), np.full(m, self.inf), n,
-                           np.asarray(starts, dtype=np.int32), np.concatenate(idx).astype(np.int32),
-                           np.concatenate(val))
+            tl.append(2.0 / y0)
+            ti += (1 + u, 1 + U + u)
+            tv += (1.0 / y0 ** 2, 1.0)
+        if tl:
+            lower.append(np.array(tl))
+            lens.append(np.full(len(tl), 2, dtype=np.int32))
+            idx.append(np.array(ti, dtype=np.int32))
+            val.append(np.array(tv))
+        if lower:
+            self._push(np.concatenate(lower), np.concatenate(lens), np.concatenate(idx).astype(np.int32),
+                       np.concatenate(val))
+
+    def rows(self) -> tuple:
+        """The cut and tangent rows as (lower, lengths, indices, values) arrays."""
+        if not self._lower:
+            return (np.zeros(0), np.zeros(0, dtype=np.int32), np.zeros(0, dtype=np.int32), np.zeros(0))
+        return tuple(np.concatenate(x) for x in (self._lower, self._len, self._idx, self._val))
 
     def solve(self) -> tuple[float, np.ndarray] | None:
         """Optimal (theta, y) of the LP, or None when HiGHS does not report OPTIMAL twice."""
@@ -153,13 +180,14 @@ class ShareLP:
 
 
 class NodeState:
-    """What a node hands its children (and the incumbent's leaf hands the polish solve): its
-    Kelley cuts and tangents, HiGHS's final basis, and its last LP point and best shares."""
+    """What a node hands its children (and the incumbent's leaf hands the polish solve): its cut
+    and tangent rows (``ShareLP.rows``), the tangents' keys, HiGHS's final basis, and its last
+    LP point and best shares."""
 
-    __slots__ = ("cuts", "tangents", "basis", "y", "w")
+    __slots__ = ("rows", "tkeys", "basis", "y", "w")
 
-    def __init__(self, cuts: list, tangents: list, basis=None, y=None, w=None):
-        self.cuts, self.tangents, self.basis, self.y, self.w = cuts, tangents, basis, y, w
+    def __init__(self, rows: tuple, tkeys: set, basis=None, y=None, w=None):
+        self.rows, self.tkeys, self.basis, self.y, self.w = rows, tkeys, basis, y, w
 
 
 STALL_ROUNDS = 4
@@ -249,10 +277,9 @@ def _solve_node(prob: _Problem, fixed: dict, state: "NodeState | list | None", t
                 hi[u] = lo[u]  # free tasks keep only w_min of the capacity
     a, b = prob.relaxed_rows(fixed)
     if isinstance(state, NodeState):
-        cuts, tangents, basis = state.cuts, state.tangents, state.basis
+        lp = ShareLP(lo, hi, prob.C, parent=state)
     else:
-        cuts, tangents, basis = list(state or []), prob.tangents, None
-    lp = ShareLP(lo, hi, prob.C, cuts, tangents, basis)
+        lp = ShareLP(lo, hi, prob.C, list(state or []), prob.tangents)
     # initial cuts: at the largest shares and at equal shares (an upper bound), and when a
     # parent is given at its last LP point and best shares (where the parent's cuts are tight)
     w_eq = feasible_shares(np.full(U, prob.C / U), lo, hi, prob.C)
@@ -301,7 +328,7 @@ def _solve_node(prob: _Problem, fixed: dict, state: "NodeState | list | None", t
         basis = lp.h.getBasis() if y is not None else None
     except Exception:  # pragma: no cover - a basis is only a warm start
         basis = None
-    return lb, best_ub, best_w, NodeState(lp.cuts, lp.tangents, basis, y, best_w)
+    return lb, best_ub, best_w, NodeState(lp.rows(), lp._tkeys, basis, y, best_w)
 
 
 def solve_shares(inst: ErdsInstance, splits, *, early_exit: bool = True, gap: float = LEAF_GAP,
