@@ -296,12 +296,14 @@ def _solve_node(prob: _Problem, fixed: dict, state: "NodeState | list | None", t
     lp.add(new, [])
     lb = 0.0  # times are >= 0
     y = None
+    ok = False  # the last LP solve was optimal (its basis is a warm start for the children)
     stall = 0
     for _ in range(500):
         if deadline is not None and time.perf_counter() > deadline:
             raise _Timeout(lb)
         res = lp.solve()
         prob.lp_solves += 1
+        ok = res is not None
         if res is None:
             break  # keep the last proven bound (cuts only tighten the LP, so it stays valid)
         tol = 1e-13 * max(1.0, abs(best_ub)) if np.isfinite(best_ub) else 0.0
@@ -324,10 +326,7 @@ def _solve_node(prob: _Problem, fixed: dict, state: "NodeState | list | None", t
         v2, g2 = prob.value(a, b, y)
         lp.add([(g, v - g @ yw), (g2, v2 - g2 @ y)],
                [(u, float(y[u])) for u in range(U) if coupled or u in fixed])
-    try:
-        basis = lp.h.getBasis() if y is not None else None
-    except Exception:  # pragma: no cover - a basis is only a warm start
-        basis = None
+    basis = lp.h.getBasis() if ok else None
     return lb, best_ub, best_w, NodeState(lp.rows(), lp._tkeys, basis, y, best_w)
 
 
