@@ -147,3 +147,18 @@ def test_share_lp_rejects_unknown_names():
                         "--option", "share_lp=cold"], capture_output=True, text=True)
     assert r.returncode == 2, r.stderr
     assert "share_lp" in r.stderr and len(r.stderr.strip().splitlines()) == 1 and "Traceback" not in r.stderr
+
+
+def test_erds_perf_exact_row():
+    """The erds-perf ``exact-u3`` row runs both paths on paper-u3 in one process: the LP counts
+    (deterministic) favour the warm path, the objectives agree to the certificate gap, and the
+    report prints the target beside the measurement."""
+    from pathlib import Path
+
+    from optoffload.benchmarks.erds.perf import _report, _run
+
+    row = _run({"id": "exact-u3", "kind": "exact-u3", "quick": True, "repeats": 1})
+    assert row["lp_solves"] < row["lp_solves_legacy"] and row["status"] == "optimal"
+    assert abs(row["rel_objective_diff"]) <= CERT_GAP
+    row.update(id="exact-u3", kind="exact-u3")
+    assert "target < 50 ms" in _report([row], Path("."))
