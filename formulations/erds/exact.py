@@ -41,6 +41,12 @@ Why this method (docs/erds.md, "erds-exact"):
   coupled node value is >= the simple one: from any coupled point, pin the free tasks' shares to
   w_min (capacity still met) and replace their chord times by the constant m(y1) <= chord.
 
+Node LPs (``share_lp="warm"``, default; docs/erds.md "erds-exact: warm-started share LPs"): a
+child starts from its parent's rows (Kelley cuts and tangents, valid by the argument above) and
+HiGHS basis, a node's cutting planes stop at the gap, at the prune threshold or when they stall
+(``STALL_ROUNDS``), and the incumbent is polished from its own leaf's LP. ``share_lp="legacy"``
+keeps the implementation before issue #15 (fresh LP per node) for comparisons.
+
 The returned bound is min(incumbent, LP bounds of all pruned nodes and leaves); status OPTIMAL
 means the tree was exhausted, so bound <= optimum <= objective with gap <= 1e-6. Time or node
 limit: FEASIBLE with the incumbent and min(incumbent, closed bounds, keys of the open nodes). A
