@@ -12,6 +12,10 @@ Rows:
 * ``stall-quality``: for U in 2..16, seeds 0-3, the worst relative loss of the stall rule against
   the fixed rule (HSA inner). By construction the patience is >= 4000 for U <= 25, so 0 is the
   expected value; the row guards the claim in docs/erds.md.
+* ``exact-u3``: ``erds-exact`` on ``erds/paper-u3`` with the warm-started share LPs (default) and
+  the previous implementation (``share_lp="legacy"``), alternated in the same run, best of 5
+  each (quick: 1): runtime, LP solves and tree nodes (both deterministic), the ratio legacy /
+  warm, and the relative objective difference (target: under 50 ms).
 * ``cli-cold``: ``optoffload solve picsys/table2 --method cpsat`` from a cold process against a
   bare ``python -c "import numpy, ortools.sat.python.cp_model"`` (best of 3 each; target ratio
   <= 1.3).
@@ -33,6 +37,7 @@ def _tasks(quick: bool) -> list[dict]:
     out.append({"id": f"hsa-vs-paper-U{big[0]}", "kind": "hsa-vs-paper", "U": big[0], "quick": quick})
     out.append({"id": "stall-quality", "kind": "stall-quality", "quick": quick,
                 "Us": [2, 4, 8] if quick else [2, 3, 4, 6, 8, 12, 16], "seeds": 2 if quick else 4})
+    out.append({"id": "exact-u3", "kind": "exact-u3", "quick": quick, "repeats": 1 if quick else 5})
     out.append({"id": "cli-cold", "kind": "cli-cold", "quick": quick, "repeats": 1 if quick else 3})
     return out
 
@@ -67,6 +72,22 @@ def _run(task: dict) -> dict:
                 b = oo.solve(inst, "erds-hsa").objective
                 worst = max(worst, b / a - 1)
         return {"worst_rel_loss": worst, "n": len(task["Us"]) * task["seeds"]}
+    if kind == "exact-u3":
+        inst = oo.load("erds/paper-u3")
+        best = {"warm": float("inf"), "legacy": float("inf")}
+        sols = {}
+        oo.solve(inst, "erds-exact", verify=False)  # imports and HiGHS loaded before timing
+        for _ in range(task["repeats"]):
+            for mode in best:
+                sol, dt = _timed(lambda: oo.solve(inst, "erds-exact", share_lp=mode, verify=False))
+                best[mode] = min(best[mode], dt)
+                sols[mode] = sol
+        w, lg = sols["warm"], sols["legacy"]
+        return {"runtime_s": best["warm"], "runtime_legacy_s": best["legacy"],
+                "ratio_legacy_over_warm": best["legacy"] / best["warm"], "lp_solves": w.info["lp_solves"],
+                "lp_solves_legacy": lg.info["lp_solves"], "nodes": w.info["nodes"], "nodes_legacy": lg.info["nodes"],
+                "status": str(w.status), "objective": w.objective, "bound": w.bound,
+                "rel_objective_diff": w.objective / lg.objective - 1, "target_s": 0.05}
     if kind == "cli-cold":
         def best(cmd):
             ts = []
@@ -99,6 +120,12 @@ def _report(rows: list[dict], out: Path) -> str:
         if r.get("kind") == "stall-quality" and "worst_rel_loss" in r:
             lines.append(f"- Stall rule vs fixed rule, U in {r['Us']}, {r['seeds']} seeds: worst relative loss "
                          f"{r['worst_rel_loss']:.2e} (expected 0: the patience is >= 4000 for U <= 25).")
+        if r.get("kind") == "exact-u3" and "ratio_legacy_over_warm" in r:
+            lines.append(f"- `erds-exact` on `erds/paper-u3`: {r['runtime_s'] * 1e3:.1f} ms (target < 50 ms), "
+                         f"{r['lp_solves']} LP solves for {r['nodes']} tree nodes; previous implementation "
+                         f"(`share_lp=legacy`) {r['runtime_legacy_s'] * 1e3:.1f} ms, {r['lp_solves_legacy']} LP "
+                         f"solves for {r['nodes_legacy']} nodes: {r['ratio_legacy_over_warm']:.1f}x; "
+                         f"objective difference {r['rel_objective_diff']:+.1e} ({r['status']}).")
         if r.get("kind") == "cli-cold" and "ratio_cli_over_bare" in r:
             lines.append(f"- Cold `optoffload solve picsys/table2 --method cpsat`: {r['runtime_s']:.2f} s, bare "
                          f"`import numpy, ortools.sat.python.cp_model`: {r['bare_import_s']:.2f} s, ratio "

@@ -41,6 +41,12 @@ Why this method (docs/erds.md, "erds-exact"):
   coupled node value is >= the simple one: from any coupled point, pin the free tasks' shares to
   w_min (capacity still met) and replace their chord times by the constant m(y1) <= chord.
 
+Node LPs (``share_lp="warm"``, default; docs/erds.md "erds-exact: warm-started share LPs"): a
+child starts from its parent's rows (Kelley cuts and tangents, valid by the argument above) and
+HiGHS basis, a node's cutting planes stop at the gap, at the prune threshold or when they stall
+(``STALL_ROUNDS``), and the incumbent is polished from its own leaf's LP. ``share_lp="legacy"``
+keeps the implementation before issue #15 (fresh LP per node) for comparisons.
+
 The returned bound is min(incumbent, LP bounds of all pruned nodes and leaves); status OPTIMAL
 means the tree was exhausted, so bound <= optimum <= objective with gap <= 1e-6. Time or node
 limit: FEASIBLE with the incumbent and min(incumbent, closed bounds, keys of the open nodes). A
@@ -56,6 +62,7 @@ import time
 import numpy as np
 
 from optoffload.erds.evaluate import objective
+from optoffload.erds._shares_legacy import solve_node_legacy
 from optoffload.erds.model import ErdsInstance, decisions
 from optoffload.erds.shares import (INNER_GAP, LEAF_GAP, PRUNE_TOL, RELAXATIONS, _Problem, _solve_node, _Timeout,
                                     feasible_shares)
@@ -63,13 +70,16 @@ from optoffload.errors import InvalidInstance
 from optoffload.solution import Solution
 from optoffload.status import Status
 
+SHARE_LPS = ("warm", "legacy")
+"""Node LP implementations of ``share_lp`` (docs/erds.md, "erds-exact: warm-started share LPs")."""
+
 DIVE_EVERY = 8
 """Best-first pops between two depth-first dives (which look for incumbents)."""
 
 
 def solve_exact(inst: ErdsInstance, *, time_limit: float | None = None, seed: int = 0, threads: int | None = None,
                 gap: float = LEAF_GAP, early_exit: bool = True, node_limit: int | None = None,
-                relaxation: str = "coupled", inner_gap: float = INNER_GAP) -> Solution:
+                relaxation: str = "coupled", inner_gap: float = INNER_GAP, share_lp: str = "warm") -> Solution:
     """``erds-exact``: certified global optimum of eq. (7) (module docstring).
 
     Node order (docs/erds.md, "erds-exact: bound under a limit"): best-first on the node bound,
@@ -81,6 +91,11 @@ def solve_exact(inst: ErdsInstance, *, time_limit: float | None = None, seed: in
     compete for capacity) or "simple" (fastest split at the largest share, w_min of capacity);
     both are valid, see the module docstring. ``inner_gap`` is the relative gap to which inner
     nodes' LPs are closed (``INNER_GAP``); leaves use ``gap``.
+    ``share_lp`` picks the node LP implementation (docs/erds.md, "erds-exact: warm-started share
+    LPs"): "warm" (default) hands each child its parent's cuts, tangents and HiGHS basis, stops a
+    node's cutting planes when they stall and polishes the incumbent from its leaf's LP;
+    "legacy" is the implementation before issue #15 (fresh model per node, kept for
+    comparisons). Both are valid relaxations and certify the same optima.
     ``threads`` is accepted and ignored (one HiGHS thread).
     """
     if not (isinstance(gap, float) and 0 < gap < 0.1):
@@ -89,16 +104,19 @@ def solve_exact(inst: ErdsInstance, *, time_limit: float | None = None, seed: in
         raise InvalidInstance("node_limit", f"must be an integer >= 0, got {node_limit!r}")
     if not (isinstance(inner_gap, float) and 0 < inner_gap < 0.1):
         raise InvalidInstance("inner_gap", f"must be a float in (0, 0.1), got {inner_gap!r}")
+    if share_lp not in SHARE_LPS:
+        raise InvalidInstance("share_lp", f"must be one of {SHARE_LPS}, got {share_lp!r}")
     if relaxation not in RELAXATIONS:
         raise InvalidInstance("relaxation", f"must be one of {RELAXATIONS}, got {relaxation!r}")
     t0 = time.perf_counter()
     deadline = None if time_limit is None else t0 + time_limit
     prob = _Problem(inst, early_exit, relaxation)
+    solve_node = _solve_node if share_lp == "warm" else solve_node_legacy
     U = prob.U
     from optoffload.erds.inner import hsa, osa
 
     stats = {"nodes": 0, "leaves": 0, "lp_pruned": 0, "cheap_pruned": 0, "dives": 0, "candidate_splits": prob.cand}
-    inc_val, inc_s, inc_w = np.inf, None, None
+    inc_val, inc_s, inc_w, inc_state = np.inf, None, None, None
     a0, b0 = prob.relaxed_rows({})
     root_lb = prob.value(a0, b0, 1.0 / prob.hi)[0]  # every task at its fastest split and largest share
     closed = np.inf  # min bound of closed (pruned or solved) subtrees
@@ -116,11 +134,11 @@ def solve_exact(inst: ErdsInstance, *, time_limit: float | None = None, seed: in
             s = tuple(int(x) for x in s)
             if s in seen:
                 break
-            lb, ub, wn, _ = _solve_node(prob, dict(enumerate(s)), [], np.inf, gap, deadline)
+            lb, ub, wn, st = solve_node(prob, dict(enumerate(s)), [], np.inf, gap, deadline)
             seen[s] = lb
             stats["leaves"] += 1
             if ub < inc_val:
-                inc_val, inc_s, inc_w = ub, s, wn
+                inc_val, inc_s, inc_w, inc_state = ub, s, wn, st
             w = wn
         order = list(np.argsort([-(prob.A[u, :, -1].max() / prob.hi[u] + prob.B[u].max()) for u in range(U)]))
         pops = 0
@@ -151,7 +169,7 @@ def solve_exact(inst: ErdsInstance, *, time_limit: float | None = None, seed: in
                 continue
             try:
                 node_gap = gap if depth == U else max(gap, inner_gap)
-                lb, ub, wn, ncuts = _solve_node(prob, fixed, cuts, inc_val * (1 - PRUNE_TOL), node_gap, deadline)
+                lb, ub, wn, ncuts = solve_node(prob, fixed, cuts, inc_val * (1 - PRUNE_TOL), node_gap, deadline)
             except _Timeout as to:
                 current = (max(key, float(to.args[0])), fixed, cuts)
                 raise
@@ -160,7 +178,7 @@ def solve_exact(inst: ErdsInstance, *, time_limit: float | None = None, seed: in
             if depth == U:
                 stats["leaves"] += 1
                 if ub < inc_val:
-                    inc_val, inc_s, inc_w = ub, leaf_key, wn
+                    inc_val, inc_s, inc_w, inc_state = ub, leaf_key, wn, ncuts
                 closed = min(closed, lb)
                 continue
             if lb >= inc_val * (1 - PRUNE_TOL):
@@ -200,15 +218,19 @@ def solve_exact(inst: ErdsInstance, *, time_limit: float | None = None, seed: in
         status = Status.FEASIBLE if inc_s is not None else Status.UNKNOWN
     stats["open_nodes"] = len(heap) + (dive is not None) + (current is not None)
     if inc_s is not None:
-        # polish: the incumbent leaf was closed to ``gap`` with inherited cuts; a fresh, 100x tighter
-        # share solve for the same splits can only lower the objective (the bound is unchanged)
+        # polish: the incumbent leaf was closed to ``gap`` with inherited cuts; a 100x tighter share
+        # solve for the same splits can only lower the objective (the bound is unchanged). "warm"
+        # continues from the leaf's own LP (its cuts are valid for the same splits) and stops when
+        # the cutting planes stall; "legacy" starts a fresh LP and runs up to 500 rounds
         try:
-            _, ub, wn, _ = _solve_node(prob, dict(enumerate(inc_s)), [], np.inf, gap * 1e-2, deadline)
+            polish_from = inc_state if share_lp == "warm" else []
+            _, ub, wn, _ = solve_node(prob, dict(enumerate(inc_s)), polish_from, np.inf, gap * 1e-2, deadline)
             if ub < inc_val:
                 inc_val, inc_w = ub, wn
         except _Timeout:
             pass
     stats["candidate_splits"] = [list(map(int, c)) for c in prob.cand]
+    stats["lp_solves"] = prob.lp_solves
     runtime = time.perf_counter() - t0
     if inc_s is None:
         return Solution("erds", inst.name, "erds-exact", Status.UNKNOWN, None, bound, runtime, None, stats)
