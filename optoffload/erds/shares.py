@@ -302,7 +302,7 @@ def _solve_node(prob: _Problem, fixed: dict, state: "NodeState | list | None", t
         if deadline is not None and time.perf_counter() > deadline:
             raise _Timeout(lb)
         res = lp.solve()
-        prob.lp_solves += 1
+        prob.lp_solves = getattr(prob, "lp_solves", 0) + 1  # any node problem (ERDS, dnn tables)
         ok = res is not None
         if res is None:
             break  # keep the last proven bound (cuts only tighten the LP, so it stays valid)
