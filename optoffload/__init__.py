@@ -24,6 +24,7 @@ del _Path, _here
 
 from .api import compare, from_dict, generate, load, methods, save, simulate, solve, verify
 from .errors import InvalidInstance, UnknownName, VerificationError
+from .models import build_model, read_solution
 from .registry import available_families as families
 from .registry import instances
 from .solution import Solution
@@ -33,6 +34,8 @@ __version__ = "0.1.0"
 
 __all__ = [
     "InvalidInstance",
+    "build_model",
+    "read_solution",
     "Solution",
     "Status",
     "UnknownName",

@@ -89,6 +89,12 @@ def write_guard(fn, path: Path):
 
 # ----------------------------------------------------------------------------- solution files
 
+class FileValues(dict):
+    """Values read from a solution file; ``omits_zeros``: the format leaves out zero values (CBC)."""
+
+    omits_zeros = False
+
+
 _NUM = r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?|[-+]?inf"
 
 
@@ -109,7 +115,7 @@ def parse_solution_file(path: Any) -> dict[str, float] | list[int]:
     lines = text.splitlines()
     if re.search(r"^\s*solution:\s*-?\d+", text, re.M) or re.search(r"^\s*status:\s*[A-Z_]+", text, re.M):
         return [int(x) for x in re.findall(r"^\s*solution:\s*(-?\d+)", text, re.M)]
-    vals: dict[str, float] = {}
+    vals = FileValues()
     if any(ln.startswith("# Columns") for ln in lines):  # HiGHS
         i = next(n for n, ln in enumerate(lines) if ln.startswith("# Columns"))
         for ln in lines[i + 1:]:
@@ -121,11 +127,13 @@ def parse_solution_file(path: Any) -> dict[str, float] | list[int]:
         return vals
     first = lines[0] if lines else ""
     if re.match(r"^\s*(Optimal|Stopped|Infeasible|Integer|Unbounded|Feasible)", first) and "objective" in first.lower():
-        for ln in lines[1:]:  # CBC: index name value reduced-cost
+        vals.omits_zeros = True
+        for ln in lines[1:]:  # CBC: index name value reduced-cost (zero values left out)
             parts = ln.split()
             if len(parts) >= 3 and re.fullmatch(r"\d+", parts[0]):
                 vals[parts[1]] = float(parts[2])
         return vals
+    vals.omits_zeros = True  # SCIP leaves out zero values; Gurobi writes all (then nothing is filled)
     for ln in lines:  # Gurobi / SCIP style: name value
         s = ln.strip()
         if not s or s.startswith("#") or s.lower().startswith(("objective value", "solution status")):
@@ -167,6 +175,9 @@ def normalize_values(values: dict, known: dict[str, str]) -> dict[str, float]:
         if math.isnan(fv):
             raise InvalidInstance(f"values.{k}", f"must be a number, got {v!r}")
         out[key] = fv
+    if getattr(values, "omits_zeros", False) and not unknown:
+        for key in set(known.values()):
+            out.setdefault(key, 0.0)
     if unknown:
         raise InvalidInstance("source", f"{len(unknown)} value(s) name variables this model does not have "
                                         f"(first: {unknown[0]!r}): a solution of another model?")
@@ -178,7 +189,8 @@ def read_solution(instance: Any, layer: str, source: Any, *, verify: bool = True
 
     ``source``: a dict ``{variable name: value}`` (canonical names such as ``outcome[0,1,3]``,
     LP-file labels ``outcome(0_1_3)`` or PuLP names ``outcome_0_1_3``) or the path of a solution
-    file (:func:`parse_solution_file`). The values are checked against the model's constraints
+    file (:func:`parse_solution_file`; variables a CBC or SCIP file leaves out are 0, as those
+    writers omit zero values). The values are checked against the model's constraints
     (a violated one raises InvalidInstance naming it), decoded into decisions and replayed in the
     family's simulator; status FEASIBLE, no bound.
     """

@@ -210,9 +210,9 @@ def decode_values(inst: ErdsInstance, cand, values: dict, *, tol: float = 1e-6) 
             raise InvalidInstance(f"values.{key}", "missing (a solution of another model?)")
         w[u] = float(values[key])
         if w[u] < lo[u] - tol * max(1, lo[u]) or w[u] > hi[u] + tol * max(1, hi[u]):
-            raise InvalidInstance(f"values.{key}", f"must lie in [{lo[u]!r}, {hi[u]!r}], got {w[u]!r}")
+            raise InvalidInstance(f"values.{key}", f"must lie in [{float(lo[u])!r}, {float(hi[u])!r}], got {float(w[u])!r}")
     if w.sum() > inst.capacity * (1 + tol):
-        raise InvalidInstance("values.share", f"sum {w.sum()!r} exceeds capacity {inst.capacity!r} (capacity)")
+        raise InvalidInstance("values.share", f"sum {float(w.sum())!r} exceeds capacity {inst.capacity!r} (capacity)")
     return splits, feasible_shares(w, lo, hi, inst.capacity)
 
 

@@ -393,7 +393,8 @@ class CpsatLayer:
         from ortools.sat.python import cp_model
 
         md = cp_model.CpModel()
-        md.Proto().CopyFrom(self.native.Proto())
+        md.Proto().copy_from(self.native.Proto())
+        md.ClearHints()
         for n in self._outcome_names():
             if n not in vals:
                 raise InvalidInstance(f"values.{n}", "missing (a solution of another model?)")
@@ -401,14 +402,12 @@ class CpsatLayer:
         for n, v in vals.items():
             if abs(v - round(v)) > 1e-9:
                 raise InvalidInstance(f"values.{n}", f"must be an integer, got {v!r}")
-            var = md.Proto().variables[idx[n]]
-            dom = list(var.domain)
+            dom = list(self.native.Proto().variables[idx[n]].domain)
             if not any(dom[i] <= round(v) <= dom[i + 1] for i in range(0, len(dom), 2)):
                 raise InvalidInstance(f"values.{n}", f"{v!r} is outside its domain {dom}")
-            del var.domain[:]
-            var.domain.extend([int(round(v)), int(round(v))])
-        md.Proto().ClearField("objective")
+            md.AddHint(md.GetIntVarFromProtoIndex(idx[n]), int(round(v)))
         s = cp_model.CpSolver()
+        s.parameters.fix_variables_to_their_hinted_value = True  # only the unnamed values stay free
         s.parameters.max_time_in_seconds = 30.0
         s.parameters.num_workers = 1
         st = s.StatusName(s.Solve(md))
