@@ -327,7 +327,9 @@ class PulpLayer(_MilpLayer):
         import pulp
 
         t0 = time.perf_counter()
-        cmd = pulp.PULP_CBC_CMD(msg=bool(log), timeLimit=time_limit, gapRel=1e-9, gapAbs=1e-9)
+        from .pulp_milp import cbc_binary
+
+        cmd = pulp.COIN_CMD(path=cbc_binary(), msg=bool(log), timeLimit=time_limit, gapRel=1e-9, gapAbs=1e-9)
         self.native.solve(cmd)
         proven = self.native.sol_status == pulp.LpSolutionOptimal
         vals = {self.names[j]: c.varValue for j, c in enumerate(self.cols) if c.varValue is not None}
