@@ -37,7 +37,7 @@ def _tasks(quick: bool) -> list[dict]:
             tasks.append({"id": f"time-u{U}-{_label(m, opts)}", "kind": "time", "U": U, "seed": 0, "method": m,
                           "options": opts, "time_limit": 20 if quick else 60})
     for name in ("erds/paper-u1", "erds/paper-u2", "erds/paper-u3"):
-        tasks.append({"id": f"grid-{name}", "kind": "grid", "instance": name,
+        tasks.append({"id": f"grid-{name}", "kind": "grid", "instance": name, "seed": 0,
                       "resolutions": list(RESOLUTIONS[:2] if quick else RESOLUTIONS)})
     for layer in ("pyomo", "pulp", "cpsat"):
         tasks.append({"id": f"build-{layer}", "kind": "build", "layer": layer, "devices": 20,
