@@ -56,7 +56,7 @@ import numpy as np
 
 from optoffload.erds.evaluate import exit_matrix, objective, time_tables
 from optoffload.erds.model import ErdsInstance, decisions
-from optoffload.erds.shares import _bounds, solve_shares
+from optoffload.erds.shares import _bounds, _Timeout, solve_shares
 from optoffload.errors import InvalidInstance
 from optoffload.solution import Solution
 from optoffload.status import Status
@@ -353,9 +353,7 @@ def _solve_oa(inst, model, deadline, seed, threads, gap, max_iter, early_exit, l
             if not added:
                 native = "stalled"
                 break
-    except Exception as exc:  # the share LP's timeout
-        if type(exc).__name__ != "_Timeout":
-            raise
+    except _Timeout:  # the share LP ran out of time
         native = "time-limit"
     info = {"native_status": native, "oa_iterations": it, "split_vectors_visited": len(visited),
             "tangents": len(tangents), "master_bound": lb if math.isfinite(lb) else None}
@@ -404,9 +402,7 @@ def _solve_scip(inst, model, deadline, seed, threads, early_exit, log):
     try:
         w, v, _ = solve_shares(inst, splits, early_exit=early_exit, gap=1e-10,
                                time_limit=None if rem is None else max(rem, 0.01))
-    except Exception as exc:  # noqa: BLE001 - share LP timeout: keep SCIP's shares
-        if type(exc).__name__ != "_Timeout":
-            raise
+    except _Timeout:  # keep SCIP's shares
         w, v = w_scip, v_scip
     if v_scip < v:
         w = w_scip
