@@ -37,8 +37,9 @@ Solvers (option ``solver``; docs/models.md "ERDS in Pyomo: why an own OA loop"):
   assignment's NLP optimum make the master at that assignment >= its NLP optimum, so no split
   vector is visited twice and the loop ends with LB >= UB (1 - gap). MindtPy was not used: its OA
   needs an NLP solver (Ipopt) that does not install with pip here.
-* ``"scip"``: the nonlinear model solved directly by SCIP (``scip_direct``, PySCIPOpt), spatial
-  branch and bound on the bilinear constraint. The decoded splits get their optimal shares by the
+* ``"scip"``: the nonlinear model solved directly by SCIP (PySCIPOpt reading the model's ``.lp``
+  in a child process, :data:`SCIP_HEURISTICS`), spatial branch and bound on the bilinear
+  constraint. The decoded splits get their optimal shares by the
   share LP (never worse than SCIP's), and SCIP's dual bound lowered by ``SCIP_SAFETY`` (its
   feasibility tolerance on ``share_inverse``) is the bound.
 
@@ -362,38 +363,96 @@ def _solve_oa(inst, model, deadline, seed, threads, gap, max_iter, early_exit, l
     return inc[0], inc[1], (lb if math.isfinite(lb) else None), info, native == "optimal"
 
 
+_SCIP_CHILD = r"""
+import json, sys
+import pyscipopt
+path, limit, seed, heur, log = sys.argv[1], float(sys.argv[2]), int(sys.argv[3]), sys.argv[4] == "1", sys.argv[5] == "1"
+m = pyscipopt.Model()
+if not log:
+    m.hideOutput()
+m.readProblem(path)
+if limit > 0:
+    m.setParam("limits/time", limit)
+m.setParam("limits/gap", 1e-9)
+m.setParam("limits/absgap", 1e-10)
+m.setParam("numerics/feastol", 1e-9)
+m.setParam("randomization/randomseedshift", seed)
+if not heur:
+    m.setHeuristics(pyscipopt.SCIP_PARAMSETTING.OFF)
+m.optimize()
+out = {"status": m.getStatus(), "bound": m.getDualbound(), "nsols": m.getNSols()}
+if m.getNSols() > 0:
+    sol = m.getBestSol()
+    out["values"] = {v.name: m.getSolVal(sol, v) for v in m.getVars()}
+print("@@RESULT@@" + json.dumps(out), flush=True)
+"""
+SCIP_HEURISTICS = (True, False)
+"""SCIP runs with its primal heuristics, and again without them if the child crashed: with them
+PySCIPOpt 6.3's SCIP aborts the process ("free(): invalid pointer") on the U = 5 joint-outcome
+model of ``oo.generate("erds", seed=0, tasks=5)``, without them it solves it (but is 6x slower
+on U = 4). The child process makes a crash a retry, not the end of the caller."""
+
+
 def _solve_scip(inst, model, deadline, seed, threads, early_exit, log):
-    """The nonlinear model by SCIP through Pyomo's ``scip_direct`` (PySCIPOpt)."""
-    import pyomo.environ as pyo
-    from pyomo.opt import TerminationCondition as TC
+    """The nonlinear model by SCIP (PySCIPOpt) in a child process, from the model's ``.lp`` file.
+
+    The child reads the file Pyomo writes (the quadratic ``share_inverse`` rows included), solves
+    and prints the values; a SCIP crash or a hung child gives no solution and
+    ``native_status`` "scip-crashed (...)".
+    """
+    import json
+    import os
+    import subprocess
+    import sys
+    import tempfile
 
     try:
-        opt = pyo.SolverFactory("scip_direct")
-        ok = opt.available(exception_flag=False)
-    except Exception:  # noqa: BLE001
-        ok = False
-    if not ok:
-        raise InvalidInstance("solver", "SCIP (pyscipopt) is not available on this machine")
-    rem = _remaining(deadline)
-    if rem is not None:
-        opt.options["limits/time"] = max(rem, 0.01)
-    opt.options["limits/gap"] = 1e-9
-    opt.options["limits/absgap"] = 1e-10
-    opt.options["numerics/feastol"] = 1e-9
-    opt.options["randomization/randomseedshift"] = int(seed)
-    res = opt.solve(model, load_solutions=False, tee=bool(log))
-    tc = res.solver.termination_condition
-    lbv = getattr(res.problem, "lower_bound", None)
+        import pyscipopt  # noqa: F401
+    except ImportError:
+        raise InvalidInstance("solver", "SCIP (pyscipopt) is not available on this machine") from None
+    from optoffload.models import canonical
+
+    fd, path = tempfile.mkstemp(suffix=".lp", prefix="erds-scip-")
+    os.close(fd)
     try:
-        lb = float(lbv)
+        model.write(path, io_options={"symbolic_solver_labels": True})
+        text, rc, tries = "", None, []
+        for heur in SCIP_HEURISTICS:
+            rem = _remaining(deadline)
+            if rem is not None and rem <= 0.01 and tries:
+                break
+            limit = 0.0 if rem is None else max(rem, 0.01)
+            try:
+                proc = subprocess.run([sys.executable, "-c", _SCIP_CHILD, path, repr(limit), str(int(seed)),
+                                       "1" if heur else "0", "1" if log else "0"],
+                                      capture_output=not log, text=True,
+                                      timeout=None if rem is None else limit + 30.0)
+                text, rc = proc.stdout or "", proc.returncode
+            except subprocess.TimeoutExpired:
+                text, rc = "", "timeout"
+            tries.append({"heuristics": heur, "exit": rc})
+            if "@@RESULT@@" in text:
+                break
+    finally:
+        os.unlink(path)
+    line = next((ln for ln in text.splitlines() if ln.startswith("@@RESULT@@")), None)
+    if line is None:
+        return None, None, None, {"native_status": f"scip-crashed (exit {rc})", "scip_runs": tries}, False
+    out = json.loads(line[len("@@RESULT@@"):])
+    try:
+        lb = float(out["bound"])
         lb = lb - SCIP_SAFETY * max(1.0, abs(lb)) if math.isfinite(lb) else None
     except (TypeError, ValueError):
         lb = None
-    info = {"native_status": str(tc), "scip_bound": None if lb is None else float(lbv)}
-    if len(res.solution) == 0:
+    info = {"native_status": out["status"], "scip_bound": out["bound"] if lb is not None else None,
+            "scip_runs": tries}
+    if not out.get("values"):
         return None, None, lb, info, False
-    model.solutions.load_from(res)
-    vals = var_values(model)
+    vals = {}
+    for k, v in out["values"].items():
+        vals[canonical(k)] = v
+    vals = {k: v for k, v in vals.items() if k.startswith(("split[", "share["))}
+    tc_optimal = out["status"] == "optimal"
     cand = model._erds["cand"]
     splits = [max(cand[u], key=lambda s, u=u: vals[f"split[{u},{s}]"]) for u in range(inst.U)]
     _, w_scip = decode_values(inst, cand, vals, tol=1e-4)
@@ -406,4 +465,4 @@ def _solve_scip(inst, model, deadline, seed, threads, early_exit, log):
         w, v = w_scip, v_scip
     if v_scip < v:
         w = w_scip
-    return splits, w, lb, info, tc == TC.optimal
+    return splits, w, lb, info, tc_optimal
