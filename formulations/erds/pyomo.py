@@ -451,6 +451,9 @@ def _solve_scip(inst, model, deadline, seed, threads, early_exit, log):
     vals = {}
     for k, v in out["values"].items():
         vals[canonical(k)] = v
+        comp = model.find_component(canonical(k))
+        if comp is not None and hasattr(comp, "set_value"):
+            comp.set_value(v, skip_validation=True)  # the values stay on the native model, as with HiGHS
     vals = {k: v for k, v in vals.items() if k.startswith(("split[", "share["))}
     tc_optimal = out["status"] == "optimal"
     cand = model._erds["cand"]
