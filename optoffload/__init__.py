@@ -25,6 +25,7 @@ del _Path, _here
 from .api import compare, evaluate, from_dict, generate, load, methods, save, simulate, solve, verify
 from .errors import InvalidInstance, UnknownName, VerificationError
 from .limits import limits
+from .models import build_model, read_solution
 from .registry import available_families as families
 from .registry import instances, register_method, unregister_method
 from .solution import Solution
@@ -34,6 +35,8 @@ __version__ = "0.1.0"
 
 __all__ = [
     "InvalidInstance",
+    "build_model",
+    "read_solution",
     "Solution",
     "Status",
     "UnknownName",

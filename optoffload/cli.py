@@ -249,6 +249,26 @@ def _cmd_compare(args) -> int:
     return status
 
 
+def _cmd_export(args) -> int:
+    from .models import build_model
+
+    options = _parse_options(args.option)
+    model = build_model(args.instance, args.layer, **options)
+    path = model.write(args.output)
+    print(dumps({"written": str(path), "layer": args.layer, "variables": len(model.variables())}) if args.json
+          else f"wrote {path} ({args.layer} model, {len(model.variables())} variables)")
+    return 0
+
+
+def _cmd_read_solution(args) -> int:
+    from .models import read_solution
+
+    options = _parse_options(args.option)
+    sol = read_solution(args.instance, args.layer, args.solution, **options)
+    _print_solution(sol, args.json)
+    return 0
+
+
 def _cmd_bench(args) -> int:
     from optoffload.benchmarks.runner import run_suite
 
@@ -375,6 +395,22 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--json", action="store_true")
     _progress_flag(s)
     s.set_defaults(fn=_cmd_compare)
+
+    s = sub.add_parser("export", help="write an instance's formal model to a file (no solve)")
+    s.add_argument("instance")
+    s.add_argument("--layer", required=True, help="pyomo, pulp or cpsat (docs/models.md)")
+    s.add_argument("-o", "--output", required=True, help=".lp/.mps (MILP), .pb.txt/.pb (cpsat), .nl/.gms (erds pyomo)")
+    s.add_argument("--option", action="append", metavar="KEY=VALUE", help="model option (JSON value)")
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(fn=_cmd_export)
+
+    s = sub.add_parser("read-solution", help="decode and verify a solver's solution file of an exported model")
+    s.add_argument("instance")
+    s.add_argument("solution", help="HiGHS/CBC/Gurobi .sol or a CP-SAT response .pb.txt")
+    s.add_argument("--layer", required=True)
+    s.add_argument("--option", action="append", metavar="KEY=VALUE", help="the model options used for export")
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(fn=_cmd_read_solution)
 
     s = sub.add_parser("bench", help="run a benchmark suite")
     s.add_argument("suite", nargs="?", default=None, help="suite name (omit to list suites)")

@@ -15,6 +15,10 @@ FAMILY = Family(
     methods={
         "erds-exact": MethodSpec(f"{_X}:solve_exact", "exact",
                                  "certified optimum: branch and bound over splits, HiGHS LP cutting planes on shares"),
+        "erds-pyomo": MethodSpec("optoffload.formulations.erds.pyomo:solve_erds_pyomo", "exact",
+                                 "eq. (7) in Pyomo (binary splits, w*y>=1, E[max] over joint exits): HiGHS OA or SCIP"),
+        "erds-cpsat": MethodSpec("optoffload.formulations.erds.cpsat:solve_erds_cpsat", "exact",
+                                 "eq. (7) in CP-SAT on a share grid (resolution option); bound on the continuous optimum"),
         "erds-osa": MethodSpec(f"{_H}:erds_osa", "heuristic", "paper ERDS-OSA: BRB allocation + optimal splitting"),
         "erds-hsa": MethodSpec(f"{_H}:erds_hsa", "heuristic", "paper ERDS-HSA: BRB allocation + per-task splitting"),
         "erds-brb": MethodSpec(f"{_H}:erds_brb", "heuristic",
