@@ -109,8 +109,9 @@ def table2_report(rows: list[dict], out: Path) -> str:
         lines.append(f"- `queue=with-head` (q_m counts the head image; our reading before issue #13): "
                      f"{o[(f, 'time-heuristic queue=with-head')]:.3f} s on table2-fit, "
                      f"{o.get(('picsys/table2', 'time-heuristic queue=with-head'), float('nan')):.3f} s on table2; "
-                     "it misses Table 3's decisions listed below, and it is the better heuristic on random "
-                     "instances (docs/picsys-repro.md).")
+                     "it misses Table 3's decisions listed below; it is the better heuristic on the Table 2 "
+                     "system with random hit positions but not on the section 6.2.3 families "
+                     "(picsys-gap; docs/picsys-repro.md).")
     for lab, what in [("time-heuristic tokens", "cloud tokens on (eq. 18; the paper's trace mentions 'available "
                                                  "tokens')"),
                       ("time-heuristic hit_rate=device", "the per-device average hit rate h = {0.2, 0, 0.5} of 6.2.1 "
