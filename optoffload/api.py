@@ -238,7 +238,8 @@ def plan_info(instance: Any, solution: Solution | dict) -> dict:
         inst = _counterpart(inst, name) or inst
     from .family import resolve
 
-    return resolve(fam.plan_info)(inst, d.get("decisions") if isinstance(d, dict) else None)
+    info: dict = resolve(fam.plan_info)(inst, d.get("decisions") if isinstance(d, dict) else None)
+    return info
 
 
 def _counterpart(inst: Any, name: Any) -> Any:
@@ -276,7 +277,7 @@ def _solution_from_dict(d: Any, inst: Any) -> Solution:
     bound = None if bound is None else as_float(bound, "solution.bound")
     if "decisions" not in d:
         raise InvalidInstance("solution.decisions", "missing required field")
-    return Solution(family=fam, instance=name, method=method, status=st, objective=obj, bound=bound,
+    return Solution(family=fam, instance=name, method=method, status=_S(st), objective=obj, bound=bound,
                     decisions=d["decisions"])
 
 

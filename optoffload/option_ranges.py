@@ -23,6 +23,10 @@ RANGES: dict[str, tuple[type, float, float, bool]] = {
     "inner_gap": (float, 0.0, 0.1, False),            # erds-exact inner-node gap (the method: < 0.1)
     "node_limit": (int, 0, 10**12, True),             # erds-exact nodes (0: root bound only)
     "stall_work": (int, 1, 10**12, True),             # BRB stall budget in task-iterations (null: off)
+    "samples": (int, 1, 10_000_000, True),            # erds-pyomo sampled exit outcomes
+    "resolution": (float, 0.0, 1.0, False),           # erds-cpsat share grid, fraction of capacity, (0, 1]
+    # DNN graphs (formulations/dnn, heuristics/dnn)
+    "limit": (int, 1, 10_000_000, True),              # dnn-exact: most closed sets enumerated per task
     # PicSys exact (formulations/picsys)
     "scale": (int, 1, 10**12, True),                  # CP-SAT ticks per second
     # PicSys look-ahead

@@ -19,8 +19,9 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-FAMILIES = ["picsys", "erds", "progressive"]
-COMMANDS = ["instances", "methods", "solve", "simulate", "verify", "generate", "compare", "bench"]
+FAMILIES = ["picsys", "erds", "progressive", "dnn"]
+COMMANDS = ["instances", "methods", "solve", "simulate", "verify", "generate", "compare", "bench", "gap", "export",
+            "read-solution", "plot"]
 
 
 def run(*args, cwd=None, timeout=300):

@@ -197,14 +197,15 @@ def test_every_method_and_generator_treats_seeds_the_same(family):
 # ----------------------------------------------------------------------------- option ranges
 NON_NUMERIC = {"objective", "solver", "executable", "write", "solver_options", "warm", "cuts", "dominance", "log",
                "direct", "cbc_options", "params", "exact", "bound", "stages", "event_loop", "early_exit",
-               "relaxation", "evaluator", "inner", "split_rule", "allocation"}
+               "relaxation", "evaluator", "inner", "split_rule", "allocation", "share_lp", "outcomes",
+               "continuous_bound", "candidates", "swaps"}
 
 
 def test_every_numeric_option_has_a_range():
     """The whole class: every keyword option of every method is either listed in RANGES or known
     to be non-numeric (a new numeric option must be given a range)."""
     missing = []
-    for fam in ("picsys", "erds", "progressive"):
+    for fam in ("picsys", "erds", "progressive", "dnn"):
         for name, spec in get_family(fam).methods.items():
             for p, par in inspect.signature(spec.load()).parameters.items():
                 if p in ("inst", "instance", "time_limit", "seed", "threads") or par.kind is par.VAR_KEYWORD:

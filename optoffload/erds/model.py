@@ -160,7 +160,7 @@ class ErdsInstance:
         if isinstance(raw_loads[0], (list, tuple)):
             check_limit("max_exits", len(raw_loads[0]) - 1, "loads[0]", "number of exits K")
 
-        def load(x, f):
+        def load(x: Any, f: str) -> float:
             return as_float(x, f, min=0.0, max=MAX_LOAD)
 
         loads = _matrix(raw_loads, "loads", rows=None, cols=None, check=load)
