@@ -116,7 +116,12 @@ def solve_exact(inst: ErdsInstance, *, time_limit: float | None = None, seed: in
             s = tuple(int(x) for x in s)
             if s in seen:
                 break
-            lb, ub, wn, _ = _solve_node(prob, dict(enumerate(s)), [], np.inf, gap, deadline)
+            try:
+                lb, ub, wn, _ = _solve_node(prob, dict(enumerate(s)), [], np.inf, gap, deadline)
+            except _Timeout as to:  # keep the leaf's best shares so far as the incumbent (feasible)
+                if to.w is not None and to.ub < inc_val:
+                    inc_val, inc_s, inc_w = to.ub, s, to.w
+                raise
             seen[s] = lb
             stats["leaves"] += 1
             if ub < inc_val:
@@ -153,7 +158,9 @@ def solve_exact(inst: ErdsInstance, *, time_limit: float | None = None, seed: in
                 node_gap = gap if depth == U else max(gap, inner_gap)
                 lb, ub, wn, ncuts = _solve_node(prob, fixed, cuts, inc_val * (1 - PRUNE_TOL), node_gap, deadline)
             except _Timeout as to:
-                current = (max(key, float(to.args[0])), fixed, cuts)
+                current = (max(key, float(to.lb)), fixed, cuts)
+                if depth == U and to.w is not None and to.ub < inc_val:  # a leaf's shares are feasible
+                    inc_val, inc_s, inc_w = to.ub, leaf_key, to.w
                 raise
             lb = max(lb, key)
             current = None

@@ -123,9 +123,13 @@ def _fixed_split_method(inst, method: str, splits, *, time_limit, evaluator, all
     from optoffload.erds.shares import solve_shares
 
     t0 = time.perf_counter()
-    w, _, lb = solve_shares(inst, splits, early_exit=early_exit, time_limit=time_limit)
-    return _solution(inst, method, splits, w, evaluator, t0, early_exit=early_exit,
-                     info={"allocation": "optimal", "share_bound_for_these_splits": lb})
+    from optoffload.erds.shares import LEAF_GAP
+
+    w, ub, lb = solve_shares(inst, splits, early_exit=early_exit, time_limit=time_limit)
+    info = {"allocation": "optimal", "share_bound_for_these_splits": lb}
+    if ub - lb > 2 * LEAF_GAP * max(1.0, abs(ub)):  # stopped by the time limit: the best shares so far
+        info["time_limit_reached"] = True
+    return _solution(inst, method, splits, w, evaluator, t0, early_exit=early_exit, info=info)
 
 
 def _fixed_share_method(inst, method: str, w, *, evaluator, split_rule) -> Solution:

@@ -24,6 +24,7 @@ import time
 import numpy as np
 
 from optoffload.errors import InvalidInstance
+from optoffload.progressive.airtime import hull_greedy, upper_hull  # noqa: F401 (re-exported)
 from optoffload.progressive.model import ratio_order
 from optoffload.progressive.profiles import data_bytes
 from optoffload.solution import Solution
@@ -53,73 +54,8 @@ def _config(sp):
 
 
 # ------------------------------------------------------------------ airtime
-def upper_hull(u: np.ndarray) -> list[int]:
-    """Indices of the upper concave hull of the points ``(s, u[s])``, ``s = 0..len(u)-1`` (monotone chain)."""
-    hull: list[int] = []
-    for s in range(len(u)):
-        while len(hull) >= 2:
-            a, b = hull[-2], hull[-1]
-            # drop b if it lies on or below the segment a -> s
-            if (u[b] - u[a]) * (s - a) <= (u[s] - u[a]) * (b - a):
-                hull.pop()
-            else:
-                break
-        hull.append(s)
-    return hull
-
-
-def hull_greedy(U: np.ndarray, capacity: int) -> tuple[list[int], float]:
-    """Greedy on hull steps (integral) and the fractional hull bound (an upper bound on the optimum).
-
-    ``U[d, s]`` is device ``d``'s utility with ``s`` slots (non-decreasing not required).
-    """
-    D, S1 = U.shape
-    hulls = [upper_hull(U[d]) for d in range(D)]
-    # the hull of a non-decreasing curve may start with a 0-slope part only at the end; keep positive steps
-    steps = []  # (slope, device, from, to)
-    for d, h in enumerate(hulls):
-        for a, b in zip(h, h[1:]):
-            gain = U[d, b] - U[d, a]
-            if gain > 0:
-                steps.append((gain / (b - a), d, a, b))
-    steps.sort(key=lambda x: (-x[0], x[1], x[2]))
-    level = [0] * D
-    used = 0
-    blocked = [False] * D
-    bound = float(U[:, 0].sum())
-    frac_left = capacity
-    frac_done = False
-    for slope, d, a, b in steps:
-        if not frac_done:
-            take = min(b - a, frac_left)
-            bound += slope * take
-            frac_left -= take
-            frac_done = frac_left == 0
-        if blocked[d] or level[d] != a:
-            blocked[d] = True
-            continue
-        if used + (b - a) <= capacity:
-            level[d] = b
-            used += b - a
-        else:
-            blocked[d] = True
-    # leftover slots: best single upgrade (any device, any higher level) while one fits and helps
-    while used < capacity:
-        best = (0.0, -1, -1)
-        for d in range(D):
-            hi = min(S1 - 1, level[d] + capacity - used)
-            if hi <= level[d]:
-                continue
-            seg = U[d, level[d] + 1:hi + 1] - U[d, level[d]]
-            k = int(np.argmax(seg))
-            if seg[k] > best[0] + 1e-15:
-                best = (float(seg[k]), d, level[d] + 1 + k)
-        if best[1] < 0:
-            break
-        used += best[2] - level[best[1]]
-        level[best[1]] = best[2]
-    value = float(sum(U[d, level[d]] for d in range(D)))
-    return level, max(bound, value)
+# upper_hull and hull_greedy live in the core (optoffload/progressive/airtime.py): the exact
+# method uses them as its incumbent and bound under a time limit.
 
 
 def _airtime(sp):
