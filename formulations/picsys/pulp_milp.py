@@ -100,11 +100,12 @@ def cbc_bound(log: str) -> float | None:
 
 
 def solve_pulp(inst, *, time_limit=None, seed=0, threads=None, objective="makespan", warm=True, cuts=True,
-               dominance=True, log=False, cbc_options=None, **options):
+               dominance=True, log=False, cbc_options=None, memory_mb=None, **options):
     """Method ``pulp``: the MILP solved by CBC through PuLP.
 
     Options: ``objective``, ``warm``, ``cuts``, ``dominance``, ``log``, ``cbc_options`` (list
-    of extra CBC command-line options such as ``["cuts off"]``).
+    of extra CBC command-line options such as ``["cuts off"]``), ``memory_mb`` (model memory
+    budget, as for ``pyomo``: 600 MB under a time limit by default, 0 for none).
 
     Time limit: building, writing and reading the model are charged against it
     (:class:`~optoffload.formulations.picsys.milp.Clock`); CBC gets the seconds left when it
@@ -117,16 +118,17 @@ def solve_pulp(inst, *, time_limit=None, seed=0, threads=None, objective="makesp
     if prep.infeasible:
         return infeasible_solution(prep, "pulp")
     with milp.no_gc():
-        return _build_and_solve(prep, seed=seed, threads=threads, log=log, cbc_options=cbc_options)
+        return _build_and_solve(prep, seed=seed, threads=threads, log=log, cbc_options=cbc_options,
+                                memory=milp.memory_budget(prep, memory_mb))
 
 
-def _build_and_solve(prep, *, seed, threads, log, cbc_options):
+def _build_and_solve(prep, *, seed, threads, log, cbc_options, memory=None):
     import time
 
     import pulp
 
     info = {"backend": "pulp/cbc"}
-    clock = milp.Clock(prep)
+    clock = milp.Clock(prep, memory)
     est_nnz = milp.estimate_size(prep)[2]
     if not clock.fits(est_nnz, ("build",) + STAGES, "before build"):
         return _skip(prep, info, clock, est_nnz, "before build")

@@ -95,7 +95,7 @@ STAGES = {
 
 def solve_pyomo(inst, *, time_limit=None, seed=0, threads=None, objective="makespan", solver="appsi_highs",
                 executable=None, write=None, solver_options=None, warm=True, cuts=True, dominance=True, log=False,
-                direct=True, **options):
+                direct=True, memory_mb=None, **options):
     """Method ``pyomo`` (see the module docstring).
 
     Options: ``objective``, ``solver`` (a Pyomo solver name; default
@@ -105,6 +105,10 @@ def solve_pyomo(inst, *, time_limit=None, seed=0, threads=None, objective="makes
     ``direct`` (with ``appsi_highs``: load the model into HiGHS through
     highspy's matrix API, 15-20x faster than through Pyomo expressions, same
     solver and options; False goes through Pyomo's ``appsi_highs``).
+
+    ``memory_mb``: memory budget of the model (default 600 MB under a time limit, none
+    without; 0: none), see :func:`~optoffload.formulations.picsys.milp.memory_budget`; a model
+    over it is not built (``native_status`` ``memory-skipped``, the warm start is returned).
 
     Time limit: building and loading the model are charged against it (see
     :class:`~optoffload.formulations.picsys.milp.Clock`). When the model is not expected to
@@ -120,16 +124,17 @@ def solve_pyomo(inst, *, time_limit=None, seed=0, threads=None, objective="makes
         return infeasible_solution(prep, "pyomo")
     with milp.no_gc():
         return _build_and_solve(prep, seed=seed, threads=threads, solver=solver, executable=executable, write=write,
-                                solver_options=solver_options, log=log, direct=direct)
+                                solver_options=solver_options, log=log, direct=direct,
+                                memory=milp.memory_budget(prep, memory_mb))
 
 
-def _build_and_solve(prep, *, seed, threads, solver, executable, write, solver_options, log, direct):
+def _build_and_solve(prep, *, seed, threads, solver, executable, write, solver_options, log, direct, memory=None):
     import time
 
     direct = bool(direct) and solver == "appsi_highs"
     path = "highspy" if direct else ("appsi" if solver == "appsi_highs" else "file")
     info = {"backend": f"pyomo/{solver}" + ("/highspy" if direct else "")}
-    clock = milp.Clock(prep)
+    clock = milp.Clock(prep, memory)
     stages = STAGES[path] + (("to-pyomo", "lp-write") if write is not None and direct else ())
     est_nnz = milp.estimate_size(prep)[2]
     if not clock.fits(est_nnz, ("build",) + stages, "before build"):
