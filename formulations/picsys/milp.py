@@ -50,6 +50,11 @@ class BuildTimeout(Exception):
     """The model could not be built before the time limit."""
 
 
+class NoTimeToLaunch(Exception):
+    """A solver process would start with less than :data:`MIN_SOLVE` seconds (it is not started:
+    CBC launched with a few milliseconds left crashed, issue #14 item 4). Caught by the backends."""
+
+
 class Rows:
     """One constraint group stored flat (column ids, coefficients, row lengths, senses, right-hand
     sides in ``array`` buffers: 12 bytes per nonzero instead of a dict per row).
