@@ -20,6 +20,7 @@ the same steps:
 from __future__ import annotations
 
 import math
+import sys
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -157,6 +158,8 @@ replaced by the measured time of the first warm plan's replay."""
 FINALIZE_SIMS = 2.5
 """Replays' worth of time :func:`prepare` keeps back from the limit for :func:`finalize` (a replay of
 the solver's plan, one of the best plan, and the decisions)."""
+SCIPY_IMPORT_S = 1.5
+"""Seconds charged for the first ``import scipy.optimize`` of a process (0.8 s measured under load, issue #15)."""
 LP_SEC_PER_IMAGE = 2e-4
 """Estimated seconds per image of :func:`optoffload.picsys.bounds.lp_bound` (0.1 ms measured at
 20 x 20,000 images on a loaded 2-core machine; doubled). It is started only if it fits."""
@@ -244,6 +247,8 @@ def prepare(inst: PicsysInstance, *, objective: str, time_limit: float | None, w
     prep.lower = max(lbs, default=0.0)
     if cuts and mode == "makespan" and inst.n_images <= 20_000:
         need = LP_SEC_PER_IMAGE * inst.n_images
+        if "scipy.optimize" not in sys.modules:
+            need += SCIPY_IMPORT_S  # lp_bound imports SciPy on first use, inside the limit
         if budget is None or time.perf_counter() + need <= budget or need <= PREP_ALLOWANCE:
             prep.lower = max(prep.lower, B.lp_bound(inst))
         else:

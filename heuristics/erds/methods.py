@@ -71,8 +71,18 @@ def _brb_method(inst: ErdsInstance, method: str, inner: str, *, time_limit=None,
         def split_of(w):
             return hsa(inst, w, early_exit=early_exit)
     if inner == "osa" and evaluator == "exact":
+        seen: dict = {}  # shares -> OSA splits, so the final split_of(best w) is not one more OSA solve
+
         def F(w):
-            return osa(inst, w, early_exit=early_exit, return_value=True)[1]
+            s, val = osa(inst, w, early_exit=early_exit, return_value=True)
+            if len(seen) > 64:
+                seen.clear()
+            seen[np.asarray(w, dtype=float).tobytes()] = s
+            return val
+
+        def split_of(w, _plain=split_of):
+            hit = seen.get(np.asarray(w, dtype=float).tobytes())
+            return hit if hit is not None else _plain(w)
     else:
         def F(w):
             return _score(inst, split_of(w), w, evaluator, early_exit)
