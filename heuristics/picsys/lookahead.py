@@ -243,11 +243,18 @@ def _local_search(inst, mask, best, local, search_evals, search_time, rng):
 
 # ------------------------------------------------------------------------------ the method
 
-def _policy_seeds(inst: PicsysInstance, seed: int) -> list[list[np.ndarray]]:
+def _policy_seeds(inst: PicsysInstance, seed: int, deadline: float | None = None) -> list[list[np.ndarray]]:
+    """Outcome plans of the time-heuristic and balance policies; under ``deadline`` each runs only
+    if it is expected to end in time (balance: 5x the time-heuristic's measured time, issue #15)."""
     from optoffload.heuristics.picsys.time_heuristic import TimeHeuristic
     from optoffload.picsys.simulator import run_policy
 
+    if deadline is not None and time.perf_counter() >= deadline:
+        return []
+    t = time.perf_counter()
     seeds = [run_policy(inst, TimeHeuristic(), seed=seed).outcomes]
+    if deadline is not None and time.perf_counter() + 5 * (time.perf_counter() - t) > deadline:
+        return seeds
     try:
         from optoffload.heuristics.picsys.balance import Balance
 
@@ -301,7 +308,11 @@ def look_ahead(inst, *, time_limit=None, seed=0, threads=None, exact: str = "aut
     if deadline is not None:
         left = max(0.0, deadline - time.perf_counter())
         st = left if st is None else min(float(st), left)
-    ms, plan = offline_search(inst, seeds=_policy_seeds(inst, seed), search_evals=int(search_evals), search_time=st,
+    seeds = _policy_seeds(inst, seed, None if deadline is None else deadline - 0.5 * (deadline - time.perf_counter()))
+    if deadline is not None:
+        left = max(0.0, deadline - time.perf_counter())
+        st = left if search_time is None else min(float(search_time), left)
+    ms, plan = offline_search(inst, seeds=seeds, search_evals=int(search_evals), search_time=st,
                               rng=np.random.default_rng(seed))
     info["method"] = "offline search"
     if cp is not None and cp.bound is not None and deadline is not None:
