@@ -290,3 +290,17 @@ def test_timelimits_suite_covers_every_method_that_takes_a_limit():
 
     exact = {("picsys", m) for m, s in get_family("picsys").methods.items() if s.kind == "exact"}
     assert exact | {("picsys", "look-ahead")} <= have
+
+
+def test_nonzeros_lower_bound_is_below_the_built_model():
+    """The O(devices) pre-check never exceeds the nonzeros of the model actually built."""
+    from optoffload.formulations.picsys import milp
+    from optoffload.formulations.picsys.common import prepare
+
+    for seed in range(10):
+        inst = tiny_instance(seed)
+        for mode in ("makespan", "max-processed"):
+            prep = prepare(inst, objective=mode, time_limit=None)
+            if prep.infeasible:
+                continue
+            assert milp.nonzeros_lower(prep) <= milp.nonzeros(milp.build(prep))

@@ -353,6 +353,15 @@ def decode(lm: LinModel, x: dict[int, float] | list | np.ndarray) -> list[np.nda
 
 # ----------------------------------------------------------------------------- size, flat arrays, time budget
 
+def nonzeros_lower(prep: Prepared) -> int:
+    """A lower bound on the nonzeros of :func:`build`, in O(devices): every image has at least the
+    ``one_outcome``, ``cpu_chain``, ``uplink_fifo`` and ``uplink_after_cpu`` rows, with at least 1, 1,
+    1 and 2 nonzero coefficients (``E``, ``W`` and ``E`` in the last; zeros are dropped), 5 in
+    all. Checked before :func:`estimate_size`, whose O(images) Python loop took 10 s at 2.5 M
+    images: a model whose lower bound already does not fit is skipped at once."""
+    return 5 * prep.inst.n_images
+
+
 def estimate_size(prep: Prepared) -> tuple[int, int, int]:
     """(columns, rows, nonzeros) that :func:`build` would create, computed from counts only.
 

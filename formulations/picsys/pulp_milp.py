@@ -133,6 +133,9 @@ def _build_and_solve(prep, *, seed, threads, log, cbc_options, memory=None):
 
     info = {"backend": "pulp/cbc"}
     clock = milp.Clock(prep, memory)
+    low = milp.nonzeros_lower(prep)
+    if not clock.fits(low, ("build",) + STAGES, "before build"):
+        return _skip(prep, info, clock, low, "before build")
     est_nnz = milp.estimate_size(prep)[2]
     if not clock.fits(est_nnz, ("build",) + STAGES, "before build"):
         return _skip(prep, info, clock, est_nnz, "before build")

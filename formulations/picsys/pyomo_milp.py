@@ -136,6 +136,9 @@ def _build_and_solve(prep, *, seed, threads, solver, executable, write, solver_o
     info = {"backend": f"pyomo/{solver}" + ("/highspy" if direct else "")}
     clock = milp.Clock(prep, memory)
     stages = STAGES[path] + (("to-pyomo", "lp-write") if write is not None and direct else ())
+    low = milp.nonzeros_lower(prep)
+    if not clock.fits(low, ("build",) + stages, "before build"):
+        return _skip(prep, info, clock, low, "before build")
     est_nnz = milp.estimate_size(prep)[2]
     if not clock.fits(est_nnz, ("build",) + stages, "before build"):
         return _skip(prep, info, clock, est_nnz, "before build")
