@@ -206,8 +206,8 @@ def solve_exact(inst: ErdsInstance, *, time_limit: float | None = None, seed: in
         bound = min([inc_val, closed, *open_keys])
         status = Status.FEASIBLE if inc_s is not None else Status.UNKNOWN
     stats["open_nodes"] = len(heap) + (dive is not None) + (current is not None)
-    if inc_s is not None:
-        # polish: the incumbent leaf was closed to ``gap`` with inherited cuts; a fresh, 100x tighter
+    if inc_s is not None and (deadline is None or time.perf_counter() < deadline):
+        # polish (only with time left: its first cuts cost two evaluations before any deadline check): the incumbent leaf was closed to ``gap`` with inherited cuts; a fresh, 100x tighter
         # share solve for the same splits can only lower the objective (the bound is unchanged)
         try:
             _, ub, wn, _ = _solve_node(prob, dict(enumerate(inc_s)), [], np.inf, gap * 1e-2, deadline)
