@@ -280,7 +280,7 @@ def test_look_ahead_supports_energy_budgets():
 def test_timelimits_suite_covers_every_method_that_takes_a_limit():
     """The quick suite lists every exact method of every family, every ERDS and progressive method,
     and PicSys look-ahead (the methods whose time_limit changes what they do)."""
-    from optoffload.benchmarks.timelimits import SUITES
+    from optoffload.benchmarks.picsys.timelimits import SUITES
 
     tasks = SUITES["timelimits"].tasks(True)
     have = {(t["family"], t["method"]) for t in tasks}

@@ -2,6 +2,9 @@
 
 ``optoffload bench timelimits [--quick] [--workers 1]`` (issue #14, acceptance "time-limit benchmark").
 
+It extends ``picsys-timelimit`` (same folder, the PicSys MILP build pricing) to every family;
+it lives here because ``benchmarks/`` keeps only the runner flat.
+
 Every method of every family is called through ``oo.solve(instance, method, time_limit=L)``
 on a ladder of sizes up to the largest the validators accept (read from the validators'
 constants where they exist: :func:`max_sizes`), and the row records ``wall_s`` (measured in the
@@ -27,7 +30,7 @@ from __future__ import annotations
 import functools
 from pathlib import Path
 
-from .suite import Suite, markdown_table
+from ..suite import Suite, markdown_table
 
 FAMILIES = ("picsys", "erds", "progressive")
 LIMITS = (2.0, 10.0)
