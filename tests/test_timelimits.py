@@ -304,3 +304,10 @@ def test_nonzeros_lower_bound_is_below_the_built_model():
             if prep.infeasible:
                 continue
             assert milp.nonzeros_lower(prep) <= milp.nonzeros(milp.build(prep))
+
+
+def test_progressive_greedy_airtime_honours_a_passed_limit():
+    """The greedy heuristic under a passed limit: the equal split (feasible), no exception."""
+    inst = _airtime(1)
+    sol = oo.solve(inst, "greedy", time_limit=1e-9)
+    assert sol.status == oo.Status.FEASIBLE and sol.decisions["slots"] == [inst.spec.slots // 3] * 3

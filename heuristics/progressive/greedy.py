@@ -37,7 +37,10 @@ def greedy(instance, *, time_limit=None, seed=0, threads=None, **options) -> Sol
         raise InvalidInstance(next(iter(options)), "unknown option for method 'greedy'")
     t0 = time.perf_counter()
     fn = {"config": _config, "airtime": _airtime, "ordering": _ordering}[instance.problem]
-    decisions, obj, bound, info = fn(instance.spec)
+    if instance.problem == "airtime":
+        decisions, obj, bound, info = _airtime(instance.spec, None if time_limit is None else t0 + float(time_limit))
+    else:
+        decisions, obj, bound, info = fn(instance.spec)
     return Solution("progressive", instance.name, "greedy", Status.FEASIBLE, obj, bound,
                     time.perf_counter() - t0, decisions, info)
 
@@ -58,9 +61,18 @@ def _config(sp):
 # method uses them as its incumbent and bound under a time limit.
 
 
-def _airtime(sp):
-    U = sp.utility
-    level, bound = hull_greedy(U, sp.slots)
+def _airtime(sp, deadline=None):
+    """Hull greedy; under ``deadline`` (the time limit, issue #14) the utility table and the hulls
+    are built while time is left, else the equal split is returned (no bound)."""
+    U = sp.utility_rows(deadline)
+    g = None if U is None else hull_greedy(U, sp.slots, deadline)
+    if g is None:
+        from optoffload.progressive.airtime import equal_split
+
+        level = equal_split(len(sp.devices), sp.slots, sp.slots)
+        return {"slots": level}, float(sum(sp.utility_at(d, s) for d, s in enumerate(level))), None, {
+            "time_limit_reached": "equal split"}
+    level, bound = g
     return {"slots": level}, float(sum(U[d, s] for d, s in enumerate(level))), bound, {}
 
 
