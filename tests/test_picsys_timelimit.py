@@ -141,7 +141,9 @@ def test_cbc_gets_the_seconds_left_at_launch():
     cmd = _deadline_cbc(prep, 2.0, timeLimit=999)
     assert 0.01 <= cmd.timeLimit <= 28.0
     assert _deadline_cbc(prepare(inst, objective="makespan", time_limit=None), 2.0).timeLimit is None
-    assert _deadline_cbc(prepare(inst, objective="makespan", time_limit=0.0), 2.0).timeLimit == 0.01
+    # with less than MIN_SOLVE left CBC is not launched at all (it crashed with a few ms, issue #14 item 4)
+    with pytest.raises(milp.NoTimeToLaunch):
+        _deadline_cbc(prepare(inst, objective="makespan", time_limit=1e-6), 2.0).timeLimit
 
     class FakeShell:
         def __init__(self):

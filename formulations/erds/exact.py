@@ -134,7 +134,12 @@ def solve_exact(inst: ErdsInstance, *, time_limit: float | None = None, seed: in
             s = tuple(int(x) for x in s)
             if s in seen:
                 break
-            lb, ub, wn, st = solve_node(prob, dict(enumerate(s)), [], np.inf, gap, deadline)
+            try:
+                lb, ub, wn, st = solve_node(prob, dict(enumerate(s)), [], np.inf, gap, deadline)
+            except _Timeout as to:  # keep the leaf's best shares so far as the incumbent (feasible)
+                if to.w is not None and to.ub < inc_val:
+                    inc_val, inc_s, inc_w = to.ub, s, to.w
+                raise
             seen[s] = lb
             stats["leaves"] += 1
             if ub < inc_val:
@@ -171,7 +176,9 @@ def solve_exact(inst: ErdsInstance, *, time_limit: float | None = None, seed: in
                 node_gap = gap if depth == U else max(gap, inner_gap)
                 lb, ub, wn, ncuts = solve_node(prob, fixed, cuts, inc_val * (1 - PRUNE_TOL), node_gap, deadline)
             except _Timeout as to:
-                current = (max(key, float(to.args[0])), fixed, cuts)
+                current = (max(key, float(to.lb)), fixed, cuts)
+                if depth == U and to.w is not None and to.ub < inc_val:  # a leaf's shares are feasible
+                    inc_val, inc_s, inc_w = to.ub, leaf_key, to.w
                 raise
             lb = max(lb, key)
             current = None
@@ -217,8 +224,9 @@ def solve_exact(inst: ErdsInstance, *, time_limit: float | None = None, seed: in
         bound = min([inc_val, closed, *open_keys])
         status = Status.FEASIBLE if inc_s is not None else Status.UNKNOWN
     stats["open_nodes"] = len(heap) + (dive is not None) + (current is not None)
-    if inc_s is not None:
-        # polish: the incumbent leaf was closed to ``gap`` with inherited cuts; a 100x tighter share
+    if inc_s is not None and (deadline is None or time.perf_counter() < deadline):
+        # polish (only with time left: its first cuts cost two evaluations before any deadline
+        # check): the incumbent leaf was closed to ``gap`` with inherited cuts; a 100x tighter share
         # solve for the same splits can only lower the objective (the bound is unchanged). "warm"
         # continues from the leaf's own LP (its cuts are valid for the same splits) and stops when
         # the cutting planes stall; "legacy" starts a fresh LP and runs up to 500 rounds

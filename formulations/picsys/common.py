@@ -20,6 +20,7 @@ the same steps:
 from __future__ import annotations
 
 import math
+import sys
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -73,6 +74,8 @@ class Prepared:
     """Drop ``f-off`` from the models (dominated by ``i-off``, see :func:`prepare`)."""
     cuts: bool = True
     """Whether :attr:`lower` holds the presolve bounds (False: it is 0)."""
+    reserve: float = 0.0
+    """Seconds kept back from the time limit for :func:`finalize` (``deadline`` is already earlier by it)."""
 
     def remaining(self, floor: float = 0.05) -> float | None:
         """Seconds left before the time limit (at least ``floor``), None without a limit."""
@@ -139,13 +142,70 @@ def _repair_energy(inst: PicsysInstance, plan: list[np.ndarray], targets: list[i
     return out
 
 
-def warm_candidates(inst: PicsysInstance, targets: list[int]) -> list[tuple[str, list[np.ndarray]]]:
-    """Simple plans: all-cloud, all-device, the per-device DP plans; repaired for budgets/targets."""
+PREP_SHARE = 0.5
+"""Under a time limit, :func:`prepare` stops adding optional work (DP bounds, the LP bound, the
+device-DP warm plan) once this share of the limit is spent; the rest is the model's."""
+PREP_ALLOWANCE = 0.05
+"""Seconds of bounds (DP, LP) :func:`prepare` computes even past its share of a tiny limit: the
+stated overhead of a PicSys exact method beyond its limit, so that small instances keep their
+presolve bound whatever the limit."""
+DP_SEC_PER_IMAGE = 1e-3
+"""Estimated seconds per image of one device's DP bound (cap 512): 0.35-0.7 ms measured at 1,000
+images per device on a loaded 2-core machine; recalibrated after the first device."""
+SIM_SEC_PER_IMAGE = 1e-6
+"""Estimated seconds per image of one replay in the simulator (0.9 us measured at 2.5 M images);
+replaced by the measured time of the first warm plan's replay."""
+FINALIZE_SIMS = 2.5
+"""Replays' worth of time :func:`prepare` keeps back from the limit for :func:`finalize` (a replay of
+the solver's plan, one of the best plan, and the decisions)."""
+SCIPY_IMPORT_S = 1.5
+"""Seconds charged for the first ``import scipy.optimize`` of a process (0.8 s measured under load, issue #15)."""
+LP_SEC_PER_IMAGE = 2e-4
+"""Estimated seconds per image of :func:`optoffload.picsys.bounds.lp_bound` (0.1 ms measured at
+20 x 20,000 images on a loaded 2-core machine; doubled). It is started only if it fits."""
+
+
+class _DeviceDPs:
+    """The per-device DP of :func:`optoffload.picsys.bounds.device_bound` (cap 512), computed once
+    per device and shared by the lower bound and the ``device-dp`` warm plan; ``get`` returns None
+    past ``budget`` (a ``time.perf_counter()`` value), so preparation stays within its share."""
+
+    def __init__(self, inst: PicsysInstance, budget: float | None):
+        self.inst, self.budget, self.done = inst, budget, {}
+        self.sec_per_image = DP_SEC_PER_IMAGE
+        self.spent = 0.0
+
+    def get(self, m: int):
+        if m not in self.done:
+            dev = self.inst.devices[m]
+            need = self.sec_per_image * dev.n
+            if self.budget is not None and time.perf_counter() + need > self.budget \
+                    and self.spent + need > PREP_ALLOWANCE:
+                return None  # one device's DP is not interruptible: start it only if it is expected to fit
+            t = time.perf_counter()
+            codes, cpu, up, off = B.device_tables(dev)
+            self.done[m] = B.device_bound(cpu, up, off, codes, dev.tx, self.inst.cloud_time, cap=512)
+            self.spent += time.perf_counter() - t
+            if dev.n >= 100:  # calibrate on this machine (never below a quarter of the table's rate)
+                self.sec_per_image = max(DP_SEC_PER_IMAGE / 4, (time.perf_counter() - t) / dev.n)
+        return self.done[m]
+
+
+def warm_candidates(inst: PicsysInstance, targets: list[int], dps: "_DeviceDPs | None" = None
+                    ) -> list[tuple[str, list[np.ndarray]]]:
+    """Simple plans: all-cloud, all-device, the per-device DP plans; repaired for budgets/targets.
+
+    ``dps``: shared per-device DPs; the device-DP plan is left out when they run out of time."""
     all_cloud = [np.full(d.n, I_OFF, dtype=np.int8) for d in inst.devices]
     all_dev = [np.where(d.z1 == 0, F_DISC, np.where(d.z2 == 1, S_UP, S_DISC)).astype(np.int8) for d in inst.devices]
     cands = [("all-cloud", all_cloud), ("all-device", all_dev)]
-    _, dp = B.device_plans(inst, cap=512)
-    cands.append(("device-dp", dp))
+    if dps is None:
+        _, dp = B.device_plans(inst, cap=512)
+    else:
+        res = [dps.get(m) for m in range(inst.n_devices)]
+        dp = None if any(r is None for r in res) else [r.plan for r in res]
+    if dp is not None:
+        cands.append(("device-dp", dp))
     if inst.enforce_energy or any(t < d.n for t, d in zip(targets, inst.devices)):
         cands = [(name + "+repair", _repair_energy(inst, p, targets)) for name, p in cands]
     return cands
@@ -178,28 +238,47 @@ def prepare(inst: PicsysInstance, *, objective: str, time_limit: float | None, w
                     infeasible=reason, dominance=bool(dominance), cuts=bool(cuts))
     if reason is not None:
         return prep
+    # under a limit, optional work stops at PREP_SHARE of it (issue #14, item 3); bounds stay valid
+    budget = None if deadline is None else t0 + PREP_SHARE * float(time_limit)
+    dps = _DeviceDPs(inst, budget)
     lbs = []
     for m, dev in enumerate(inst.devices):
-        if cuts and targets[m] == dev.n and dev.n:
-            codes, cpu, up, off = B.device_tables(dev)
-            lbs.append(B.device_bound(cpu, up, off, codes, dev.tx, inst.cloud_time, cap=512).bound)
-        else:
-            lbs.append(0.0)
+        r = dps.get(m) if cuts and targets[m] == dev.n and dev.n else None
+        lbs.append(0.0 if r is None else r.bound)
+    if len(dps.done) < sum(1 for m, d in enumerate(inst.devices) if cuts and targets[m] == d.n and d.n):
+        prep.info["time_limit_preparation"] = f"device DP bounds for {len(dps.done)} of {inst.n_devices} devices"
     prep.device_lb = lbs
     prep.lower = max(lbs, default=0.0)
     if cuts and mode == "makespan" and inst.n_images <= 20_000:
-        prep.lower = max(prep.lower, B.lp_bound(inst))
+        need = LP_SEC_PER_IMAGE * inst.n_images
+        if "scipy.optimize" not in sys.modules:
+            need += SCIPY_IMPORT_S  # lp_bound imports SciPy on first use, inside the limit
+        if budget is None or time.perf_counter() + need <= budget or need <= PREP_ALLOWANCE:
+            prep.lower = max(prep.lower, B.lp_bound(inst))
+        else:
+            prep.info["lp_bound_skipped"] = "not expected to fit in the preparation share of the time limit"
+    sim_s = SIM_SEC_PER_IMAGE * inst.n_images
     if warm:
         best = None
-        for name, plan in warm_candidates(inst, targets):
+        for name, plan in warm_candidates(inst, targets, dps):
+            if best is not None and deadline is not None and \
+                    time.perf_counter() + (1 + FINALIZE_SIMS) * sim_s > deadline:
+                prep.info["warm_candidates_skipped"] = "no time left to replay more warm plans"
+                break
             if dominance:
                 plan = [np.where(p == F_OFF, I_OFF, p).astype(np.int8) for p in plan]
+            ts = time.perf_counter()
             ok, val = plan_feasible(inst, plan, prep)
+            sim_s = time.perf_counter() - ts if best is None else max(sim_s, time.perf_counter() - ts)
             if ok and (best is None or val < best[1]):
                 best = (name, val, plan)
         if best is not None:
             prep.warm_plan, prep.warm_value = best[2], best[1]
             prep.info["warm_start"] = {"plan": best[0], "objective": best[1]}
+    if deadline is not None:
+        # keep time to decode, replay and return the answer (finalize): the backends see an earlier deadline
+        prep.reserve = FINALIZE_SIMS * sim_s
+        prep.deadline = deadline - prep.reserve
     prep.info["lower_bound_presolve"] = prep.lower
     return prep
 

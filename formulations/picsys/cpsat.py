@@ -53,6 +53,7 @@ is re-checked by the simulator.
 from __future__ import annotations
 
 import math
+import time
 from fractions import Fraction
 
 import numpy as np
@@ -60,8 +61,15 @@ import numpy as np
 from optoffload.picsys import bounds as B
 from optoffload.picsys.model import SKIPPED, PicsysInstance
 
-from .common import Prepared, finalize, infeasible_solution, prepare
+from .common import Prepared, finalize, infeasible_solution, prepare, skipped_solution
+from .milp import BuildTimeout
 
+CUT_SHARE = 0.6
+"""Under a time limit, the integer DP cuts of :meth:`CpsatModel._device_cuts` are computed only
+until this share of the limit is spent; later devices get the cheaper valid cut from the real DP."""
+
+MIN_SOLVE = 0.05
+"""Seconds CP-SAT must have left after the build for the search to be started."""
 DEFAULT_SCALE = 10**9
 """Ticks per second of the CP-SAT model (nanoseconds)."""
 MAX_TICKS = 2**50
@@ -110,6 +118,8 @@ class CpsatModel:
             n_proc = []
             e_terms = []
             for i in range(dev.n):
+                if i & 255 == 0 and prep.deadline is not None and time.perf_counter() > prep.deadline:
+                    raise BuildTimeout  # the model is charged to the limit (issue #14, item 3)
                 opts = prep.options(m, i)
                 yi = {k: md.NewBoolVar(f"y_{m}_{i}_{k}") for k in opts}
                 md.AddExactlyOne(yi.values())
@@ -176,7 +186,7 @@ class CpsatModel:
         """An upper bound on the integer makespan of the warm plan (or of any plan if none)."""
         inst = self.prep.inst
         if self.prep.warm_plan is not None:
-            return int_makespan(inst, self.prep.warm_plan, S)
+            return int_makespan(inst, self.prep.warm_plan, S, self.prep.deadline)
         return ticks(_trivial_horizon(inst), S) + 3 * inst.n_images + 1
 
     def _energy(self, m: int, yi_list: list[dict]) -> None:
@@ -193,6 +203,11 @@ class CpsatModel:
         best = 0
         for m, dev in enumerate(prep.inst.devices):
             if prep.device_lb[m] <= 0 or not dev.n:
+                continue
+            if prep.deadline is not None and time.perf_counter() > prep.t0 + CUT_SHARE * (prep.deadline - prep.t0):
+                # out of time for the exact integer DP: every integer duration is at least scale * d - 1 and
+                # a path has at most 3 n durations, so floor(scale * LB_m) - 3 n is valid for the integer model
+                best = max(best, math.floor(Fraction(prep.device_lb[m]) * S) - 3 * dev.n)
                 continue
             codes, cpu, up, off = B.device_tables(dev)
             cpu_i = [np.array([ticks(x, S) for x in row], dtype=float) for row in cpu]
@@ -234,14 +249,18 @@ def _trivial_horizon(inst: PicsysInstance) -> float:
     return tot
 
 
-def int_makespan(inst: PicsysInstance, plan: list[np.ndarray], S: int) -> int:
-    """Makespan of ``plan`` with floored integer durations and FIFO cloud (exact integers)."""
+def int_makespan(inst: PicsysInstance, plan: list[np.ndarray], S: int, deadline: float | None = None) -> int:
+    """Makespan of ``plan`` with floored integer durations and FIFO cloud (exact integers).
+
+    Raises :class:`~optoffload.formulations.picsys.milp.BuildTimeout` past ``deadline`` (every 4,096 images)."""
     span = 0
     arr = []
     c = ticks(inst.cloud_time, S)
     for m, (dev, codes) in enumerate(zip(inst.devices, plan)):
         E = W = 0
         for i, k in enumerate(codes):
+            if i & 4095 == 0 and deadline is not None and time.perf_counter() > deadline:
+                raise BuildTimeout
             E += ticks(B.cpu_time(dev, i, int(k)), S)
             if B.UPLOADS[k]:
                 W = max(W, E) + ticks(float(dev.tx[i]), S)
@@ -283,7 +302,13 @@ def solve_cpsat(inst: PicsysInstance, *, time_limit=None, seed=0, threads=None, 
     if inst.n_images == 0:
         return finalize(prep, "cpsat", native="EMPTY", proven=True, plan=[np.zeros(0, np.int8)] * inst.n_devices,
                         bound=0.0)
-    cm = CpsatModel(prep, scale)
+    try:
+        cm = CpsatModel(prep, scale)
+        if prep.remaining() is not None and prep.deadline - time.perf_counter() < MIN_SOLVE:
+            raise BuildTimeout
+    except BuildTimeout:
+        return skipped_solution(prep, "cpsat", native="build-timeout", info={"backend": "ortools-cpsat"},
+                                note="time limit reached while building the CP-SAT model")
     if prep.warm_plan is not None:
         cm.hint(prep.warm_plan)
     solver = cp_model.CpSolver()

@@ -52,6 +52,63 @@ class BuildTimeout(Exception):
     """The model could not be built before the time limit."""
 
 
+class NoTimeToLaunch(Exception):
+    """A solver process would start with less than :data:`MIN_SOLVE` seconds (it is not started:
+    CBC launched with a few milliseconds left crashed, issue #14 item 4). Caught by the backends."""
+
+
+class Rows:
+    """One constraint group stored flat (column ids, coefficients, row lengths, senses, right-hand
+    sides in ``array`` buffers: 12 bytes per nonzero instead of a dict per row).
+
+    Iterating yields ``(coefs: dict, sense, rhs)`` per row as before; :func:`to_arrays` reads the
+    buffers directly. The dict-per-row layout made a 20 x 1,000 model (4.8 M nonzeros) take
+    2.5 GB (issue #14, item 3; measured in docs/picsys-exact.md).
+    """
+
+    __slots__ = ("keys", "vals", "lens", "senses", "rhs")
+    SENSES = ("<=", ">=", "==")
+
+    def __init__(self):
+        from array import array
+
+        self.keys, self.vals, self.lens = array("q"), array("d"), array("q")
+        self.senses, self.rhs = bytearray(), array("d")
+
+    def append(self, row: tuple) -> None:
+        coefs, sense, rhs = row
+        n = 0
+        for k, v in coefs.items():
+            if v != 0:
+                self.keys.append(k)
+                self.vals.append(v)
+                n += 1
+        self.lens.append(n)
+        self.senses.append(self.SENSES.index(sense))
+        self.rhs.append(float(rhs))
+
+    def __len__(self) -> int:
+        return len(self.lens)
+
+    def __iter__(self):
+        a = 0
+        keys, vals = self.keys, self.vals
+        for n, sn, r in zip(self.lens, self.senses, self.rhs):
+            yield dict(zip(keys[a:a + n], vals[a:a + n])), self.SENSES[sn], r
+            a += n
+
+    def __getitem__(self, i: int) -> tuple:
+        if i < 0:
+            i += len(self)
+        a = int(sum(self.lens[:i]))
+        n = self.lens[i]
+        return dict(zip(self.keys[a:a + n], self.vals[a:a + n])), self.SENSES[self.senses[i]], self.rhs[i]
+
+    @property
+    def nnz(self) -> int:
+        return len(self.keys)
+
+
 @dataclass
 class LinModel:
     """A MILP as plain data: variables by (group, index), constraints as coefficient dicts."""
@@ -64,8 +121,8 @@ class LinModel:
     ub: list[float] = field(default_factory=list)
     kind: list[str] = field(default_factory=list)
     """'B' binary, 'C' continuous."""
-    cons: dict[str, list[tuple[dict[int, float], str, float]]] = field(default_factory=dict)
-    """Group name -> list of (coefs, sense '<=' '>=' '==', rhs)."""
+    cons: dict[str, Rows] = field(default_factory=dict)
+    """Group name -> rows (iterate: (coefs, sense '<=' '>=' '==', rhs)); see :class:`Rows`."""
     objective: int = -1
     y: list[list[dict[int, int]]] = field(default_factory=list)
     """y[m][i][k] -> column of the outcome binary."""
@@ -80,7 +137,10 @@ class LinModel:
         return j
 
     def add(self, group: str, coefs: dict[int, float], sense: str, rhs: float) -> None:
-        self.cons.setdefault(group, []).append(({k: float(v) for k, v in coefs.items() if v != 0}, sense, float(rhs)))
+        rows = self.cons.get(group)
+        if rows is None:
+            rows = self.cons[group] = Rows()
+        rows.append((coefs, sense, rhs))
 
     @property
     def n_vars(self) -> int:
@@ -295,6 +355,15 @@ def decode(lm: LinModel, x: dict[int, float] | list | np.ndarray) -> list[np.nda
 
 # ----------------------------------------------------------------------------- size, flat arrays, time budget
 
+def nonzeros_lower(prep: Prepared) -> int:
+    """A lower bound on the nonzeros of :func:`build`, in O(devices): every image has at least the
+    ``one_outcome``, ``cpu_chain``, ``uplink_fifo`` and ``uplink_after_cpu`` rows, with at least 1, 1,
+    1 and 2 nonzero coefficients (``E``, ``W`` and ``E`` in the last; zeros are dropped), 5 in
+    all. Checked before :func:`estimate_size`, whose O(images) Python loop took 10 s at 2.5 M
+    images: a model whose lower bound already does not fit is skipped at once."""
+    return 5 * prep.inst.n_images
+
+
 def estimate_size(prep: Prepared) -> tuple[int, int, int]:
     """(columns, rows, nonzeros) that :func:`build` would create, computed from counts only.
 
@@ -358,36 +427,33 @@ def estimate_size(prep: Prepared) -> tuple[int, int, int]:
 
 def nonzeros(lm: LinModel) -> int:
     """Stored coefficients of ``lm``."""
-    return sum(len(c) for rows in lm.cons.values() for c, _, _ in rows)
+    return sum(rows.nnz for rows in lm.cons.values())
 
 
 def to_arrays(lm: LinModel, deadline: float | None = None):
     """``lm`` as flat arrays: (row_lower, row_upper, start, index, value) row-wise, in ``lm.cons`` order.
 
-    Raises :class:`BuildTimeout` past ``deadline`` (checked once per constraint group and every
-    65,536 rows: the per-row work is a few C-level dict iterations).
+    Raises :class:`BuildTimeout` past ``deadline`` (checked once: the rows are already flat
+    buffers, see :class:`Rows`, so this is a few numpy concatenations).
     """
-    import itertools
-
-    lo, hi, lengths, keys, vals = [], [], [], [], []
     inf = float("inf")
-    for rows in lm.cons.values():
-        for n0 in range(0, len(rows), 65536):
-            if deadline is not None and time.perf_counter() > deadline:
-                raise BuildTimeout
-            chunk = rows[n0:n0 + 65536]
-            for _, sense, rhs in chunk:
-                lo.append(rhs if sense != "<=" else -inf)
-                hi.append(rhs if sense != ">=" else inf)
-            lengths.extend(len(c) for c, _, _ in chunk)
-            keys.append(np.fromiter(itertools.chain.from_iterable(c.keys() for c, _, _ in chunk), dtype=np.int32))
-            vals.append(np.fromiter(itertools.chain.from_iterable(c.values() for c, _, _ in chunk),
-                                    dtype=np.float64))
+    if deadline is not None and time.perf_counter() > deadline:
+        raise BuildTimeout
+    groups = list(lm.cons.values())
+    sense = np.concatenate([np.frombuffer(bytes(r.senses), dtype=np.uint8) for r in groups]) if groups \
+        else np.zeros(0, np.uint8)
+    rhs = np.concatenate([np.frombuffer(r.rhs, dtype=np.float64) for r in groups]) if groups else np.zeros(0)
+    lo = np.where(sense == 0, -inf, rhs)
+    hi = np.where(sense == 1, inf, rhs)
+    lengths = np.concatenate([np.frombuffer(r.lens, dtype=np.int64) for r in groups]) if groups \
+        else np.zeros(0, np.int64)
     start = np.zeros(len(lengths) + 1, dtype=np.int64)
-    np.cumsum(np.asarray(lengths, dtype=np.int64), out=start[1:])
-    index = np.concatenate(keys) if keys else np.zeros(0, dtype=np.int32)
-    value = np.concatenate(vals) if vals else np.zeros(0, dtype=np.float64)
-    return np.asarray(lo, dtype=np.float64), np.asarray(hi, dtype=np.float64), start, index, value
+    np.cumsum(lengths, out=start[1:])
+    index = np.concatenate([np.frombuffer(r.keys, dtype=np.int64) for r in groups]).astype(np.int32) if groups \
+        else np.zeros(0, dtype=np.int32)
+    value = np.concatenate([np.frombuffer(r.vals, dtype=np.float64) for r in groups]) if groups \
+        else np.zeros(0, dtype=np.float64)
+    return lo, hi, start, index, value
 
 
 SEC_PER_NZ = {
@@ -433,6 +499,30 @@ def no_gc():
 MIN_SOLVE = 0.05
 """Seconds a solver must have left after loading for the load to be worth it."""
 
+BYTES_PER_NZ = 420
+"""Peak resident bytes per model nonzero of a MILP method: about 60 for :func:`build` and
+:func:`to_arrays`, 360 for HiGHS (presolve and MIP set-up). Measured at 20 x 1,000 images
+(4.8 M nonzeros): 330 MB after the build, 2.1 GB peak (docs/picsys-exact.md, "Memory")."""
+
+MEMORY_MB_DEFAULT = 600
+"""Memory budget (MB) of a MILP model under a time limit when the option ``memory_mb`` is not
+given. HiGHS's presolve and MIP set-up on larger models do not check the time limit often
+enough (20 x 1,000 images, 60 s limit: 30 s of presolve, then more than 60 s before the first
+check), so a model over this budget is not built and the warm start is returned."""
+
+
+def memory_budget(prep: Prepared, memory_mb) -> float | None:
+    """Bytes a model may take: ``memory_mb`` MB; ``None`` means :data:`MEMORY_MB_DEFAULT` under a
+    time limit and no budget without one; ``0`` means no budget."""
+    from optoffload.errors import InvalidInstance
+
+    if memory_mb is None:
+        return None if prep.deadline is None else MEMORY_MB_DEFAULT * 1e6
+    if isinstance(memory_mb, bool) or not isinstance(memory_mb, (int, float)) or not memory_mb >= 0 \
+            or memory_mb == float("inf"):
+        raise InvalidInstance("memory_mb", f"must be a finite number >= 0 (0: no budget), got {memory_mb!r}")
+    return None if memory_mb == 0 else float(memory_mb) * 1e6
+
 
 class Clock:
     """Charges model building and loading against a prepared time limit.
@@ -443,10 +533,13 @@ class Clock:
     the table's speed, never above four times it, and only when the build took 50 ms or more).
     """
 
-    def __init__(self, prep: Prepared):
+    def __init__(self, prep: Prepared, memory: float | None = None):
         self.prep = prep
         self.speed = 1.0
         self.estimates: dict[str, float] = {}
+        self.memory = memory
+        """Bytes the model may take (:func:`memory_budget`), None for no budget."""
+        self.over_memory: str | None = None
 
     def cost(self, nnz: int, stages) -> float:
         return self.speed * nnz * sum(SEC_PER_NZ[s] for s in stages)
@@ -456,6 +549,11 @@ class Clock:
             self.speed = min(4.0, max(0.5, seconds / (nnz * SEC_PER_NZ["build"])))
 
     def fits(self, nnz: int, stages, label: str) -> bool:
+        if self.memory is not None and nnz * BYTES_PER_NZ > self.memory:
+            self.estimates[label] = self.cost(nnz, stages)
+            self.over_memory = (f"estimated {nnz * BYTES_PER_NZ / 1e6:.0f} MB ({BYTES_PER_NZ} B per nonzero) over "
+                                f"the memory budget of {self.memory / 1e6:.0f} MB (option memory_mb)")
+            return False
         if self.prep.deadline is None:
             return True
         need = self.cost(nnz, stages)
@@ -469,8 +567,11 @@ def load_skipped(prep: Prepared, method: str, info: dict, clock: "Clock", nnz: i
     from .common import skipped_solution
 
     need = clock.estimates[when]
-    left = max(0.0, prep.remaining(0.0))
-    return skipped_solution(prep, method, native="load-skipped", info={**info, "load_estimates_s": {
-        k: round(v, 4) for k, v in clock.estimates.items()}}, note=(
-        f"not solved: building/loading the model ({nnz} nonzeros) was estimated at {need:.2f} s {when} "
-        f"with {left:.2f} s of the time limit left"))
+    left = max(0.0, prep.remaining(0.0) or 0.0)
+    note = (f"not solved: building/loading the model ({nnz} nonzeros) was estimated at {need:.2f} s {when} "
+            f"with {left:.2f} s of the time limit left")
+    if clock.over_memory:
+        note = f"not solved: the model ({nnz} nonzeros) was {clock.over_memory}"
+    return skipped_solution(prep, method, native="memory-skipped" if clock.over_memory else "load-skipped",
+                            info={**info, "load_estimates_s": {k: round(v, 4) for k, v in clock.estimates.items()}},
+                            note=note)

@@ -68,7 +68,11 @@ def _deadline_cbc(prep, read_cost: float, **kw):
         def timeLimit(self):
             if prep.deadline is None:
                 return None
-            return max(0.01, round(prep.remaining(0.0) - read_cost, 3))
+            left = prep.remaining(0.0) - read_cost
+            if left < milp.MIN_SOLVE:
+                # never launch CBC without time to search: with a few ms left it crashed (issue #14, item 4)
+                raise milp.NoTimeToLaunch(f"{max(left, 0.0):.3f} s left for CBC after reading the model")
+            return round(left, 3)
 
         @timeLimit.setter
         def timeLimit(self, value):
@@ -100,11 +104,12 @@ def cbc_bound(log: str) -> float | None:
 
 
 def solve_pulp(inst, *, time_limit=None, seed=0, threads=None, objective="makespan", warm=True, cuts=True,
-               dominance=True, log=False, cbc_options=None, **options):
+               dominance=True, log=False, cbc_options=None, memory_mb=None, **options):
     """Method ``pulp``: the MILP solved by CBC through PuLP.
 
     Options: ``objective``, ``warm``, ``cuts``, ``dominance``, ``log``, ``cbc_options`` (list
-    of extra CBC command-line options such as ``["cuts off"]``).
+    of extra CBC command-line options such as ``["cuts off"]``), ``memory_mb`` (model memory
+    budget, as for ``pyomo``: 600 MB under a time limit by default, 0 for none).
 
     Time limit: building, writing and reading the model are charged against it
     (:class:`~optoffload.formulations.picsys.milp.Clock`); CBC gets the seconds left when it
@@ -117,16 +122,20 @@ def solve_pulp(inst, *, time_limit=None, seed=0, threads=None, objective="makesp
     if prep.infeasible:
         return infeasible_solution(prep, "pulp")
     with milp.no_gc():
-        return _build_and_solve(prep, seed=seed, threads=threads, log=log, cbc_options=cbc_options)
+        return _build_and_solve(prep, seed=seed, threads=threads, log=log, cbc_options=cbc_options,
+                                memory=milp.memory_budget(prep, memory_mb))
 
 
-def _build_and_solve(prep, *, seed, threads, log, cbc_options):
+def _build_and_solve(prep, *, seed, threads, log, cbc_options, memory=None):
     import time
 
     import pulp
 
     info = {"backend": "pulp/cbc"}
-    clock = milp.Clock(prep)
+    clock = milp.Clock(prep, memory)
+    low = milp.nonzeros_lower(prep)
+    if not clock.fits(low, ("build",) + STAGES, "before build"):
+        return _skip(prep, info, clock, low, "before build")
     est_nnz = milp.estimate_size(prep)[2]
     if not clock.fits(est_nnz, ("build",) + STAGES, "before build"):
         return _skip(prep, info, clock, est_nnz, "before build")
@@ -149,21 +158,37 @@ def _build_and_solve(prep, *, seed, threads, log, cbc_options):
             cols[j].setInitialValue(v)
     fd, logpath = tempfile.mkstemp(suffix=".log", prefix="picsys-cbc-")
     os.close(fd)
+    text = ""
     try:
         opts = [f"randomCbcSeed {int(seed) + 1}", "integerTolerance 1e-9"] + list(cbc_options or [])
         cmd = _deadline_cbc(prep, clock.cost(nnz, ("cbc-read",)), path=cbc_binary(), msg=False, gapRel=1e-9,
                             gapAbs=1e-9, threads=int(threads or 1), warmStart=prep.warm_plan is not None,
                             options=opts, logPath=logpath)
-        prob.solve(cmd)
-        with open(logpath, encoding="utf-8", errors="replace") as fh:
-            text = fh.read()
-        if log:  # CBC writes its log to logPath (PuLP ignores msg then): show it once the solve ends
+        try:
+            prob.solve(cmd)
+        except milp.NoTimeToLaunch as exc:
+            return finalize(prep, "pulp", native="launch-skipped", proven=False, plan=None, bound=None,
+                            info={**info, "note": f"CBC not started: {exc}"})
+        except (pulp.PulpSolverError, OSError) as exc:
+            # CBC crashed or left no solution file: the warm start (if any) with the presolve bound
+            return finalize(prep, "pulp", native="solver-error", proven=False, plan=None, bound=None,
+                            info={**info, "warning": f"CBC failed ({type(exc).__name__}: {str(exc)[:200]}); "
+                                                     "returned the warm start"})
+        try:
+            with open(logpath, encoding="utf-8", errors="replace") as fh:
+                text = fh.read()
+        except OSError as exc:  # a finished solve is not an error over its log (issue #14, item 11)
+            info["warning"] = f"CBC log unreadable ({type(exc).__name__}); CBC's bound not read"
+        if log and text:  # CBC writes its log to logPath (PuLP ignores msg then): show it once the solve ends
             import sys
 
             sys.stderr.write(text)
             sys.stderr.flush()
     finally:
-        os.unlink(logpath)
+        try:
+            os.unlink(logpath)
+        except OSError:
+            pass
     status, sol_status = prob.status, prob.sol_status
     native = f"{pulp.LpStatus.get(status, status)}/{pulp.LpSolution.get(sol_status, sol_status)}"
     plan = None
@@ -171,7 +196,7 @@ def _build_and_solve(prep, *, seed, threads, log, cbc_options):
         vals = [c.varValue for c in cols]
         if all(v is not None for j, v in enumerate(vals) if lm.kind[j] == "B"):
             plan = milp.decode(lm, vals)
-    proven = sol_status == pulp.LpSolutionOptimal and "Stopped on" not in text
+    proven = sol_status == pulp.LpSolutionOptimal and "Stopped on" not in text and bool(text)
     bound = safe_bound(cbc_bound(text))
     if clock.estimates:
         info["load_estimates_s"] = {k: round(v, 4) for k, v in clock.estimates.items()}

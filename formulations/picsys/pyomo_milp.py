@@ -95,7 +95,7 @@ STAGES = {
 
 def solve_pyomo(inst, *, time_limit=None, seed=0, threads=None, objective="makespan", solver="appsi_highs",
                 executable=None, write=None, solver_options=None, warm=True, cuts=True, dominance=True, log=False,
-                direct=True, **options):
+                direct=True, memory_mb=None, **options):
     """Method ``pyomo`` (see the module docstring).
 
     Options: ``objective``, ``solver`` (a Pyomo solver name; default
@@ -105,6 +105,10 @@ def solve_pyomo(inst, *, time_limit=None, seed=0, threads=None, objective="makes
     ``direct`` (with ``appsi_highs``: load the model into HiGHS through
     highspy's matrix API, 15-20x faster than through Pyomo expressions, same
     solver and options; False goes through Pyomo's ``appsi_highs``).
+
+    ``memory_mb``: memory budget of the model (default 600 MB under a time limit, none
+    without; 0: none), see :func:`~optoffload.formulations.picsys.milp.memory_budget`; a model
+    over it is not built (``native_status`` ``memory-skipped``, the warm start is returned).
 
     Time limit: building and loading the model are charged against it (see
     :class:`~optoffload.formulations.picsys.milp.Clock`). When the model is not expected to
@@ -120,17 +124,21 @@ def solve_pyomo(inst, *, time_limit=None, seed=0, threads=None, objective="makes
         return infeasible_solution(prep, "pyomo")
     with milp.no_gc():
         return _build_and_solve(prep, seed=seed, threads=threads, solver=solver, executable=executable, write=write,
-                                solver_options=solver_options, log=log, direct=direct)
+                                solver_options=solver_options, log=log, direct=direct,
+                                memory=milp.memory_budget(prep, memory_mb))
 
 
-def _build_and_solve(prep, *, seed, threads, solver, executable, write, solver_options, log, direct):
+def _build_and_solve(prep, *, seed, threads, solver, executable, write, solver_options, log, direct, memory=None):
     import time
 
     direct = bool(direct) and solver == "appsi_highs"
     path = "highspy" if direct else ("appsi" if solver == "appsi_highs" else "file")
     info = {"backend": f"pyomo/{solver}" + ("/highspy" if direct else "")}
-    clock = milp.Clock(prep)
+    clock = milp.Clock(prep, memory)
     stages = STAGES[path] + (("to-pyomo", "lp-write") if write is not None and direct else ())
+    low = milp.nonzeros_lower(prep)
+    if not clock.fits(low, ("build",) + stages, "before build"):
+        return _skip(prep, info, clock, low, "before build")
     est_nnz = milp.estimate_size(prep)[2]
     if not clock.fits(est_nnz, ("build",) + stages, "before build"):
         return _skip(prep, info, clock, est_nnz, "before build")
@@ -187,8 +195,18 @@ HIGHS_STATUS = {"kOptimal": "optimal", "kInfeasible": "infeasible", "kUnboundedO
 """HiGHS model status -> the name appsi's TerminationCondition gives it (so ``native_status`` is the same)."""
 
 
-def _solve_highspy(lm, arrays, warm_vals, prep, seed, threads, log, solver_options):
-    """Load ``lm`` into HiGHS with highspy's matrix API and solve (the options of :func:`_solve_appsi_highs`)."""
+HIGHS_ERRORS = ("kNotset", "kLoadError", "kModelError", "kPresolveError", "kSolveError", "kPostsolveError",
+                "kUnknown")
+"""HiGHS model statuses that mean the run failed (not a limit, not a proof)."""
+
+RETRIES = ({"warm": False}, {"warm": False, "presolve": "off"})
+"""The successive HiGHS re-runs after an error status (see :func:`_solve_highspy`): without the
+MIP start, then also without presolve. On the busy-cloud instances of issue #14 (item 11),
+HiGHS returned ``kSolveError`` with the warm start and proved the optimum without it."""
+
+
+def _run_highs(lm, arrays, warm_vals, prep, seed, threads, log, solver_options, extra=None):
+    """One HiGHS run on a fresh ``Highs`` object: (highs, model status name)."""
     import highspy
     import numpy as np
 
@@ -208,6 +226,7 @@ def _solve_highspy(lm, arrays, warm_vals, prep, seed, threads, log, solver_optio
     hopts = {"random_seed": int(seed), "mip_abs_gap": 1e-9, "mip_feasibility_tolerance": 1e-9,
              "threads": int(threads) if threads else 1}
     hopts.update(solver_options or {})
+    hopts.update(extra or {})
     for k, v in hopts.items():
         h.setOptionValue(k, v)
     if warm_vals is not None:
@@ -221,8 +240,36 @@ def _solve_highspy(lm, arrays, warm_vals, prep, seed, threads, log, solver_optio
         h.setSolution(sol)
     h.HandleKeyboardInterrupt = True
     h.run()
-    status = h.getModelStatus()
-    native = HIGHS_STATUS.get(status.name, status.name)
+    return h, h.getModelStatus().name
+
+
+def _solve_highspy(lm, arrays, warm_vals, prep, seed, threads, log, solver_options):
+    """Load ``lm`` into HiGHS with highspy's matrix API and solve (the options of :func:`_solve_appsi_highs`).
+
+    An error status (:data:`HIGHS_ERRORS`) is retried in the time left (:data:`RETRIES`); the
+    retries and the final status are in ``info["solver_retries"]`` and ``info["warning"]``, and
+    without a solver plan the warm start is returned (FEASIBLE) as before.
+    """
+    h, name = _run_highs(lm, arrays, warm_vals, prep, seed, threads, log, solver_options)
+    retries = []
+    for change in RETRIES:
+        if name not in HIGHS_ERRORS:
+            break
+        rem = prep.remaining(0.0)
+        if rem is not None and rem < 2 * milp.MIN_SOLVE:
+            retries.append({"after": name, "retry": "none: no time left"})
+            break
+        extra = {k: v for k, v in change.items() if k != "warm"}
+        retries.append({"after": name, "retry": dict(change)})
+        h, name = _run_highs(lm, arrays, None if change.get("warm") is False else warm_vals, prep, seed, threads,
+                             log, solver_options, extra)
+    if retries:
+        prep.info["solver_retries"] = retries + [{"final": name}]
+        prep.info["warning"] = (f"HiGHS ended with {retries[0]['after']}; retried "
+                                f"{sum(isinstance(r['retry'], dict) for r in retries)} time(s), final status {name}")
+    native = HIGHS_STATUS.get(name, name)
+    if name in HIGHS_ERRORS:  # neither the plan nor the bound of a failed run is trusted
+        return native, False, None, None
     sol = h.getSolution()
     feasible = native == "optimal" or (native in ("maxTimeLimit", "maxIterations", "objectiveLimit")
                                        and sol.value_valid)
@@ -264,6 +311,9 @@ def _solve_appsi_highs(lm, model, cols, prep, seed, threads, log, solver_options
         res.solution_loader.load_vars()
         plan = milp.decode(lm, [c.value for c in cols])
     native = tc.name
+    if tc == TC.error:
+        prep.info["warning"] = "HiGHS (appsi) ended with an error; returned the warm start"
+        return native, False, None, None
     if tc in (TC.infeasible, TC.infeasibleOrUnbounded):
         # T <= H is satisfied by the warm plan, so this means a tolerance failure; keep the warm plan.
         return native, False, None, None
@@ -282,7 +332,10 @@ def _limit_at_launch(opt, key, prep, read_cost):
     orig = opt.create_command_line
 
     def create_command_line(executable, problem_files):
-        opt.options[key] = max(0.01, prep.remaining(0.0) - read_cost)
+        left = prep.remaining(0.0) - read_cost
+        if left < milp.MIN_SOLVE:
+            raise milp.NoTimeToLaunch(f"{max(left, 0.0):.3f} s left for the solver after reading the model")
+        opt.options[key] = left
         return orig(executable, problem_files)
 
     opt.create_command_line = create_command_line
@@ -331,9 +384,16 @@ def _solve_legacy(lm, model, cols, prep, solver, executable, seed, threads, log,
         opt.options[k] = v
     solve_kw = {"load_solutions": False, "tee": bool(log)}
     try:
-        res = opt.solve(model, warmstart=prep.warm_plan is not None and opt.warm_start_capable(), **solve_kw)
-    except (TypeError, AttributeError):
-        res = opt.solve(model, **solve_kw)
+        try:
+            res = opt.solve(model, warmstart=prep.warm_plan is not None and opt.warm_start_capable(), **solve_kw)
+        except (TypeError, AttributeError):
+            res = opt.solve(model, **solve_kw)
+    except milp.NoTimeToLaunch as exc:
+        prep.info["note"] = f"solver not started: {exc}"
+        return "launch-skipped", False, None, None
+    except Exception as exc:  # noqa: BLE001 - a crashed solver process: the warm start, with a warning
+        prep.info["warning"] = f"{solver} failed ({type(exc).__name__}: {str(exc)[:200]}); returned the warm start"
+        return "solver-error", False, None, None
     tc = res.solver.termination_condition
     plan = None
     if len(res.solution) > 0 and res.solution(0).status in (SolutionStatus.optimal, SolutionStatus.feasible,

@@ -74,8 +74,18 @@ def _brb_method(inst: ErdsInstance, method: str, inner: str, *, time_limit=None,
         def split_of(w):
             return hsa(inst, w, early_exit=early_exit)
     if inner == "osa" and evaluator == "exact":
+        seen: dict = {}  # shares -> OSA splits, so the final split_of(best w) is not one more OSA solve
+
         def F(w):
-            return osa(inst, w, early_exit=early_exit, return_value=True)[1]
+            s, val = osa(inst, w, early_exit=early_exit, return_value=True)
+            if len(seen) > 64:
+                seen.clear()
+            seen[np.asarray(w, dtype=float).tobytes()] = s
+            return val
+
+        def split_of(w, _plain=split_of):
+            hit = seen.get(np.asarray(w, dtype=float).tobytes())
+            return hit if hit is not None else _plain(w)
     else:
         def F(w):
             return _score(inst, split_of(w), w, evaluator, early_exit)
@@ -128,9 +138,13 @@ def _fixed_split_method(inst, method: str, splits, *, time_limit, evaluator, all
     from optoffload.erds.shares import solve_shares
 
     t0 = time.perf_counter()
-    w, _, lb = solve_shares(inst, splits, early_exit=early_exit, time_limit=time_limit)
-    return _solution(inst, method, splits, w, evaluator, t0, early_exit=early_exit,
-                     info={"allocation": "optimal", "share_bound_for_these_splits": lb})
+    from optoffload.erds.shares import LEAF_GAP
+
+    w, ub, lb = solve_shares(inst, splits, early_exit=early_exit, time_limit=time_limit)
+    info = {"allocation": "optimal", "share_bound_for_these_splits": lb}
+    if ub - lb > 2 * LEAF_GAP * max(1.0, abs(ub)):  # stopped by the time limit: the best shares so far
+        info["time_limit_reached"] = True
+    return _solution(inst, method, splits, w, evaluator, t0, early_exit=early_exit, info=info)
 
 
 def _fixed_share_method(inst, method: str, w, *, evaluator, split_rule) -> Solution:

@@ -243,11 +243,18 @@ def _local_search(inst, mask, best, local, search_evals, search_time, rng):
 
 # ------------------------------------------------------------------------------ the method
 
-def _policy_seeds(inst: PicsysInstance, seed: int) -> list[list[np.ndarray]]:
+def _policy_seeds(inst: PicsysInstance, seed: int, deadline: float | None = None) -> list[list[np.ndarray]]:
+    """Outcome plans of the time-heuristic and balance policies; under ``deadline`` each runs only
+    if it is expected to end in time (balance: 5x the time-heuristic's measured time, issue #15)."""
     from optoffload.heuristics.picsys.time_heuristic import TimeHeuristic
     from optoffload.picsys.simulator import run_policy
 
+    if deadline is not None and time.perf_counter() + POLICY_SEC_PER_IMAGE * inst.n_images >= deadline:
+        return []
+    t = time.perf_counter()
     seeds = [run_policy(inst, TimeHeuristic(), seed=seed).outcomes]
+    if deadline is not None and time.perf_counter() + 5 * (time.perf_counter() - t) > deadline:
+        return seeds
     try:
         from optoffload.heuristics.picsys.balance import Balance
 
@@ -263,10 +270,12 @@ def look_ahead(inst, *, time_limit=None, seed=0, threads=None, exact: str = "aut
 
     ``exact``: ``"auto"`` (enumeration up to ``enumerate_max`` images, then
     CP-SAT when registered, then search), ``"cpsat"``, ``"enumerate"`` or
-    ``"none"`` (search only). ``time_limit`` bounds CP-SAT (default 10 s);
+    ``"none"`` (search only). ``time_limit`` bounds the whole method: CP-SAT
+    gets :data:`CP_SHARE` of it (10 s without a limit), the search what is left;
     ``search_evals`` bounds the local search by plan evaluations (default 300,
-    deterministic for a seed); ``search_time`` adds a wall-clock cap (default:
-    ``time_limit`` when given, else none).
+    deterministic for a seed); ``search_time`` adds a wall-clock cap.
+    Instances with energy budgets (eq. 15) are solved by
+    :func:`_look_ahead_energy` (CP-SAT's budgeted optimum).
     ``bound``: ``"best"`` (issue #3's ``lower_bound`` when present, with its LP
     up to 2,000 images) or ``"simple"`` (:func:`simple_lower_bound`, free).
     """
@@ -276,28 +285,46 @@ def look_ahead(inst, *, time_limit=None, seed=0, threads=None, exact: str = "aut
         raise InvalidInstance(next(iter(options)), "unknown option for method 'look-ahead'")
     if exact not in ("auto", "cpsat", "enumerate", "none"):
         raise InvalidInstance("exact", f"must be auto, cpsat, enumerate or none, got {exact!r}")
-    if inst.enforce_energy:
-        raise InvalidInstance("enforce_energy", "look-ahead minimises makespan without energy budgets; "
-                                                "load the instance with enforce_energy=false")
+    if bound not in ("best", "simple"):
+        raise InvalidInstance("bound", f"must be best or simple, got {bound!r}")
     t0 = time.perf_counter()
+    deadline = None if time_limit is None else t0 + float(time_limit)
+    if inst.enforce_energy:
+        return _look_ahead_energy(inst, t0, deadline, seed, threads)
     info: dict = {}
     if exact == "enumerate" or (exact == "auto" and inst.n_images <= enumerate_max):
         ms, plan = _enumerate(inst, info)
         return _solution(inst, plan, Status.OPTIMAL, ms, time.perf_counter() - t0, info)
     cp = None
     if exact in ("auto", "cpsat"):
-        cp = _try_cpsat(inst, time_limit or 10.0, seed, threads)
+        # one limit for the whole oracle: CP-SAT gets CP_SHARE of it, the search the rest (issue #14, item 3)
+        cp_limit = 10.0 if deadline is None else CP_SHARE * (deadline - time.perf_counter())
+        cp = _try_cpsat(inst, cp_limit, seed, threads) if cp_limit >= 0.05 else None
         if cp is not None and cp.status == Status.OPTIMAL:
             cp.method, cp.info = "look-ahead", {**cp.info, "method": "cpsat (proven optimal)"}
             cp.runtime = time.perf_counter() - t0
             return cp
-    st = search_time if search_time is not None else time_limit
-    ms, plan = offline_search(inst, seeds=_policy_seeds(inst, seed), search_evals=int(search_evals), search_time=st,
+    st = search_time
+    if deadline is not None:
+        left = max(0.0, deadline - time.perf_counter())
+        st = left if st is None else min(float(st), left)
+    if deadline is not None and time.perf_counter() + SEARCH_SIMS * SIM_SEC_PER_IMAGE * inst.n_images > deadline \
+            and cp is not None and cp.status.has_solution:
+        # not even the search's construction replays fit: CP-SAT's answer (its incumbent or warm start)
+        cp.method, cp.info = "look-ahead", {**cp.info, "method": "cpsat incumbent (no time for the offline search)"}
+        cp.runtime = time.perf_counter() - t0
+        return cp
+    seeds = _policy_seeds(inst, seed, None if deadline is None else deadline - 0.5 * (deadline - time.perf_counter()))
+    if deadline is not None:
+        left = max(0.0, deadline - time.perf_counter())
+        st = left if search_time is None else min(float(search_time), left)
+    ms, plan = offline_search(inst, seeds=seeds, search_evals=int(search_evals), search_time=st,
                               rng=np.random.default_rng(seed))
     info["method"] = "offline search"
-    if bound not in ("best", "simple"):
-        raise InvalidInstance("bound", f"must be best or simple, got {bound!r}")
-    bound = best_lower_bound(inst) if bound == "best" else simple_lower_bound(inst)
+    if cp is not None and cp.bound is not None and deadline is not None:
+        bound = simple_lower_bound(inst)  # CP-SAT's bound already holds the presolve (DP and LP) bounds
+    else:
+        bound = best_lower_bound(inst) if bound == "best" else simple_lower_bound(inst)
     if cp is not None and cp.status.has_solution and cp.objective is not None and cp.objective < ms:
         ms, plan = cp.objective, [np.array([OUTCOMES.index(c) for c in row], dtype=np.int8)
                                   for row in cp.decisions["outcomes"]]
@@ -306,6 +333,58 @@ def look_ahead(inst, *, time_limit=None, seed=0, threads=None, exact: str = "aut
         bound = max(bound, cp.bound)
     status = Status.OPTIMAL if bound >= ms - 1e-9 else Status.FEASIBLE
     return _solution(inst, plan, status, ms, time.perf_counter() - t0, info, bound=min(bound, ms))
+
+
+POLICY_SEC_PER_IMAGE = 2e-5
+"""Estimated seconds per image of the time-heuristic's event loop (19 us measured at 2.5 M images
+on a loaded machine); a policy seed runs only if it is expected to fit."""
+SIM_SEC_PER_IMAGE = 1e-6
+"""Estimated seconds per image of one plan replay (0.9 us measured at 2.5 M images)."""
+SEARCH_SIMS = 8
+"""Replays the offline search needs before its local search (candidates and cloud-delay rounds)."""
+CP_SHARE = 0.6
+"""Share of ``time_limit`` given to CP-SAT in :func:`look_ahead` (the offline search gets the rest)."""
+
+
+def _look_ahead_energy(inst, t0, deadline, seed, threads):
+    """The oracle with energy budgets (eq. 15): the offline optimum of the budgeted problem.
+
+    The dominance argument of the module docstring does not hold under budgets (``i-off`` and
+    the local outcomes spend different energy), so the oracle is CP-SAT's model of eq. (15)
+    within the limit (10 s without one), compared with the energy-heuristic's plan when that
+    plan keeps every budget. OPTIMAL only when CP-SAT proves it; INFEASIBLE when CP-SAT proves
+    no plan fits the budgets; UNKNOWN when neither gives a budget-feasible plan.
+    """
+    from optoffload.picsys.model import OUTCOMES as OC
+
+    limit = 10.0 if deadline is None else max(0.05, 0.9 * (deadline - time.perf_counter()))
+    cp = _try_cpsat(inst, limit, seed, threads)
+    if cp is not None and cp.status in (Status.OPTIMAL, Status.INFEASIBLE):
+        cp.method, cp.info = "look-ahead", {**cp.info, "method": f"cpsat ({cp.status.value}, energy budgets)"}
+        cp.runtime = time.perf_counter() - t0
+        return cp
+    cands = []
+    if cp is not None and cp.status.has_solution:
+        cands.append((cp.objective, "cpsat incumbent (energy budgets)",
+                      [np.array([OC.index(c) for c in row], dtype=np.int8) for row in cp.decisions["outcomes"]]))
+    try:
+        from .time_heuristic import energy_heuristic
+
+        eh = energy_heuristic(inst, seed=seed)
+        plan = [np.array([OC.index(c) for c in row], dtype=np.int8) for row in eh.decisions["outcomes"]]
+        res = simulate_plan(inst, plan)
+        if res.energy_ok and res.processed == inst.n_images:
+            cands.append((res.makespan, "energy-heuristic plan", plan))
+    except Exception:  # noqa: BLE001 - an optional candidate
+        pass
+    bound = cp.bound if cp is not None else None
+    if not cands:
+        return Solution(family="picsys", instance=inst.name, method="look-ahead", status=Status.UNKNOWN,
+                        objective=None, bound=bound, runtime=time.perf_counter() - t0,
+                        info={"method": "no budget-feasible plan found within the limit"})
+    ms, how, plan = min(cands, key=lambda c: c[0])
+    return _solution(inst, plan, Status.FEASIBLE, ms, time.perf_counter() - t0, {"method": how},
+                     bound=None if bound is None else min(bound, ms))
 
 
 def _enumerate(inst, info):

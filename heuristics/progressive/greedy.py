@@ -24,6 +24,7 @@ import time
 import numpy as np
 
 from optoffload.errors import InvalidInstance
+from optoffload.progressive.airtime import hull_greedy, upper_hull  # noqa: F401 (re-exported)
 from optoffload.progressive.model import ratio_order
 from optoffload.progressive.profiles import data_bytes
 from optoffload.solution import Solution
@@ -36,7 +37,10 @@ def greedy(instance, *, time_limit=None, seed=0, threads=None, **options) -> Sol
         raise InvalidInstance(next(iter(options)), "unknown option for method 'greedy'")
     t0 = time.perf_counter()
     fn = {"config": _config, "airtime": _airtime, "ordering": _ordering}[instance.problem]
-    decisions, obj, bound, info = fn(instance.spec)
+    if instance.problem == "airtime":
+        decisions, obj, bound, info = _airtime(instance.spec, None if time_limit is None else t0 + float(time_limit))
+    else:
+        decisions, obj, bound, info = fn(instance.spec)
     return Solution("progressive", instance.name, "greedy", Status.FEASIBLE, obj, bound,
                     time.perf_counter() - t0, decisions, info)
 
@@ -53,78 +57,22 @@ def _config(sp):
 
 
 # ------------------------------------------------------------------ airtime
-def upper_hull(u: np.ndarray) -> list[int]:
-    """Indices of the upper concave hull of the points ``(s, u[s])``, ``s = 0..len(u)-1`` (monotone chain)."""
-    hull: list[int] = []
-    for s in range(len(u)):
-        while len(hull) >= 2:
-            a, b = hull[-2], hull[-1]
-            # drop b if it lies on or below the segment a -> s
-            if (u[b] - u[a]) * (s - a) <= (u[s] - u[a]) * (b - a):
-                hull.pop()
-            else:
-                break
-        hull.append(s)
-    return hull
+# upper_hull and hull_greedy live in the core (optoffload/progressive/airtime.py): the exact
+# method uses them as its incumbent and bound under a time limit.
 
 
-def hull_greedy(U: np.ndarray, capacity: int) -> tuple[list[int], float]:
-    """Greedy on hull steps (integral) and the fractional hull bound (an upper bound on the optimum).
+def _airtime(sp, deadline=None):
+    """Hull greedy; under ``deadline`` (the time limit, issue #14) the utility table and the hulls
+    are built while time is left, else the equal split is returned (no bound)."""
+    U = sp.utility_rows(deadline)
+    g = None if U is None else hull_greedy(U, sp.slots, deadline)
+    if g is None:
+        from optoffload.progressive.airtime import equal_split
 
-    ``U[d, s]`` is device ``d``'s utility with ``s`` slots (non-decreasing not required).
-    """
-    D, S1 = U.shape
-    hulls = [upper_hull(U[d]) for d in range(D)]
-    # the hull of a non-decreasing curve may start with a 0-slope part only at the end; keep positive steps
-    steps = []  # (slope, device, from, to)
-    for d, h in enumerate(hulls):
-        for a, b in zip(h, h[1:]):
-            gain = U[d, b] - U[d, a]
-            if gain > 0:
-                steps.append((gain / (b - a), d, a, b))
-    steps.sort(key=lambda x: (-x[0], x[1], x[2]))
-    level = [0] * D
-    used = 0
-    blocked = [False] * D
-    bound = float(U[:, 0].sum())
-    frac_left = capacity
-    frac_done = False
-    for slope, d, a, b in steps:
-        if not frac_done:
-            take = min(b - a, frac_left)
-            bound += slope * take
-            frac_left -= take
-            frac_done = frac_left == 0
-        if blocked[d] or level[d] != a:
-            blocked[d] = True
-            continue
-        if used + (b - a) <= capacity:
-            level[d] = b
-            used += b - a
-        else:
-            blocked[d] = True
-    # leftover slots: best single upgrade (any device, any higher level) while one fits and helps
-    while used < capacity:
-        best = (0.0, -1, -1)
-        for d in range(D):
-            hi = min(S1 - 1, level[d] + capacity - used)
-            if hi <= level[d]:
-                continue
-            seg = U[d, level[d] + 1:hi + 1] - U[d, level[d]]
-            k = int(np.argmax(seg))
-            if seg[k] > best[0] + 1e-15:
-                best = (float(seg[k]), d, level[d] + 1 + k)
-        if best[1] < 0:
-            break
-        used += best[2] - level[best[1]]
-        level[best[1]] = best[2]
-    value = float(sum(U[d, level[d]] for d in range(D)))
-    return level, max(bound, value)
-
-
-def _airtime(sp):
-    U = sp.utility
-    level, bound = hull_greedy(U, sp.slots)
+        level = equal_split(len(sp.devices), sp.slots, sp.slots)
+        return {"slots": level}, float(sum(sp.utility_at(d, s) for d, s in enumerate(level))), None, {
+            "time_limit_reached": "equal split"}
+    level, bound = g
     return {"slots": level}, float(sum(U[d, s] for d, s in enumerate(level))), bound, {}
 
 

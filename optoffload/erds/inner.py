@@ -77,27 +77,43 @@ def _branch_and_bound(T: np.ndarray, P: np.ndarray, cand: list[np.ndarray]) -> t
     cur = fastest.copy()
     choice = np.zeros(U, dtype=int)
 
-    def dfs(depth: int) -> None:
-        if depth == U:
-            val = expected_max(cur, P)
-            if val < best[0]:
-                best[0], best[1] = val, choice.copy()
-            return
+    def leaf() -> None:
+        val = expected_max(cur, P)
+        if val < best[0]:
+            best[0], best[1] = val, choice.copy()
+
+    def expand(depth: int) -> list:
         u = order[depth]
         kids = []
         for s in cand[u]:
             cur[u] = T[u, s]
             kids.append((expected_max(cur, P), s))
+        cur[u] = fastest[u]
         kids.sort(key=lambda x: x[0])
-        for lb, s in kids:
-            if lb >= best[0] * (1 - 1e-12):
-                break
+        return kids
+
+    # depth-first, children by bound, pruned at the incumbent; an explicit stack instead of recursion
+    # (recursion depth U raised RecursionError from U of about 1,000 tasks, issue #14 item 4)
+    if U == 0:
+        leaf()
+        return float(best[0]), best[1]
+    stack = [[0, expand(0), 0]]
+    while stack:
+        frame = stack[-1]
+        depth, kids, i = frame
+        u = order[depth]
+        if i < len(kids) and kids[i][0] < best[0] * (1 - 1e-12):
+            frame[2] = i + 1
+            s = kids[i][1]
             cur[u] = T[u, s]
             choice[u] = s
-            dfs(depth + 1)
-        cur[u] = fastest[u]
-
-    dfs(0)
+            if depth + 1 == U:
+                leaf()
+            else:
+                stack.append([depth + 1, expand(depth + 1), 0])
+        else:
+            cur[u] = fastest[u]
+            stack.pop()
     return float(best[0]), best[1]
 
 

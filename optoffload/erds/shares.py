@@ -32,7 +32,15 @@ optima do not change. Measured in docs/erds.md ("erds-exact: the coupled node re
 
 
 class _Timeout(Exception):
-    pass
+    """The deadline passed inside :func:`_solve_node`: ``args = (lower bound, best value, best shares)``.
+
+    Internal: every caller catches it (``solve_shares`` returns the incumbent shares instead), so it
+    never escapes a method under a time limit (issue #14, item 4).
+    """
+
+    def __init__(self, lb: float, ub: float = float("inf"), w=None):
+        super().__init__(lb, ub, w)
+        self.lb, self.ub, self.w = lb, ub, w
 
 
 def _bounds(inst: ErdsInstance) -> tuple[np.ndarray, np.ndarray]:
@@ -300,7 +308,7 @@ def _solve_node(prob: _Problem, fixed: dict, state: "NodeState | list | None", t
     stall = 0
     for _ in range(500):
         if deadline is not None and time.perf_counter() > deadline:
-            raise _Timeout(lb)
+            raise _Timeout(lb, best_ub, best_w)
         res = lp.solve()
         prob.lp_solves = getattr(prob, "lp_solves", 0) + 1  # any node problem (ERDS, dnn tables)
         ok = res is not None
@@ -332,11 +340,20 @@ def _solve_node(prob: _Problem, fixed: dict, state: "NodeState | list | None", t
 
 def solve_shares(inst: ErdsInstance, splits, *, early_exit: bool = True, gap: float = LEAF_GAP,
                  time_limit: float | None = None) -> tuple[np.ndarray, float, float]:
-    """Optimal shares for fixed splits (the convex problem in w): returns (shares, value, bound)."""
+    """Optimal shares for fixed splits (the convex problem in w): returns (shares, value, bound).
+
+    Under ``time_limit`` the cutting planes stop at the deadline and the best shares found so far
+    are returned (at worst the equal shares, feasible), with the last proven bound; the caller
+    can tell by ``bound < value`` beyond ``gap``. :class:`_Timeout` never escapes.
+    """
+    t0 = time.perf_counter()
     prob = _Problem(inst, early_exit)
     fixed = {u: int(s) for u, s in enumerate(splits)}
-    deadline = None if time_limit is None else time.perf_counter() + time_limit
-    lb, ub, w, _ = _solve_node(prob, fixed, [], np.inf, gap, deadline)
+    deadline = None if time_limit is None else t0 + time_limit
+    try:
+        lb, ub, w, _ = _solve_node(prob, fixed, [], np.inf, gap, deadline)
+    except _Timeout as to:
+        lb, ub, w = to.lb, to.ub, to.w
     return w, ub, lb
 
 

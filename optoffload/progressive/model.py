@@ -73,16 +73,34 @@ class ConfigProblem:
     @cached_property
     def accuracy(self) -> dict[str, float]:
         """Expected accuracy of every candidate (the simulator's replay, cached)."""
-        from .simulator import simulate
+        return self.accuracy_until(None)
 
-        out = {}
-        tot = sum(t.weight for t in self.traces)
-        for p in self.candidates:
+    def accuracy_of(self, name: str) -> float:
+        """Expected accuracy of one candidate (replayed once, cached)."""
+        done = self.__dict__.get("accuracy") or self.__dict__.setdefault("_acc", {})
+        if name not in done:
+            from .simulator import simulate
+
+            p = next(c for c in self.candidates if c.name == name)
+            tot = sum(t.weight for t in self.traces)
             v = 0.0
             for k, wt in enumerate(self.traces):
                 v += wt.weight * simulate(p, wt.trace, self.period_s, self.n_images, seed=self.seed + k).summary()[
                     "accuracy"]
-            out[p.name] = v / tot
+            done[name] = v / tot
+        return done[name]
+
+    def accuracy_until(self, deadline: float | None) -> dict[str, float]:
+        """Accuracies of the candidates replayed before ``deadline`` (a ``time.perf_counter()``
+        value; at least one), in candidate order; all of them (and cached) with ``deadline=None``."""
+        import time
+
+        out = {}
+        for p in self.candidates:
+            if out and deadline is not None and time.perf_counter() > deadline:
+                return out
+            out[p.name] = self.accuracy_of(p.name)
+        self.__dict__["accuracy"] = out
         return out
 
     def mean_budget(self) -> float:
@@ -120,12 +138,38 @@ class AirtimeProblem:
     @cached_property
     def utility(self) -> np.ndarray:
         """``U[d, s]``: weighted expected accuracy of device ``d`` with ``s`` slots, ``s = 0..slots``."""
+        return self.utility_rows()
+
+    def utility_rows(self, deadline: float | None = None) -> np.ndarray | None:
+        """:attr:`utility`, computed one device at a time; None if ``deadline`` (a
+        ``time.perf_counter()`` value) passes first (the rows done so far are kept for the next call)."""
+        import time
+
+        if "utility" in self.__dict__:
+            return self.__dict__["utility"]
+        done = self.__dict__.setdefault("_rows", {})
         s = np.arange(self.slots + 1)
-        rows = []
         for d, dev in enumerate(self.devices):
-            acc = dev.profile.expected_accuracy(data_bytes(self.bytes_for(d, s)), n_quad=self.n_quad)
-            rows.append(dev.weight * acc)
-        return np.asarray(rows)
+            if d in done:
+                continue
+            if deadline is not None and time.perf_counter() > deadline:
+                return None
+            done[d] = dev.weight * dev.profile.expected_accuracy(data_bytes(self.bytes_for(d, s)), n_quad=self.n_quad)
+        U = np.asarray([done[d] for d in range(len(self.devices))])
+        self.__dict__["utility"] = U
+        self.__dict__.pop("_rows", None)
+        return U
+
+    def utility_at(self, d: int, s: int) -> float:
+        """``U[d, s]`` without computing the whole table (the table's value once it exists)."""
+        if "utility" in self.__dict__:
+            return float(self.__dict__["utility"][d, s])
+        rows = self.__dict__.get("_rows", {})
+        if d in rows:
+            return float(rows[d][s])
+        dev = self.devices[d]
+        return float(dev.weight * dev.profile.expected_accuracy(data_bytes(self.bytes_for(d, [s])),
+                                                                n_quad=self.n_quad)[0])
 
 
 @dataclass(frozen=True, eq=False)
@@ -299,15 +343,16 @@ def evaluate(instance: ProgressiveInstance, decisions: Any) -> float:
                "decisions")
     if instance.problem == "config":
         name = as_str(require(decisions, "config", "decisions"), "decisions.config")
-        if name not in sp.accuracy:
-            raise InvalidInstance("decisions.config", f"not a candidate: {name!r} (have {', '.join(sp.accuracy)})")
-        return sp.accuracy[name]
+        names = [c.name for c in sp.candidates]
+        if name not in names:
+            raise InvalidInstance("decisions.config", f"not a candidate: {name!r} (have {', '.join(names)})")
+        return sp.accuracy_of(name)
     if instance.problem == "airtime":
         s = as_list(require(decisions, "slots", "decisions"), "decisions.slots", length=len(sp.devices))
         s = [as_int(x, f"decisions.slots[{i}]", min=0, max=sp.slots) for i, x in enumerate(s)]
         if sum(s) > sp.slots:
             raise InvalidInstance("decisions.slots", f"use {sum(s)} slots, only {sp.slots} exist")
-        return float(sum(sp.utility[d, x] for d, x in enumerate(s)))
+        return float(sum(sp.utility_at(d, x) for d, x in enumerate(s)))
     o = as_list(require(decisions, "order", "decisions"), "decisions.order", length=len(sp.sizes))
     o = [as_int(x, f"decisions.order[{i}]", min=0, max=len(sp.sizes) - 1) for i, x in enumerate(o)]
     if len(set(o)) != len(o):
