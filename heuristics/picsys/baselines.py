@@ -18,6 +18,16 @@ from optoffload.picsys.policy import LOCAL, OFFLOAD, Policy, SystemInfo
 from optoffload.picsys.simulator import policy_solution
 
 
+class _ConstantKernel:
+    """Batch kernel of a constant policy (:mod:`optoffload.picsys.batched`)."""
+
+    def __init__(self, offload: bool) -> None:
+        self.offload = offload
+
+    def decide(self, st, ids, t, i, filt):
+        return np.full(len(ids), self.offload), np.zeros(len(ids), dtype=bool)
+
+
 class AllDevice(Policy):
     name = "all-device"
 
@@ -29,6 +39,9 @@ class AllDevice(Policy):
 
     def static_plan(self, system: SystemInfo):
         return [(np.zeros(n, bool), np.zeros(n, bool)) for n in system.n_images]
+
+    def batch_kernel(self, system: SystemInfo):
+        return _ConstantKernel(False) if type(self) is AllDevice else None
 
 
 class AllCloud(Policy):
@@ -43,6 +56,9 @@ class AllCloud(Policy):
     def static_plan(self, system: SystemInfo):
         return [(np.ones(n, bool), np.zeros(n, bool)) for n in system.n_images]
 
+    def batch_kernel(self, system: SystemInfo):
+        return _ConstantKernel(True) if type(self) is AllCloud else None
+
 
 def _no_options(name, options):
     if options:
@@ -51,13 +67,18 @@ def _no_options(name, options):
         raise InvalidInstance(next(iter(options)), f"unknown option for method {name!r}")
 
 
+def _loop(event_loop):
+    """``event_loop`` option: true (event loop, batched when possible), "reference" or "batched"."""
+    return event_loop if event_loop in ("reference", "batched") else bool(event_loop)
+
+
 def all_device(inst, *, time_limit=None, seed=0, threads=None, event_loop=False, **options):
     """All images processed on their device (paper 6.1, "all-device")."""
     _no_options("all-device", options)
     pol = AllDevice()
     if event_loop:
         pol.static_plan = None
-    return policy_solution(inst, pol, seed=seed, method="all-device")
+    return policy_solution(inst, pol, seed=seed, method="all-device", event_loop=_loop(event_loop))
 
 
 def all_cloud(inst, *, time_limit=None, seed=0, threads=None, event_loop=False, **options):
@@ -66,4 +87,4 @@ def all_cloud(inst, *, time_limit=None, seed=0, threads=None, event_loop=False, 
     pol = AllCloud()
     if event_loop:
         pol.static_plan = None
-    return policy_solution(inst, pol, seed=seed, method="all-cloud")
+    return policy_solution(inst, pol, seed=seed, method="all-cloud", event_loop=_loop(event_loop))

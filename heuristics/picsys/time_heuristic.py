@@ -212,6 +212,10 @@ class TimeHeuristic(EnergyGuard, Policy):
     def filtering(self, dev: DeviceView) -> int:
         return self._guard_filter(dev, self._filtering(dev))
 
+    def batch_kernel(self, system: SystemInfo):
+        """The vectorised twin of this policy for the batched event loop (subclasses: none)."""
+        return TimeHeuristicKernel(self, system) if type(self) is TimeHeuristic else None
+
     # ------------------------------------------------------------------ decisions
     def _initial(self, dev: DeviceView) -> int:
         lt = dev.uplink_wait
@@ -288,6 +292,82 @@ class TimeHeuristic(EnergyGuard, Policy):
         rho = ct / max(full, EPS)
         w = min(1.0, max(0.0, (rho - 1.0) / 4.0))
         return q * full + w * h * q * ct
+
+
+def padded(rows: list, width: int) -> np.ndarray:
+    """Per-device 1-D arrays as one zero-padded 2-D array (rows of the batched loop)."""
+    out = np.zeros((len(rows), width))
+    for m, r in enumerate(rows):
+        out[m, :len(r)] = r
+    return out
+
+
+def hit_rates_batch(n_pos: np.ndarray, n_run: np.ndarray, prior: float, n0: float) -> np.ndarray:
+    """``(n_pos + n0 prior) / (n_run + n0)``, ``prior`` where ``n_run + n0 <= 0`` (as the scalar rule)."""
+    den = n_run + n0
+    ok = den > 0
+    return np.where(ok, (n_pos + n0 * prior) / np.where(ok, den, 1.0), prior)
+
+
+class TimeHeuristicKernel:
+    """The time-heuristic's decisions for many devices at once (:mod:`optoffload.picsys.batched`).
+
+    Same rules and the same floating-point operations, in the same order, as
+    :meth:`TimeHeuristic._initial` / :meth:`TimeHeuristic._filtering` (Algorithms 1-3, eqs.
+    11-14); no energy guard (the batched loop runs only instances without energy data).
+    """
+
+    def __init__(self, pol: TimeHeuristic, system: SystemInfo) -> None:
+        self.pol = pol
+        M = system.n_devices
+        width = int(system.n_images.max()) + 1 if M else 1
+        self.cs_suf = padded(pol._cs_suffix, width)
+        self.tx_suf = padded(pol._tx_suffix, width)
+        self.via = np.zeros(M, dtype=bool)
+        fh = pol.fixed_hit
+        self.fixed = None if fh is None else (np.full(M, fh[0]) if len(fh) == 1 else np.asarray(fh, dtype=float))
+
+    def decide(self, st, ids, t, i, filt):
+        pol = self.pol
+        alpha, beta = st.alpha[ids], st.beta[ids]
+        lt = np.maximum(0.0, st.ufree[ids] - t)                     # uplink_wait
+        init = ~filt
+        back_i = init & (lt >= st.CS[ids, i] + alpha - TIE)          # Algorithm 3, line 2
+        self.via[ids[init]] = back_i[init]
+        back_f = filt & (lt >= beta - TIE)                           # Algorithm 3, line 5
+        if pol.filter == "direct":
+            back_f &= self.via[ids]
+        ask = ~(back_i | back_f)                                     # Algorithms 1 / 2
+        if pol.tokens is not None:
+            ask &= pol.tokens[ids] > 0
+        off = np.zeros(len(ids), dtype=bool)
+        if not ask.any():
+            return off, ask
+        k, tk, ik = ids[ask], t[ask], i[ask]
+        ltk, a, b = lt[ask], alpha[ask], beta[ask]
+        c_u = st.c_u
+        e_c = ltk + st.TX[k, ik] + (st.uplink_queue(k, tk) + st.cloud_queue(tk) + 1) * c_u   # eq. 11
+        n = st.n_images[k] - ik
+        cs = self.cs_suf[k, ik] / n
+        ct = self.tx_suf[k, ik] / n
+        q = n - 1 if pol.queue == "paper" else n
+        h = self.fixed[k] if self.fixed is not None else \
+            hit_rates_batch(st.n_z1[k], st.n_filtered[k], pol.prior, pol.prior_weight)
+        full = cs + a + b
+        est = pol.estimate
+        if est == "eq14":
+            rho = ct / np.maximum(full, EPS)
+            w = np.minimum(1.0, np.maximum(0.0, (rho - 1.0) / 4.0))
+            e_m = q * full + w * h * q * ct
+        else:
+            e12 = (1 - h) * q * (cs + a) + full + h * q * ct
+            e13 = (1 - h) * q * (cs + a) + h * q * full + ct
+            e_m = e12 if est == "eq12" else e13 if est == "eq13" else np.where(ct > full, e12, e13)
+        o = e_c / np.maximum(e_m, EPS) < 1.0
+        off[ask] = o
+        if pol.tokens is not None:
+            pol.tokens[k[o]] -= 1
+        return off, ask
 
 
 class Greedy(TimeHeuristic):
