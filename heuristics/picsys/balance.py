@@ -197,14 +197,14 @@ class BalanceKernel:
     def __init__(self, pol: Balance, system: SystemInfo) -> None:
         self.pol = pol
         width = int(system.n_images.max()) + 1 if system.n_devices else 1
-        self.cs = padded(pol._cs, width)
-        self.tx = padded(pol._tx, width)
+        self.cs = padded(pol._cs, width).ravel()
+        self.tx = padded(pol._tx, width).ravel()
 
-    def _rest(self, st, k, i, alpha, beta, C, U, cloud0, p1, p2):
+    def _rest(self, st, k, p, alpha, beta, C, U, cloud0, p1, p2):
         pol = self.pol
-        j = i + 1
-        R = st.n_images[k] - j
-        cs, tx = self.cs[k, j], self.tx[k, j]
+        j = p + 1
+        R = st.endpos[k] - j
+        cs, tx = self.cs[j], self.tx[j]
         A = cs + R * (alpha + p1 * beta)
         q = p1 * p2
         P = q * tx
@@ -217,13 +217,21 @@ class BalanceKernel:
             lines.append((cloud0, pol._active * R * cu / st.servers))
         return np.where(R <= 0, np.maximum(C, U), _min_max_linear_batch(lines))
 
-    def decide(self, st, ids, t, i, filt):
+    def decide(self, st, ids, t, p, filt):
         pol = self.pol
-        off = np.zeros(len(ids), dtype=bool)
-        ask = pol.tokens[ids] > 0 if pol.tokens is not None else np.ones(len(ids), dtype=bool)
-        if not ask.any():
+        if pol.tokens is not None:
+            ask = pol.tokens[ids] > 0
+            off = np.zeros(len(ids), dtype=bool)
+            if not np.count_nonzero(ask):
+                return off, ask
+            o, _ = self.decide_all(st, ids[ask], t[ask], p[ask], filt[ask])
+            off[ask] = o
+            pol.tokens[ids[off]] -= 1
             return off, ask
-        k, t, i, filt = ids[ask], t[ask], i[ask], filt[ask]
+        return self.decide_all(st, ids, t, p, filt)
+
+    def decide_all(self, st, k, t, i, filt):
+        pol = self.pol
         alpha, beta = st.alpha[k], st.beta[k]
         n0 = pol.prior_weight
         p1 = hit_rates_batch(st.n_z1[k], st.n_filtered[k], pol.prior, n0)
@@ -231,7 +239,7 @@ class BalanceKernel:
         U = t + np.maximum(0.0, st.ufree[k] - t)
         c_u, S = st.c_u, st.servers
         cloud0 = t + st.cloud_queue(t) * c_u / S
-        tx_i = st.TX[k, i]
+        tx_i = st.TX[i]
         u_off = U + tx_i
         head_off = np.maximum(u_off, cloud0) + c_u
         f_off = np.maximum(head_off, self._rest(st, k, i, alpha, beta, t, u_off, cloud0 + c_u / S, p1, p2))
@@ -240,16 +248,12 @@ class BalanceKernel:
         pos = p2 > 0
         u_f = np.where(pos, np.maximum(U, c_f) + p2 * tx_i, U)
         h_f = np.where(pos, u_f, c_f)
-        c_i = t + st.CS[k, i] + alpha + p1 * beta
+        c_i = t + st.CS[i] + alpha + p1 * beta
         u_i = np.maximum(U, c_i) + p1 * p2 * tx_i
         h_i = np.maximum(c_i, u_i)
         c_loc, u_loc, head_loc = np.where(filt, c_f, c_i), np.where(filt, u_f, u_i), np.where(filt, h_f, h_i)
         f_loc = np.maximum(head_loc, self._rest(st, k, i, alpha, beta, c_loc, u_loc, cloud0, p1, p2))
-        o = f_off < f_loc - pol.tie
-        off[ask] = o
-        if pol.tokens is not None:
-            pol.tokens[k[o]] -= 1
-        return off, ask
+        return f_off < f_loc - pol.tie, np.ones(len(k), dtype=bool)
 
 
 def balance(inst, *, time_limit=None, seed=0, threads=None, **options):

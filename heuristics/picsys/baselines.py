@@ -21,6 +21,8 @@ from optoffload.picsys.simulator import policy_solution
 class _ConstantKernel:
     """Batch kernel of a constant policy (:mod:`optoffload.picsys.batched`)."""
 
+    uses_cloud = False
+
     def __init__(self, offload: bool) -> None:
         self.offload = offload
 

@@ -321,18 +321,18 @@ class TimeHeuristicKernel:
         self.pol = pol
         M = system.n_devices
         width = int(system.n_images.max()) + 1 if M else 1
-        self.cs_suf = padded(pol._cs_suffix, width)
-        self.tx_suf = padded(pol._tx_suffix, width)
+        self.cs_suf = padded(pol._cs_suffix, width).ravel()
+        self.tx_suf = padded(pol._tx_suffix, width).ravel()
         self.via = np.zeros(M, dtype=bool)
         fh = pol.fixed_hit
         self.fixed = None if fh is None else (np.full(M, fh[0]) if len(fh) == 1 else np.asarray(fh, dtype=float))
 
-    def decide(self, st, ids, t, i, filt):
+    def decide(self, st, ids, t, p, filt):
         pol = self.pol
         alpha, beta = st.alpha[ids], st.beta[ids]
         lt = np.maximum(0.0, st.ufree[ids] - t)                     # uplink_wait
         init = ~filt
-        back_i = init & (lt >= st.CS[ids, i] + alpha - TIE)          # Algorithm 3, line 2
+        back_i = init & (lt >= st.CS[p] + alpha - TIE)               # Algorithm 3, line 2
         self.via[ids[init]] = back_i[init]
         back_f = filt & (lt >= beta - TIE)                           # Algorithm 3, line 5
         if pol.filter == "direct":
@@ -341,15 +341,14 @@ class TimeHeuristicKernel:
         if pol.tokens is not None:
             ask &= pol.tokens[ids] > 0
         off = np.zeros(len(ids), dtype=bool)
-        if not ask.any():
+        if not np.count_nonzero(ask):
             return off, ask
-        k, tk, ik = ids[ask], t[ask], i[ask]
+        k, tk, pk = ids[ask], t[ask], p[ask]
         ltk, a, b = lt[ask], alpha[ask], beta[ask]
-        c_u = st.c_u
-        e_c = ltk + st.TX[k, ik] + (st.uplink_queue(k, tk) + st.cloud_queue(tk) + 1) * c_u   # eq. 11
-        n = st.n_images[k] - ik
-        cs = self.cs_suf[k, ik] / n
-        ct = self.tx_suf[k, ik] / n
+        e_c = ltk + st.TX[pk] + (st.uplink_queue(k, tk) + st.cloud_queue(tk) + 1) * st.c_u   # eq. 11
+        n = st.endpos[k] - pk
+        cs = self.cs_suf[pk] / n
+        ct = self.tx_suf[pk] / n
         q = n - 1 if pol.queue == "paper" else n
         h = self.fixed[k] if self.fixed is not None else \
             hit_rates_batch(st.n_z1[k], st.n_filtered[k], pol.prior, pol.prior_weight)

@@ -47,14 +47,19 @@ __all__ = ["BatchKernel", "BatchState", "applicable", "run_batched"]
 
 
 class BatchKernel(Protocol):
-    """A policy's vectorised decision rule (identical to its ``initial`` / ``filtering``)."""
+    """A policy's vectorised decision rule (identical to its ``initial`` / ``filtering``).
 
-    def decide(self, st: BatchState, ids: np.ndarray, t: np.ndarray, i: np.ndarray,
+    Optional attribute ``uses_cloud`` (default True): False when no decision reads ``q_c``;
+    the devices are then independent and all advance together.
+    """
+
+    def decide(self, st: BatchState, ids: np.ndarray, t: np.ndarray, p: np.ndarray,
                filt: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Decide for devices ``ids`` at times ``t``, head images ``i``; ``filt`` marks the
-        filtering stage (z1 = 1 known). Returns ``(offload, requested)``: boolean arrays,
-        ``offload`` True for OFFLOAD (else LOCAL), ``requested`` True where the decision
-        asked the cloud for ``q_c`` (a request packet)."""
+        """Decide for devices ``ids`` at times ``t``; ``p`` the flat index of each head image in
+        the ``(M, W)`` per-image tables (``p - st.base[ids]`` its index in the queue,
+        ``st.endpos[ids] - p`` the images left); ``filt`` marks the filtering stage (z1 = 1
+        known). Returns ``(offload, requested)``: boolean arrays, ``offload`` True for OFFLOAD
+        (else LOCAL), ``requested`` True where the decision asked the cloud for ``q_c``."""
         ...
 
 
@@ -63,8 +68,9 @@ class BatchState:
 
     Mirrors :class:`~optoffload.picsys.policy.DeviceView`: ``ufree`` (uplink free at),
     ``n_images``, ``n_filtered``, ``n_z1``, ``n_selected``, ``n_z2``, ``alpha``, ``beta``,
-    ``c_u``, ``servers``; ``CS`` / ``TX`` the per-image scaled sizes and transmission times
-    (rows padded with 0); :meth:`cloud_queue` and :meth:`uplink_queue` as in the view.
+    ``c_u``, ``servers``; ``CS`` / ``TX`` the per-image scaled sizes and transmission times,
+    flat ``(M, W)`` tables (row ``m`` starts at ``base[m] = m W``, zero padded);
+    :meth:`cloud_queue` and :meth:`uplink_queue` as in the view.
     """
 
     def __init__(self, inst: PicsysInstance) -> None:
@@ -73,41 +79,52 @@ class BatchState:
         self.M = M
         self.n_images = np.array([d.n for d in devs], dtype=np.int64)
         nmax = int(self.n_images.max()) if M else 0
-        self.nmax = nmax
+        self.W = W = nmax + 1
+        self.base = np.arange(M, dtype=np.int64) * W
+        self.endpos = self.base + self.n_images
         self.alpha = np.array([d.alpha for d in devs], dtype=float)
         self.beta = np.array([d.beta for d in devs], dtype=float)
         self.c_u, self.servers = float(inst.cloud_time), int(inst.servers)
-        self.CS = np.zeros((M, nmax + 1))
-        self.TX = np.zeros((M, nmax + 1))
-        self.Z1 = np.zeros((M, nmax + 1), dtype=np.int8)
-        self.Z2 = np.zeros((M, nmax + 1), dtype=np.int8)
-        txmin = np.full((M, nmax + 1), np.inf)
+        CS, TX = np.zeros((M, W)), np.zeros((M, W))
+        Z1, Z2 = np.zeros((M, W), dtype=np.int8), np.zeros((M, W), dtype=np.int8)
+        txmin = np.full((M, W), np.inf)
+        # lower bounds on when a device's next cloud arrival can happen, after its next
+        # decision time tau: G (head image not started) and F (head image in the accelerated CNN)
+        G, F = np.full((M, W), np.inf), np.full((M, W), np.inf)
         for m, d in enumerate(devs):
-            self.CS[m, :d.n] = d.c_s
-            self.TX[m, :d.n] = d.tx
-            self.Z1[m, :d.n] = d.z1
-            self.Z2[m, :d.n] = d.z2
-            if d.n:
-                txmin[m, :d.n] = np.minimum.accumulate(np.asarray(d.tx, dtype=float)[::-1])[::-1]
-        self.txmin = txmin
+            n = d.n
+            CS[m, :n], TX[m, :n], Z1[m, :n], Z2[m, :n] = d.c_s, d.tx, d.z1, d.z2
+            if not n:
+                continue
+            tx = np.asarray(d.tx, dtype=float)
+            txmin[m, :n] = np.minimum.accumulate(tx[::-1])[::-1]
+            # G_i = min(tx_i, cpu_i + G_{i+1}) = min_{k>=i} (Q_k + tx_k) - Q_i, Q the prefix CPU time;
+            # a nanosecond-scale margin keeps it a lower bound under rounding
+            Q = np.concatenate([[0.0], np.cumsum(d.c_s + d.alpha)])
+            g = np.minimum.accumulate((Q[:n] + tx)[::-1])[::-1] - Q[:n]
+            g = g - 1e-9 * (1.0 + Q[n] + tx.max())
+            G[m, :n] = g
+            F[m, :n] = np.minimum(np.where(d.z1 == 1, tx, np.inf), np.concatenate([g[1:], [np.inf]]))
+        self.CS, self.TX, self.Z1, self.Z2 = CS.ravel(), TX.ravel(), Z1.ravel(), Z2.ravel()
+        self.txmin = txmin.ravel()
+        self.bound = np.concatenate([G.ravel(), F.ravel()])     # index: pos + (0 or M W by stage)
         self.ufree = np.zeros(M)
         self.n_filtered = np.zeros(M, dtype=np.int64)
         self.n_z1 = np.zeros(M, dtype=np.int64)
         self.n_selected = np.zeros(M, dtype=np.int64)
         self.n_z2 = np.zeros(M, dtype=np.int64)
         # uplink: completion times per device in order (FIFO: non-decreasing), inf beyond
-        self.UD = np.full((M, nmax + 1), np.inf)
-        self.ucnt = np.zeros(M, dtype=np.int64)
-        self.uptr = np.zeros(M, dtype=np.int64)
+        self.UD = np.full(M * W, np.inf)
+        self.ucur = self.base.copy()                # where the next upload of each device is stored
+        self.uptr = self.base.copy()                # first upload not known finished
         # cloud: jobs known final (arrival < horizon), in FIFO order
         cap = int(self.n_images.sum())
         self.arr = np.zeros(cap)
         self.done = np.zeros(cap)
-        self.job_m = np.zeros(cap, dtype=np.int64)
         self.job_pos = np.zeros(cap, dtype=np.int64)
         self.njobs = 0
         self._done_list: list[float] = []
-        self._pend: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+        self._pend: list[tuple[np.ndarray, np.ndarray]] = []
         self.horizon = 0.0
 
     # ------------------------------------------------------------------ what a device may ask
@@ -116,12 +133,12 @@ class BatchState:
         p = self.uptr[ids]
         UD = self.UD
         while True:
-            adv = UD[ids, p] <= t
-            if not adv.any():
+            adv = UD[p] <= t
+            if not np.count_nonzero(adv):
                 break
             p = p + adv
         self.uptr[ids] = p
-        return self.ucnt[ids] - p
+        return self.ucur[ids] - p
 
     def cloud_queue(self, t: np.ndarray) -> np.ndarray:
         """``q_c`` at each time ``t`` (all ``t`` below the current horizon; eq. 11)."""
@@ -130,36 +147,34 @@ class BatchState:
         return np.searchsorted(self.arr[:n], t, side="right") - np.searchsorted(self.done[:n], t, side="right")
 
     # ------------------------------------------------------------------ cloud bookkeeping
-    def _arrive(self, arr: np.ndarray, m: np.ndarray, pos: np.ndarray) -> None:
-        self._pend.append((arr, m, pos))
-
     def _settle(self, h: float) -> None:
         """Run the FIFO cloud over the pending arrivals before ``h`` (all of them when ``h`` is inf)."""
         if not self._pend:
             return
         if len(self._pend) == 1:
-            a, m, p = self._pend[0]
+            a, p = self._pend[0]
         else:
             a = np.concatenate([x[0] for x in self._pend])
-            m = np.concatenate([x[1] for x in self._pend])
-            p = np.concatenate([x[2] for x in self._pend])
+            p = np.concatenate([x[1] for x in self._pend])
+        pend = self._pend                           # the loop appends to this very list
         if h == np.inf:
-            self._pend = []
+            pend.clear()
         else:
             now = a < h
-            if not now.any():
-                self._pend = [(a, m, p)]
+            k = np.count_nonzero(now)
+            if not k:
+                pend[:] = [(a, p)]
                 return
-            if now.all():
-                self._pend = []
+            if k == len(a):
+                pend.clear()
             else:
                 rest = ~now
-                self._pend = [(a[rest], m[rest], p[rest])]
-                a, m, p = a[now], m[now], p[now]
-        order = np.lexsort((p, m, a))
-        a, m, p = a[order], m[order], p[order]
+                pend[:] = [(a[rest], p[rest])]
+                a, p = a[now], p[now]
+        order = np.lexsort((p, a))                  # FIFO: arrival, then device, then position
+        a, p = a[order], p[order]
         k0, k1 = self.njobs, self.njobs + len(a)
-        self.arr[k0:k1], self.job_m[k0:k1], self.job_pos[k0:k1] = a, m, p
+        self.arr[k0:k1], self.job_pos[k0:k1] = a, p
         dl, S, c = self._done_list, self.servers, self.c_u
         # the reference's recursion (simulator._Cloud._assign_until), job by job
         if S == 1:
@@ -194,95 +209,99 @@ def run_batched(inst: PicsysInstance, kernel: BatchKernel) -> SimResult:
     from .simulator import _result
 
     st = BatchState(inst)
-    M, N, nmax = st.M, st.n_images, st.nmax
-    ar = np.arange(M)
+    M, N, W = st.M, st.n_images, st.W
+    MW = M * W
+    uses_cloud = getattr(kernel, "uses_cloud", True)
     tau = np.where(N > 0, 0.0, np.inf)
-    stage = np.zeros(M, dtype=np.int8)            # 0: initial decision due, 1: accelerated CNN ends at tau
-    idx = np.zeros(M, dtype=np.int64)
-    out = np.full((M, max(nmax, 1)), -1, dtype=np.int8)
-    comp = np.full((M, max(nmax, 1)), np.nan)
-    CS, TX, Z1, Z2, txmin = st.CS, st.TX, st.Z1, st.Z2, st.txmin
-    alpha, beta, ufree, UD = st.alpha, st.beta, st.ufree, st.UD
+    soff = np.zeros(M, dtype=np.int64)               # 0: initial decision due; M W: accelerated CNN ends at tau
+    pos = st.base.copy()                             # flat index of each device's head image
+    endpos = st.endpos
+    out = np.full(MW, -1, dtype=np.int8)
+    comp = np.full(MW, np.nan)
+    CS, TX, Z1, Z2, txmin, bound = st.CS, st.TX, st.Z1, st.Z2, st.txmin, st.bound
+    alpha, beta, ufree, UD, ucur = st.alpha, st.beta, st.ufree, st.UD, st.ucur
+    nfilt, nz1, nsel, nz2 = st.n_filtered, st.n_z1, st.n_selected, st.n_z2
+    cnz = np.count_nonzero
     requests = 0
+    pend = st._pend
     while True:
-        b = np.maximum(tau, ufree) + txmin[ar, idx]
-        H = float(b.min())
-        act = np.flatnonzero(tau < H)
-        if act.size == 0:
+        if uses_cloud:
+            H = float(np.maximum(tau + bound[pos + soff], ufree + txmin[pos]).min())
+            act = np.flatnonzero(tau < H)
+        else:
+            H = np.inf
+            act = np.flatnonzero(tau < H)
+        if not act.size:
             if not np.isfinite(tau).any():
                 break
             act = np.array([int(np.argmin(tau))])   # pragma: no cover - needs a transfer time absorbed by rounding
         st.horizon = H
-        i = idx[act]
-        stg = stage[act]
+        p = pos[act]
         t = tau[act]
-        filt = stg == 1
-        if filt.any():
-            fi, ii = act[filt], i[filt]
-            st.n_filtered[fi] += 1
-            neg = Z1[fi, ii] == 0
-            if neg.any():                           # f-disc: no decision
-                dm, di = fi[neg], ii[neg]
-                out[dm, di] = F_DISC
-                comp[dm, di] = tau[dm]
-                idx[dm] += 1
-                stage[dm] = 0
-                i = idx[act]
-                filt = stage[act] == 1
-            st.n_z1[fi[~neg]] += 1
-        live = filt | (i < N[act])
-        if not live.all():                           # no image left: the device is done
-            tau[act[~live]] = np.inf
-            act, i, t, filt = act[live], i[live], t[live], filt[live]
-            if act.size == 0:
+        filt = soff[act] != 0
+        if cnz(filt):
+            nfilt[act] += filt
+            neg = filt & (Z1[p] == 0)
+            if cnz(neg):                             # f-disc: no decision
+                dp = p[neg]
+                out[dp] = F_DISC
+                comp[dp] = t[neg]
+                p = p + neg
+                filt = filt & ~neg
+            nz1[act] += filt
+        live = filt | (p < endpos[act])
+        if cnz(live) < len(act):                     # no image left: the device is done
+            dead = act[~live]
+            tau[dead] = np.inf
+            pos[dead] = endpos[dead]
+            soff[dead] = 0
+            act, p, t, filt = act[live], p[live], t[live], filt[live]
+            if not act.size:
                 continue
-        off, req = kernel.decide(st, act, t, i, filt)
-        requests += int(np.count_nonzero(req))
-        # outcomes
+        off, req = kernel.decide(st, act, t, p, filt)
+        requests += cnz(req)
         loc = ~off
-        f_loc = filt & loc
-        code = np.where(filt, np.where(off, F_OFF, np.where(Z2[act, i] == 1, S_UP, S_DISC)),
-                        np.where(off, I_OFF, -1)).astype(np.int8)
-        has = code >= 0
-        out[act[has], i[has]] = code[has]
-        t_up = t
-        if f_loc.any():                              # expensive CNN: ends at t + beta
-            t2 = t + beta[act]
-            fm = act[f_loc]
-            st.n_selected[fm] += 1
-            st.n_z2[act[f_loc & (code == S_UP)]] += 1
-            sd = code == S_DISC
-            comp[act[sd], i[sd]] = t2[sd]
-            tau[fm] = t2[f_loc]
-            t_up = np.where(f_loc, t2, t)
-        up = off | (code == S_UP)
-        if up.any():
-            um, ui = act[up], i[up]
-            tu = t_up[up]
-            uf = ufree[um]
-            d = np.where(tu > uf, tu, uf) + TX[um, ui]
+        fl = filt & loc
+        if cnz(fl):                                  # expensive CNN, ends at t + beta
+            fm, fp = act[fl], p[fl]
+            t2 = t[fl] + beta[fm]
+            z2 = Z2[fp] == 1
+            nsel[fm] += 1
+            nz2[fm] += z2
+            out[fp] = np.where(z2, S_UP, S_DISC)
+            tau[fm] = t2
+            nz = ~z2
+            comp[fp[nz]] = t2[nz]
+            if cnz(z2):                              # s-up: upload, completes there
+                um, up, tu = fm[z2], fp[z2], t2[z2]
+                d = np.maximum(tu, ufree[um]) + TX[up]
+                ufree[um] = d
+                uc = ucur[um]
+                UD[uc] = d
+                ucur[um] = uc + 1
+                comp[up] = d
+        if cnz(off):                                 # i-off / f-off: upload, then the cloud
+            um, up, tu = act[off], p[off], t[off]
+            out[up] = np.where(filt[off], F_OFF, I_OFF)
+            d = np.maximum(tu, ufree[um]) + TX[up]
             ufree[um] = d
-            UD[um, st.ucnt[um]] = d
-            st.ucnt[um] += 1
-            sup = code[up] == S_UP
-            if sup.any():
-                comp[um[sup], ui[sup]] = d[sup]
-            c = ~sup
-            st._arrive(d[c], um[c], ui[c])
-        i_loc = ~filt & loc
-        if i_loc.any():                              # scale + accelerated CNN
-            lm, li = act[i_loc], i[i_loc]
-            tau[lm] = t[i_loc] + CS[lm, li] + alpha[lm]
-            stage[lm] = 1
-        adv = act[filt | off]
-        idx[adv] += 1
-        stage[act[filt]] = 0
+            uc = ucur[um]
+            UD[uc] = d
+            ucur[um] = uc + 1
+            pend.append((d, up))
+        il = ~filt & loc
+        if cnz(il):                                  # scale + accelerated CNN
+            lm, lp = act[il], p[il]
+            tau[lm] = t[il] + CS[lp] + alpha[lm]
+        pos[act] = p + (filt | off)
+        soff[act] = il * MW
     st._settle(np.inf)
     n = st.njobs
     cdone = 0.0
     if n:
-        comp[st.job_m[:n], st.job_pos[:n]] = st.done[:n]
+        comp[st.job_pos[:n]] = st.done[:n]
         cdone = max(0.0, float(st.done[:n].max()))
-    outcomes = [out[m, :N[m]].copy() for m in range(M)]
-    completion = [comp[m, :N[m]].copy() for m in range(M)]
+    out2, comp2 = out.reshape(M, W), comp.reshape(M, W)
+    outcomes = [out2[m, :N[m]].copy() for m in range(M)]
+    completion = [comp2[m, :N[m]].copy() for m in range(M)]
     return _result(inst, outcomes, completion, cdone, np.zeros(M), requests=requests)
