@@ -100,6 +100,7 @@ import math
 import numpy as np
 
 from optoffload.errors import InvalidInstance
+from optoffload.picsys.batched import cnz
 from optoffload.picsys.policy import LOCAL, OFFLOAD, STOP, DeviceView, Policy, SystemInfo
 from optoffload.picsys.simulator import policy_solution
 
@@ -340,12 +341,11 @@ class TimeHeuristicKernel:
         ask = ~(back_i | back_f)                                     # Algorithms 1 / 2
         if pol.tokens is not None:
             ask &= pol.tokens[ids] > 0
-        off = np.zeros(len(ids), dtype=bool)
-        if not np.count_nonzero(ask):
-            return off, ask
-        k, tk, pk = ids[ask], t[ask], p[ask]
-        ltk, a, b = lt[ask], alpha[ask], beta[ask]
-        e_c = ltk + st.TX[pk] + (st.uplink_queue(k, tk) + st.cloud_queue(tk) + 1) * st.c_u   # eq. 11
+        if not cnz(ask):
+            return ask, ask
+        # eqs. 11-14 for every device (cheaper than subsetting); only `ask` uses them
+        k, pk, a, b = ids, p, alpha, beta
+        e_c = lt + st.TX[pk] + (st.uplink_queue(k, t) + st.cloud_queue(t) + 1) * st.c_u   # eq. 11
         n = st.endpos[k] - pk
         cs = self.cs_suf[pk] / n
         ct = self.tx_suf[pk] / n
@@ -362,10 +362,9 @@ class TimeHeuristicKernel:
             e12 = (1 - h) * q * (cs + a) + full + h * q * ct
             e13 = (1 - h) * q * (cs + a) + h * q * full + ct
             e_m = e12 if est == "eq12" else e13 if est == "eq13" else np.where(ct > full, e12, e13)
-        o = e_c / np.maximum(e_m, EPS) < 1.0
-        off[ask] = o
+        off = ask & (e_c / np.maximum(e_m, EPS) < 1.0)
         if pol.tokens is not None:
-            pol.tokens[k[o]] -= 1
+            pol.tokens[k[off]] -= 1
         return off, ask
 
 

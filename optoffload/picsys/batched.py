@@ -39,11 +39,16 @@ import numpy as np
 
 from .model import F_DISC, F_OFF, I_OFF, S_DISC, S_UP
 
+try:  # the C function behind np.count_nonzero (3x less call overhead on small arrays)
+    from numpy._core.multiarray import count_nonzero as cnz
+except ImportError:  # pragma: no cover - other numpy layouts
+    cnz = np.count_nonzero
+
 if TYPE_CHECKING:  # pragma: no cover
     from .model import PicsysInstance
     from .simulator import SimResult
 
-__all__ = ["BatchKernel", "BatchState", "applicable", "run_batched"]
+__all__ = ["cnz", "BatchKernel", "BatchState", "applicable", "run_batched"]
 
 
 class BatchKernel(Protocol):
@@ -126,6 +131,7 @@ class BatchState:
         self._done_list: list[float] = []
         self._pend: list[tuple[np.ndarray, np.ndarray]] = []
         self.horizon = 0.0
+        self.pmin = np.inf                          # earliest pending arrival
 
     # ------------------------------------------------------------------ what a device may ask
     def uplink_queue(self, ids: np.ndarray, t: np.ndarray) -> np.ndarray:
@@ -134,7 +140,7 @@ class BatchState:
         UD = self.UD
         while True:
             adv = UD[p] <= t
-            if not np.count_nonzero(adv):
+            if not cnz(adv):
                 break
             p = p + adv
         self.uptr[ids] = p
@@ -142,7 +148,8 @@ class BatchState:
 
     def cloud_queue(self, t: np.ndarray) -> np.ndarray:
         """``q_c`` at each time ``t`` (all ``t`` below the current horizon; eq. 11)."""
-        self._settle(self.horizon)
+        if self._pend and self.pmin <= float(t.max()):   # an arrival not yet in the FIFO counts
+            self._settle(self.horizon)
         n = self.njobs
         return np.searchsorted(self.arr[:n], t, side="right") - np.searchsorted(self.done[:n], t, side="right")
 
@@ -159,17 +166,19 @@ class BatchState:
         pend = self._pend                           # the loop appends to this very list
         if h == np.inf:
             pend.clear()
+            self.pmin = np.inf
         else:
             now = a < h
-            k = np.count_nonzero(now)
-            if not k:
-                pend[:] = [(a, p)]
-                return
+            k = cnz(now)
             if k == len(a):
                 pend.clear()
+                self.pmin = np.inf
             else:
                 rest = ~now
                 pend[:] = [(a[rest], p[rest])]
+                self.pmin = float(a[rest].min())
+                if not k:
+                    return
                 a, p = a[now], p[now]
         order = np.lexsort((p, a))                  # FIFO: arrival, then device, then position
         a, p = a[order], p[order]
@@ -221,7 +230,6 @@ def run_batched(inst: PicsysInstance, kernel: BatchKernel) -> SimResult:
     CS, TX, Z1, Z2, txmin, bound = st.CS, st.TX, st.Z1, st.Z2, st.txmin, st.bound
     alpha, beta, ufree, UD, ucur = st.alpha, st.beta, st.ufree, st.UD, st.ucur
     nfilt, nz1, nsel, nz2 = st.n_filtered, st.n_z1, st.n_selected, st.n_z2
-    cnz = np.count_nonzero
     requests = 0
     pend = st._pend
     while True:
@@ -289,6 +297,9 @@ def run_batched(inst: PicsysInstance, kernel: BatchKernel) -> SimResult:
             UD[uc] = d
             ucur[um] = uc + 1
             pend.append((d, up))
+            dmin = float(d.min())
+            if dmin < st.pmin:
+                st.pmin = dmin
         il = ~filt & loc
         if cnz(il):                                  # scale + accelerated CNN
             lm, lp = act[il], p[il]
