@@ -305,6 +305,8 @@ def padded(rows: list, width: int) -> np.ndarray:
 
 def hit_rates_batch(n_pos: np.ndarray, n_run: np.ndarray, prior: float, n0: float) -> np.ndarray:
     """``(n_pos + n0 prior) / (n_run + n0)``, ``prior`` where ``n_run + n0 <= 0`` (as the scalar rule)."""
+    if n0 > 0:                                  # the denominator is positive
+        return (n_pos + n0 * prior) / (n_run + n0)
     den = n_run + n0
     ok = den > 0
     return np.where(ok, (n_pos + n0 * prior) / np.where(ok, den, 1.0), prior)

@@ -33,6 +33,7 @@ bit for bit, not just close.
 
 from __future__ import annotations
 
+import heapq
 from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
@@ -131,7 +132,7 @@ class BatchState:
         self._done_list: list[float] = []
         self._pend: list[tuple[np.ndarray, np.ndarray]] = []
         self.horizon = 0.0
-        self.pmin = np.inf                          # earliest pending arrival
+        self._heap: list[tuple[float, int]] = []    # pending arrivals when the kernel reads q_c
 
     # ------------------------------------------------------------------ what a device may ask
     def uplink_queue(self, ids: np.ndarray, t: np.ndarray) -> np.ndarray:
@@ -148,12 +149,49 @@ class BatchState:
 
     def cloud_queue(self, t: np.ndarray) -> np.ndarray:
         """``q_c`` at each time ``t`` (all ``t`` below the current horizon; eq. 11)."""
-        if self._pend and self.pmin <= float(t.max()):   # an arrival not yet in the FIFO counts
-            self._settle(self.horizon)
+        heap = self._heap
+        if heap and heap[0][0] <= float(t.max()):        # an arrival not yet in the FIFO counts
+            self._settle_heap(self.horizon)
         n = self.njobs
         return np.searchsorted(self.arr[:n], t, side="right") - np.searchsorted(self.done[:n], t, side="right")
 
     # ------------------------------------------------------------------ cloud bookkeeping
+    def _settle_heap(self, h: float) -> None:
+        """Move the pending arrivals before ``h`` (a heap of ``(arrival, flat position)``, i.e.
+        the reference's FIFO order) into the cloud."""
+        heap, a, p = self._heap, [], []
+        pop = heapq.heappop
+        while heap and heap[0][0] < h:
+            x, q = pop(heap)
+            a.append(x)
+            p.append(q)
+        if a:
+            self._fifo(a, p)
+
+    def _fifo(self, a: list, p) -> None:
+        """Append jobs (already in FIFO order) to the cloud: the reference recursion, job by job."""
+        k0, k1 = self.njobs, self.njobs + len(a)
+        self.arr[k0:k1], self.job_pos[k0:k1] = a, p
+        dl, S, c = self._done_list, self.servers, self.c_u
+        if S == 1:
+            d = dl[-1] if dl else -np.inf
+            app = dl.append
+            for x in a:
+                d = (x if x > d else d) + c
+                app(d)
+        else:
+            k = len(dl)
+            for x in a:
+                if k < S:
+                    d = x + c
+                else:
+                    r = dl[k - S]
+                    d = (x if x >= r else r) + c
+                dl.append(d)
+                k += 1
+        self.done[k0:k1] = dl[k0:k1]
+        self.njobs = k1
+
     def _settle(self, h: float) -> None:
         """Run the FIFO cloud over the pending arrivals before ``h`` (all of them when ``h`` is inf)."""
         if not self._pend:
@@ -166,44 +204,19 @@ class BatchState:
         pend = self._pend                           # the loop appends to this very list
         if h == np.inf:
             pend.clear()
-            self.pmin = np.inf
         else:
             now = a < h
             k = cnz(now)
             if k == len(a):
                 pend.clear()
-                self.pmin = np.inf
             else:
                 rest = ~now
                 pend[:] = [(a[rest], p[rest])]
-                self.pmin = float(a[rest].min())
                 if not k:
                     return
                 a, p = a[now], p[now]
         order = np.lexsort((p, a))                  # FIFO: arrival, then device, then position
-        a, p = a[order], p[order]
-        k0, k1 = self.njobs, self.njobs + len(a)
-        self.arr[k0:k1], self.job_pos[k0:k1] = a, p
-        dl, S, c = self._done_list, self.servers, self.c_u
-        # the reference's recursion (simulator._Cloud._assign_until), job by job
-        if S == 1:
-            d = dl[-1] if dl else -np.inf
-            app = dl.append
-            for x in a.tolist():
-                d = (x if x > d else d) + c
-                app(d)
-        else:
-            k = len(dl)
-            for x in a.tolist():
-                if k < S:
-                    d = x + c
-                else:
-                    r = dl[k - S]
-                    d = (x if x >= r else r) + c
-                dl.append(d)
-                k += 1
-        self.done[k0:k1] = dl[k0:k1]
-        self.njobs = k1
+        self._fifo(a[order].tolist(), p[order])
 
 
 def applicable(inst: PicsysInstance) -> bool:
@@ -231,7 +244,9 @@ def run_batched(inst: PicsysInstance, kernel: BatchKernel) -> SimResult:
     alpha, beta, ufree, UD, ucur = st.alpha, st.beta, st.ufree, st.UD, st.ucur
     nfilt, nz1, nsel, nz2 = st.n_filtered, st.n_z1, st.n_selected, st.n_z2
     requests = 0
-    pend = st._pend
+    pend, heap, push = st._pend, st._heap, heapq.heappush
+    C_OFF = np.array([I_OFF, F_OFF], dtype=np.int8)      # by filtering stage
+    C_SEL = np.array([S_DISC, S_UP], dtype=np.int8)      # by z2
     while True:
         if uses_cloud:
             H = float(np.maximum(tau + bound[pos + soff], ufree + txmin[pos]).min())
@@ -276,7 +291,7 @@ def run_batched(inst: PicsysInstance, kernel: BatchKernel) -> SimResult:
             z2 = Z2[fp] == 1
             nsel[fm] += 1
             nz2[fm] += z2
-            out[fp] = np.where(z2, S_UP, S_DISC)
+            out[fp] = C_SEL[z2.view(np.uint8)]
             tau[fm] = t2
             nz = ~z2
             comp[fp[nz]] = t2[nz]
@@ -290,22 +305,24 @@ def run_batched(inst: PicsysInstance, kernel: BatchKernel) -> SimResult:
                 comp[up] = d
         if cnz(off):                                 # i-off / f-off: upload, then the cloud
             um, up, tu = act[off], p[off], t[off]
-            out[up] = np.where(filt[off], F_OFF, I_OFF)
+            out[up] = C_OFF[filt[off].view(np.uint8)]
             d = np.maximum(tu, ufree[um]) + TX[up]
             ufree[um] = d
             uc = ucur[um]
             UD[uc] = d
             ucur[um] = uc + 1
-            pend.append((d, up))
-            dmin = float(d.min())
-            if dmin < st.pmin:
-                st.pmin = dmin
+            if uses_cloud:
+                for x in zip(d.tolist(), up.tolist()):
+                    push(heap, x)
+            else:
+                pend.append((d, up))
         il = ~filt & loc
         if cnz(il):                                  # scale + accelerated CNN
             lm, lp = act[il], p[il]
             tau[lm] = t[il] + CS[lp] + alpha[lm]
         pos[act] = p + (filt | off)
         soff[act] = il * MW
+    st._settle_heap(np.inf)
     st._settle(np.inf)
     n = st.njobs
     cdone = 0.0
