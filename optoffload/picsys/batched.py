@@ -240,7 +240,7 @@ def run_batched(inst: PicsysInstance, kernel: BatchKernel) -> SimResult:
     endpos = st.endpos
     out = np.full(MW, -1, dtype=np.int8)
     comp = np.full(MW, np.nan)
-    CS, TX, Z1, Z2, txmin, bound = st.CS, st.TX, st.Z1, st.Z2, st.txmin, st.bound
+    CS, TX, Z1, Z2, txmin, bound = st.CS, st.TX, st.Z1, st.Z2, st.txmin, st.bound  # noqa: F841
     alpha, beta, ufree, UD, ucur = st.alpha, st.beta, st.ufree, st.UD, st.ucur
     nfilt, nz1, nsel, nz2 = st.n_filtered, st.n_z1, st.n_selected, st.n_z2
     requests = 0
@@ -262,25 +262,6 @@ def run_batched(inst: PicsysInstance, kernel: BatchKernel) -> SimResult:
         p = pos[act]
         t = tau[act]
         filt = soff[act] != 0
-        if cnz(filt):
-            nfilt[act] += filt
-            neg = filt & (Z1[p] == 0)
-            if cnz(neg):                             # f-disc: no decision
-                dp = p[neg]
-                out[dp] = F_DISC
-                comp[dp] = t[neg]
-                p = p + neg
-                filt = filt & ~neg
-            nz1[act] += filt
-        live = filt | (p < endpos[act])
-        if cnz(live) < len(act):                     # no image left: the device is done
-            dead = act[~live]
-            tau[dead] = np.inf
-            pos[dead] = endpos[dead]
-            soff[dead] = 0
-            act, p, t, filt = act[live], p[live], t[live], filt[live]
-            if not act.size:
-                continue
         off, req = kernel.decide(st, act, t, p, filt)
         requests += cnz(req)
         loc = ~off
@@ -317,11 +298,28 @@ def run_batched(inst: PicsysInstance, kernel: BatchKernel) -> SimResult:
             else:
                 pend.append((d, up))
         il = ~filt & loc
-        if cnz(il):                                  # scale + accelerated CNN
+        adv = filt | off
+        if cnz(il):                                  # scale + accelerated CNN, ends at t + c_s + alpha
             lm, lp = act[il], p[il]
-            tau[lm] = t[il] + CS[lp] + alpha[lm]
-        pos[act] = p + (filt | off)
-        soff[act] = il * MW
+            tend = t[il] + CS[lp] + alpha[lm]
+            tau[lm] = tend
+            z1 = Z1[lp]
+            nfilt[lm] += 1                           # seen only by this device's next decision,
+            nz1[lm] += z1                            # which comes after tend (the reference's order)
+            neg = z1 == 0
+            if cnz(neg):                             # f-disc at tend: no decision, the next image is due
+                dp = lp[neg]
+                out[dp] = F_DISC
+                comp[dp] = tend[neg]
+                adv[il] = neg
+            soff[act] = (il & ~adv) * MW
+        else:
+            soff[act] = 0
+        newp = p + adv
+        pos[act] = newp
+        fin = newp >= endpos[act]
+        if cnz(fin):                                 # no image left: the device is done
+            tau[act[fin]] = np.inf
     st._settle_heap(np.inf)
     st._settle(np.inf)
     n = st.njobs
