@@ -194,6 +194,8 @@ class BalanceKernel:
     without energy data).
     """
 
+    uses_uplink_queue = False
+
     def __init__(self, pol: Balance, system: SystemInfo) -> None:
         self.pol = pol
         width = int(system.n_images.max()) + 1 if system.n_devices else 1

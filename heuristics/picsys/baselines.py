@@ -21,6 +21,8 @@ from optoffload.picsys.simulator import policy_solution
 class _ConstantKernel:
     """Batch kernel of a constant policy (:mod:`optoffload.picsys.batched`)."""
 
+    uses_uplink_queue = False
+
     uses_cloud = False
 
     def __init__(self, offload: bool) -> None:

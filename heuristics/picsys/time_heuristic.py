@@ -327,18 +327,21 @@ class TimeHeuristicKernel:
         self.cs_suf = padded(pol._cs_suffix, width).ravel()
         self.tx_suf = padded(pol._tx_suffix, width).ravel()
         self.via = np.zeros(M, dtype=bool)
+        # (c_s + alpha) - TIE per image and beta - TIE per device: Algorithm 3's thresholds
+        alpha = np.array([float(a) for a in system.alpha])
+        self.back_cs = (padded(list(system.c_s), width) + alpha[:, None] - TIE).ravel()
+        self.back_beta = np.asarray(system.beta, dtype=float) - TIE
         fh = pol.fixed_hit
         self.fixed = None if fh is None else (np.full(M, fh[0]) if len(fh) == 1 else np.asarray(fh, dtype=float))
 
     def decide(self, st, ids, t, p, filt):
         pol = self.pol
-        alpha, beta = st.alpha[ids], st.beta[ids]
         lt = np.maximum(0.0, st.ufree[ids] - t)                     # uplink_wait
         init = ~filt
-        back_i = init & (lt >= st.CS[p] + alpha - TIE)               # Algorithm 3, line 2
-        self.via[ids[init]] = back_i[init]
-        back_f = filt & (lt >= beta - TIE)                           # Algorithm 3, line 5
-        if pol.filter == "direct":
+        back_i = init & (lt >= self.back_cs[p])                      # Algorithm 3, line 2
+        back_f = filt & (lt >= self.back_beta[ids])                  # Algorithm 3, line 5
+        if pol.filter == "direct":                                   # (the only reader of `via`)
+            self.via[ids[init]] = back_i[init]
             back_f &= self.via[ids]
         ask = ~(back_i | back_f)                                     # Algorithms 1 / 2
         if pol.tokens is not None:
@@ -346,7 +349,7 @@ class TimeHeuristicKernel:
         if not cnz(ask):
             return ask, ask
         # eqs. 11-14 for every device (cheaper than subsetting); only `ask` uses them
-        k, pk, a, b = ids, p, alpha, beta
+        k, pk, a, b = ids, p, st.alpha[ids], st.beta[ids]
         e_c = lt + st.TX[pk] + (st.uplink_queue(k, t) + st.cloud_queue(t) + 1) * st.c_u   # eq. 11
         n = st.endpos[k] - pk
         cs = self.cs_suf[pk] / n
@@ -354,15 +357,18 @@ class TimeHeuristicKernel:
         q = n - 1 if pol.queue == "paper" else n
         h = self.fixed[k] if self.fixed is not None else \
             hit_rates_batch(st.n_z1[k], st.n_filtered[k], pol.prior, pol.prior_weight)
-        full = cs + a + b
+        csa = cs + a
+        full = csa + b
         est = pol.estimate
         if est == "eq14":
             rho = ct / np.maximum(full, EPS)
             w = np.minimum(1.0, np.maximum(0.0, (rho - 1.0) / 4.0))
             e_m = q * full + w * h * q * ct
-        else:
-            e12 = (1 - h) * q * (cs + a) + full + h * q * ct
-            e13 = (1 - h) * q * (cs + a) + h * q * full + ct
+        else:                                                        # shared terms computed once
+            x = (1 - h) * q * csa
+            hq = h * q
+            e12 = x + full + hq * ct
+            e13 = x + hq * full + ct
             e_m = e12 if est == "eq12" else e13 if est == "eq13" else np.where(ct > full, e12, e13)
         off = ask & (e_c / np.maximum(e_m, EPS) < 1.0)
         if pol.tokens is not None:

@@ -55,8 +55,9 @@ __all__ = ["cnz", "BatchKernel", "BatchState", "applicable", "run_batched"]
 class BatchKernel(Protocol):
     """A policy's vectorised decision rule (identical to its ``initial`` / ``filtering``).
 
-    Optional attribute ``uses_cloud`` (default True): False when no decision reads ``q_c``;
-    the devices are then independent and all advance together.
+    Optional attributes ``uses_cloud`` (default True): False when no decision reads ``q_c``;
+    the devices are then independent and all advance together; ``uses_uplink_queue``
+    (default True): False when no decision reads the uplink queue length (not tracked then).
     """
 
     def decide(self, st: BatchState, ids: np.ndarray, t: np.ndarray, p: np.ndarray,
@@ -234,6 +235,7 @@ def run_batched(inst: PicsysInstance, kernel: BatchKernel) -> SimResult:
     M, N, W = st.M, st.n_images, st.W
     MW = M * W
     uses_cloud = getattr(kernel, "uses_cloud", True)
+    track_uplink = getattr(kernel, "uses_uplink_queue", True)
     tau = np.where(N > 0, 0.0, np.inf)
     soff = np.zeros(M, dtype=np.int64)               # 0: initial decision due; M W: accelerated CNN ends at tau
     pos = st.base.copy()                             # flat index of each device's head image
@@ -280,18 +282,20 @@ def run_batched(inst: PicsysInstance, kernel: BatchKernel) -> SimResult:
                 um, up, tu = fm[z2], fp[z2], t2[z2]
                 d = np.maximum(tu, ufree[um]) + TX[up]
                 ufree[um] = d
-                uc = ucur[um]
-                UD[uc] = d
-                ucur[um] = uc + 1
+                if track_uplink:
+                    uc = ucur[um]
+                    UD[uc] = d
+                    ucur[um] = uc + 1
                 comp[up] = d
         if cnz(off):                                 # i-off / f-off: upload, then the cloud
             um, up, tu = act[off], p[off], t[off]
             out[up] = C_OFF[filt[off].view(np.uint8)]
             d = np.maximum(tu, ufree[um]) + TX[up]
             ufree[um] = d
-            uc = ucur[um]
-            UD[uc] = d
-            ucur[um] = uc + 1
+            if track_uplink:
+                uc = ucur[um]
+                UD[uc] = d
+                ucur[um] = uc + 1
             if uses_cloud:
                 for x in zip(d.tolist(), up.tolist()):
                     push(heap, x)
