@@ -53,6 +53,7 @@ from __future__ import annotations
 import numpy as np
 
 from optoffload.errors import InvalidInstance
+from optoffload.picsys.batched import cnz
 from optoffload.picsys.policy import LOCAL, OFFLOAD, DeviceView, Policy, SystemInfo
 from optoffload.picsys.simulator import policy_solution
 
@@ -166,23 +167,29 @@ class Balance(EnergyGuard, Policy):
 
 
 def _min_max_linear_batch(lines: list) -> np.ndarray:
-    """:func:`_min_max_linear` elementwise over arrays ``(a_k, b_k)`` (same candidates, same sums)."""
+    """:func:`_min_max_linear` elementwise over arrays ``(a_k, b_k)`` (same candidates, same sums).
+
+    ``a + b * 0.0 == a`` and ``a + b * 1.0 == a + b`` exactly, so the end points are taken
+    without the multiplications. Call under ``np.errstate(divide="ignore", invalid="ignore")``.
+    """
     def at(x):
         v = lines[0][0] + lines[0][1] * x
         for a, b in lines[1:]:
             v = np.maximum(v, a + b * x)
         return v
 
-    best = np.minimum(at(0.0), at(1.0))
-    with np.errstate(divide="ignore", invalid="ignore"):
-        for k in range(len(lines)):
-            for j in range(k + 1, len(lines)):
-                (a1, b1), (a2, b2) = lines[k], lines[j]
-                d = b1 - b2
-                x = (a2 - a1) / d
-                ok = (np.abs(d) > EPS) & (0.0 < x) & (x < 1.0)
-                if ok.any():
-                    best = np.where(ok, np.minimum(best, at(np.where(ok, x, 0.0))), best)
+    v0, v1 = lines[0][0], lines[0][0] + lines[0][1]
+    for a, b in lines[1:]:
+        v0, v1 = np.maximum(v0, a), np.maximum(v1, a + b)
+    best = np.minimum(v0, v1)
+    for k in range(len(lines)):
+        for j in range(k + 1, len(lines)):
+            (a1, b1), (a2, b2) = lines[k], lines[j]
+            d = b1 - b2
+            x = (a2 - a1) / d
+            ok = (np.abs(d) > EPS) & (0.0 < x) & (x < 1.0)
+            if cnz(ok):
+                best = np.where(ok, np.minimum(best, at(x)), best)
     return best
 
 
@@ -211,8 +218,7 @@ class BalanceKernel:
         q = p1 * p2
         P = q * tx
         if pol.risk:
-            with np.errstate(divide="ignore", invalid="ignore"):
-                P = P + pol.risk * np.sqrt(R * q * (1 - q)) * tx / R
+            P = P + pol.risk * np.sqrt(R * q * (1 - q)) * tx / R
         cu = st.c_u
         lines = [(C + A, -A), (U + P + cu, tx - P)]
         if pol.cloud_share:
@@ -233,6 +239,10 @@ class BalanceKernel:
         return self.decide_all(st, ids, t, p, filt)
 
     def decide_all(self, st, k, t, i, filt):
+        with np.errstate(divide="ignore", invalid="ignore"):   # R = 0 and parallel lines: masked out
+            return self._decide_all(st, k, t, i, filt)
+
+    def _decide_all(self, st, k, t, i, filt):
         pol = self.pol
         alpha, beta = st.alpha[k], st.beta[k]
         n0 = pol.prior_weight
