@@ -20,7 +20,8 @@ the default) against the reference one-event-at-a-time loop
 (``event_loop="reference"``) in the same run: images/s of both, the ratio
 new/old, whether both gave identical outcomes and makespans, and the target
 (1,000,000 images/s for time-heuristic and all-cloud; balance within 2x of
-time-heuristic, i.e. at least half its measured rate).
+time-heuristic, i.e. at least half its batched rate, measured in the balance task
+itself so that both see the same machine load).
 """
 
 from __future__ import annotations
@@ -75,10 +76,17 @@ def _run_loop(task: dict, inst) -> dict:
     same = (ref.makespan == new.makespan and ref.requests == new.requests
             and all(np.array_equal(a, b) for a, b in zip(ref.outcomes, new.outcomes)))
     n = inst.n_images
+    target = LOOP_TARGET
+    if task["policy"] == "balance":              # "within 2x of time-heuristic", measured here too
+        th = float("inf")
+        for _ in range(task["repeats"]):
+            t0 = time.perf_counter()
+            run_policy(inst, _policy("time-heuristic"), event_loop="batched")
+            th = min(th, time.perf_counter() - t0)
+        target = n / th / 2
     return {"images": n, "seconds": best, "images_per_s": n / best, "reference_images_per_s": n / t_ref,
             "speedup": t_ref / best, "makespan": new.makespan, "identical": same,
-            "target": LOOP_TARGET if task["policy"] != "balance" else None,
-            "meets_target": n / best >= LOOP_TARGET if task["policy"] != "balance" else None}
+            "target": target, "meets_target": n / best >= target}
 
 
 def _run(task: dict) -> dict:
@@ -118,14 +126,9 @@ def _report(rows: list[dict], outdir: Path) -> str:
              markdown_table(rows, ["policy", "path", "devices", "images", "seconds", "images_per_s", "makespan",
                                    "meets_target"])]
     if loop:
-        th = next((r for r in loop if r["policy"] == "time-heuristic" and "images_per_s" in r), None)
-        for r in loop:
-            if r["policy"] == "balance" and th is not None and "images_per_s" in r:
-                r["target"] = th["images_per_s"] / 2
-                r["meets_target"] = r["images_per_s"] >= r["target"]
         lines += ["", "## Event loop: batched vs reference (issue #15)", "",
                   f"Target: at least {LOOP_TARGET:,} images/s for time-heuristic and all-cloud; balance at least "
-                  "half of time-heuristic's rate. `reference_images_per_s` is the one-event-at-a-time loop "
+                  "half of time-heuristic's batched rate measured in the same task. `reference_images_per_s` is the one-event-at-a-time loop "
                   "(`event_loop=\"reference\"`) in the same run, `speedup` = batched / reference.", "",
                   markdown_table(loop, ["policy", "devices", "images", "images_per_s", "target", "meets_target",
                                         "reference_images_per_s", "speedup", "identical", "makespan"])]
