@@ -7,8 +7,9 @@ section 6.2.3) and reports images simulated per second, three ways:
 * ``plan``: the vectorised fixed-plan replay used by ``verify``;
 * ``policy-static``: the online policy through ``run_policy`` (its
   state-independent decisions take the vectorised path);
-* ``policy-events``: the same policy forced through the event-by-event loop
-  that every state-dependent heuristic uses.
+* ``policy-events``: the same policy forced through the event loop that every
+  state-dependent heuristic uses (the batched loop since issue #15; the
+  event-loop rows below compare it with the reference loop).
 
 Target: at least 200,000 images/s on one core. Each row is the best of
 ``repeats`` runs (timings on a shared machine are noisy; the ratio between

@@ -12,9 +12,13 @@ the number of images at the cloud at its decision time ``t``: the jobs that
 *arrived* by ``t``. A job arrives when its upload ends, and an upload that a
 device ``j`` schedules from now on cannot end before
 
-    ``b_j = max(tau_j, uplink_free_j) + min tx of j's undecided images``
+    ``b_j = max(tau_j + G_j, uplink_free_j + min tx of j's undecided images)``
 
-(``tau_j`` its next decision time; every term only grows). So with
+with ``tau_j`` its next decision time and ``G_i = min(tx_i, c_s,i + alpha +
+G_{i+1})`` (the head image offloaded now, or after local images, each taking at
+least ``c_s + alpha`` of CPU; ``F`` the same for a head already in the
+accelerated CNN; a nanosecond margin keeps both lower bounds under rounding;
+every term only grows). So with
 ``H = min_j b_j`` every decision at a time ``t < H`` already knows every arrival
 that can count in its ``q_c``, whatever the other devices decide meanwhile:
 all devices whose next decision is before ``H`` take one step together (one
@@ -28,7 +32,9 @@ Scope: instances without energy data (a budget makes decisions depend on the
 running energy; those runs take the reference loop) and with every transfer
 time positive (a zero transfer time gives no lookahead). Per-device floating
 point operations are the reference's, in the same order, so results are equal
-bit for bit, not just close.
+bit for bit, not just close. An ``f-disc`` (z1 = 0) is resolved when its
+accelerated CNN starts: only the device's own next decision can observe it,
+and that decision comes later.
 """
 
 from __future__ import annotations
@@ -242,7 +248,7 @@ def run_batched(inst: PicsysInstance, kernel: BatchKernel) -> SimResult:
     endpos = st.endpos
     out = np.full(MW, -1, dtype=np.int8)
     comp = np.full(MW, np.nan)
-    CS, TX, Z1, Z2, txmin, bound = st.CS, st.TX, st.Z1, st.Z2, st.txmin, st.bound  # noqa: F841
+    CS, TX, Z1, Z2, txmin, bound = st.CS, st.TX, st.Z1, st.Z2, st.txmin, st.bound
     alpha, beta, ufree, UD, ucur = st.alpha, st.beta, st.ufree, st.UD, st.ucur
     nfilt, nz1, nsel, nz2 = st.n_filtered, st.n_z1, st.n_selected, st.n_z2
     requests = 0
