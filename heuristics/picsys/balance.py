@@ -225,7 +225,12 @@ class BalanceKernel:
             lines.append((cloud0, pol._active * R * cu / st.servers))
         return np.where(R <= 0, np.maximum(C, U), _min_max_linear_batch(lines))
 
-    def decide(self, st, ids, t, p, filt):
+    @property
+    def monotone_in_queue(self) -> bool:
+        """Without ``cloud_share`` only ``f_off`` depends on q_c, and it grows with it."""
+        return not self.pol.cloud_share
+
+    def decide(self, st, ids, t, p, filt, safe=None):
         pol = self.pol
         if pol.tokens is not None:
             ask = pol.tokens[ids] > 0
@@ -234,7 +239,7 @@ class BalanceKernel:
                 return off, ask
             o, _ = self.decide_all(st, ids[ask], t[ask], p[ask], filt[ask])
             off[ask] = o
-            pol.tokens[ids[off]] -= 1
+            pol.tokens[ids[off if safe is None else off & safe]] -= 1
             return off, ask
         return self.decide_all(st, ids, t, p, filt)
 

@@ -28,7 +28,7 @@ class _ConstantKernel:
     def __init__(self, offload: bool) -> None:
         self.offload = offload
 
-    def decide(self, st, ids, t, i, filt):
+    def decide(self, st, ids, t, i, filt, safe=None):
         return np.full(len(ids), self.offload), np.zeros(len(ids), dtype=bool)
 
 

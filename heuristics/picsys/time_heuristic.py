@@ -334,7 +334,11 @@ class TimeHeuristicKernel:
         fh = pol.fixed_hit
         self.fixed = None if fh is None else (np.full(M, fh[0]) if len(fh) == 1 else np.asarray(fh, dtype=float))
 
-    def decide(self, st, ids, t, p, filt):
+    monotone_in_queue = True
+    """eq. 11's e_c grows with q_c and e_m does not depend on it: a larger queue never turns
+    LOCAL into OFFLOAD (the batched loop's speculation beyond the horizon relies on it)."""
+
+    def decide(self, st, ids, t, p, filt, safe=None):
         pol = self.pol
         lt = np.maximum(0.0, st.ufree[ids] - t)                     # uplink_wait
         init = ~filt
@@ -372,7 +376,7 @@ class TimeHeuristicKernel:
             e_m = e12 if est == "eq12" else e13 if est == "eq13" else np.where(ct > full, e12, e13)
         off = ask & (e_c / np.maximum(e_m, EPS) < 1.0)
         if pol.tokens is not None:
-            pol.tokens[k[off]] -= 1
+            pol.tokens[k[off if safe is None else off & safe]] -= 1
         return off, ask
 
 

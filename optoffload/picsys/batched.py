@@ -67,12 +67,15 @@ class BatchKernel(Protocol):
     """
 
     def decide(self, st: BatchState, ids: np.ndarray, t: np.ndarray, p: np.ndarray,
-               filt: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+               filt: np.ndarray, safe: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
         """Decide for devices ``ids`` at times ``t``; ``p`` the flat index of each head image in
         the ``(M, W)`` per-image tables (``p - st.base[ids]`` its index in the queue,
         ``st.endpos[ids] - p`` the images left); ``filt`` marks the filtering stage (z1 = 1
         known). Returns ``(offload, requested)``: boolean arrays, ``offload`` True for OFFLOAD
-        (else LOCAL), ``requested`` True where the decision asked the cloud for ``q_c``."""
+        (else LOCAL), ``requested`` True where the decision asked the cloud for ``q_c``.
+        With ``monotone_in_queue`` the loop also passes ``safe``: False marks a device beyond
+        the horizon, whose ``q_c`` is only a lower bound; its OFFLOAD is discarded, so the
+        kernel must not spend anything (tokens) on it."""
         ...
 
 
@@ -242,6 +245,11 @@ def run_batched(inst: PicsysInstance, kernel: BatchKernel) -> SimResult:
     MW = M * W
     uses_cloud = getattr(kernel, "uses_cloud", True)
     track_uplink = getattr(kernel, "uses_uplink_queue", True)
+    # A kernel whose offload test only gets harder as q_c grows (``monotone_in_queue``) also
+    # decides for devices beyond the horizon: the arrivals known final give a lower bound on
+    # q_c (more arrivals only delay FIFO jobs), so a LOCAL there is final; an OFFLOAD is
+    # discarded (no side effect: ``safe`` False) and decided again once the horizon passes.
+    spec = bool(getattr(kernel, "monotone_in_queue", False))
     tau = np.where(N > 0, 0.0, np.inf)
     soff = np.zeros(M, dtype=np.int64)               # 0: initial decision due; M W: accelerated CNN ends at tau
     pos = st.base.copy()                             # flat index of each device's head image
@@ -258,7 +266,7 @@ def run_batched(inst: PicsysInstance, kernel: BatchKernel) -> SimResult:
     while True:
         if uses_cloud:
             H = float(np.maximum(tau + bound[pos + soff], ufree + txmin[pos]).min())
-            act = np.flatnonzero(tau < H)
+            act = np.flatnonzero(tau < (np.inf if spec else H))
         else:
             H = np.inf
             act = np.flatnonzero(tau < H)
@@ -266,11 +274,21 @@ def run_batched(inst: PicsysInstance, kernel: BatchKernel) -> SimResult:
             if not np.isfinite(tau).any():
                 break
             act = np.array([int(np.argmin(tau))])   # pragma: no cover - needs a transfer time absorbed by rounding
+            H = max(H, float(tau[act[0]]) + 1e-300)
         st.horizon = H
         p = pos[act]
         t = tau[act]
         filt = soff[act] != 0
-        off, req = kernel.decide(st, act, t, p, filt)
+        if spec and uses_cloud:
+            safe = t < H
+            off, req = kernel.decide(st, act, t, p, filt, safe)
+            acc = safe | ~off                        # beyond H only LOCAL is certain (see below)
+            if cnz(acc) < len(acc):
+                act, p, t, filt, off, req = act[acc], p[acc], t[acc], filt[acc], off[acc], req[acc]
+                if not act.size:
+                    continue
+        else:
+            off, req = kernel.decide(st, act, t, p, filt)
         requests += cnz(req)
         loc = ~off
         fl = filt & loc
