@@ -28,6 +28,11 @@ c_u``, jobs ordered by arrival, device, position) run on the arrivals before
 ``H``; ``q_c(t)`` is then ``#(arrivals <= t) - #(done <= t)`` (done times are
 non-decreasing in FIFO order).
 
+Speculation: for a kernel whose offload test only gets harder as ``q_c`` grows
+(``monotone_in_queue``), devices beyond ``H`` decide too, with ``q_c`` counted
+over the jobs known final, a lower bound (more arrivals only delay FIFO jobs):
+a LOCAL there is final, an OFFLOAD is discarded and decided again later.
+
 Scope: instances without energy data (a budget makes decisions depend on the
 running energy; those runs take the reference loop) and with every transfer
 time positive (a zero transfer time gives no lookahead). Per-device floating
