@@ -132,3 +132,33 @@ def test_lookahead_bound_by_hand():
     assert np.all(stt.bound[:3] <= [0.35, 0.2, 0.5]) and np.all(stt.bound[W:W + 3] <= [0.2, 0.2, 0.5])
     for make in (TimeHeuristic, Balance, AllCloud):
         _assert_identical(*_both(inst, make))
+
+
+def test_baseline_method_option_event_loop():
+    """``all-cloud`` / ``all-device`` take ``event_loop`` (true, "reference", "batched"): all equal the
+    vectorised static replay (whose figures other tests derive by hand)."""
+    inst = generate(seed=4, devices=4, images=80, servers=2)
+    for m in ("all-cloud", "all-device"):
+        base = oo.solve(inst, m)
+        for ev in (True, "reference", "batched"):
+            s = oo.solve(inst, m, event_loop=ev)
+            assert s.objective == pytest.approx(base.objective, rel=1e-12)
+            assert s.decisions == base.decisions
+
+
+def test_tokens_not_spent_on_discarded_speculative_offloads():
+    """With tokens, the batched loop's discarded offloads beyond the horizon must not spend a
+    token: the token counts left at the end equal the reference's."""
+    inst = generate(seed=2, devices=10, images=1000)
+    left = []
+    for ev in ("reference", "batched"):
+        pol = TimeHeuristic(tokens=True)
+        run_policy(inst, pol, event_loop=ev)
+        left.append(pol.tokens.copy())
+    np.testing.assert_array_equal(left[0], left[1])
+
+
+def test_baseline_event_loop_option_rejects_other_values():
+    inst = generate(seed=4, devices=2, images=10)
+    with pytest.raises(oo.InvalidInstance, match="event_loop"):
+        oo.solve(inst, "all-cloud", event_loop="fast")

@@ -72,23 +72,30 @@ def _no_options(name, options):
 
 
 def _loop(event_loop):
-    """``event_loop`` option: true (event loop, batched when possible), "reference" or "batched"."""
-    return event_loop if event_loop in ("reference", "batched") else bool(event_loop)
+    """Method option ``event_loop``: unset/false (vectorised replay), true (an event loop, batched
+    when possible), "reference" (the one-event-at-a-time loop) or "batched"."""
+    if event_loop is None or event_loop is False or event_loop is True or event_loop in ("reference", "batched"):
+        return bool(event_loop) if event_loop in (None, False, True) else event_loop
+    from optoffload.errors import InvalidInstance
+
+    raise InvalidInstance("event_loop", f"must be true, false, \"reference\" or \"batched\", got {event_loop!r}")
 
 
-def all_device(inst, *, time_limit=None, seed=0, threads=None, event_loop=False, **options):
+def all_device(inst, *, time_limit=None, seed=0, threads=None, event_loop=None, **options):
     """All images processed on their device (paper 6.1, "all-device")."""
     _no_options("all-device", options)
     pol = AllDevice()
+    event_loop = _loop(event_loop)
     if event_loop:
         pol.static_plan = None
-    return policy_solution(inst, pol, seed=seed, method="all-device", event_loop=_loop(event_loop))
+    return policy_solution(inst, pol, seed=seed, method="all-device", event_loop=event_loop)
 
 
-def all_cloud(inst, *, time_limit=None, seed=0, threads=None, event_loop=False, **options):
+def all_cloud(inst, *, time_limit=None, seed=0, threads=None, event_loop=None, **options):
     """All images offloaded at the initial stage (paper 6.1, "all-cloud")."""
     _no_options("all-cloud", options)
     pol = AllCloud()
+    event_loop = _loop(event_loop)
     if event_loop:
         pol.static_plan = None
-    return policy_solution(inst, pol, seed=seed, method="all-cloud", event_loop=_loop(event_loop))
+    return policy_solution(inst, pol, seed=seed, method="all-cloud", event_loop=event_loop)
