@@ -56,7 +56,8 @@ def test_picsys_sim_quick_suite_runs(tmp_path):
     """Smoke: the real picsys-sim suite runs end to end and reports the same makespan on every path."""
     assert runner.run_suite("picsys-sim", out=tmp_path, quick=True, echo=False) == 0
     rows = runner.read_rows(tmp_path / "rows.jsonl")
-    assert len(rows) == 6 and all(r["images"] == 2000 for r in rows)
+    assert len(rows) == 9 and all(r["images"] == 2000 for r in rows)
+    assert all(r["identical"] for r in rows if r["path"] == "event-loop")  # batched == reference loop
     for policy in ("all-device", "all-cloud"):
         ms = [r["makespan"] for r in rows if r["policy"] == policy]
         assert max(ms) - min(ms) <= 1e-9 * max(ms)

@@ -53,10 +53,11 @@ from __future__ import annotations
 import numpy as np
 
 from optoffload.errors import InvalidInstance
+from optoffload.picsys.batched import cnz
 from optoffload.picsys.policy import LOCAL, OFFLOAD, DeviceView, Policy, SystemInfo
 from optoffload.picsys.simulator import policy_solution
 
-from .time_heuristic import EnergyGuard, _options, token_counts
+from .time_heuristic import EnergyGuard, _options, hit_rates_batch, padded, token_counts
 
 EPS = 1e-12
 
@@ -154,11 +155,122 @@ class Balance(EnergyGuard, Policy):
             return OFFLOAD
         return LOCAL
 
+    def batch_kernel(self, system: SystemInfo):
+        """The vectorised twin of this policy for the batched event loop (subclasses: none)."""
+        return BalanceKernel(self, system) if type(self) is Balance else None
+
     def initial(self, dev: DeviceView) -> int:
         return self._guard_initial(dev, self._decide(dev, False))
 
     def filtering(self, dev: DeviceView) -> int:
         return self._guard_filter(dev, self._decide(dev, True))
+
+
+def _min_max_linear_batch(lines: list) -> np.ndarray:
+    """:func:`_min_max_linear` elementwise over arrays ``(a_k, b_k)`` (same candidates, same sums).
+
+    ``a + b * 0.0 == a`` and ``a + b * 1.0 == a + b`` exactly, so the end points are taken
+    without the multiplications. Call under ``np.errstate(divide="ignore", invalid="ignore")``.
+    """
+    def at(x):
+        v = lines[0][0] + lines[0][1] * x
+        for a, b in lines[1:]:
+            v = np.maximum(v, a + b * x)
+        return v
+
+    v0, v1 = lines[0][0], lines[0][0] + lines[0][1]
+    for a, b in lines[1:]:
+        v0, v1 = np.maximum(v0, a), np.maximum(v1, a + b)
+    best = np.minimum(v0, v1)
+    for k in range(len(lines)):
+        for j in range(k + 1, len(lines)):
+            (a1, b1), (a2, b2) = lines[k], lines[j]
+            d = b1 - b2
+            x = (a2 - a1) / d
+            ok = (np.abs(d) > EPS) & (0.0 < x) & (x < 1.0)
+            if cnz(ok):
+                best = np.where(ok, np.minimum(best, at(x)), best)
+    return best
+
+
+class BalanceKernel:
+    """``balance``'s decisions for many devices at once (:mod:`optoffload.picsys.batched`).
+
+    Same rule and the same floating-point operations, in the same order, as
+    :meth:`Balance._decide`; no energy guard (the batched loop runs only instances
+    without energy data).
+    """
+
+    uses_uplink_queue = False
+
+    def __init__(self, pol: Balance, system: SystemInfo) -> None:
+        self.pol = pol
+        width = int(system.n_images.max()) + 1 if system.n_devices else 1
+        self.cs = padded(pol._cs, width).ravel()
+        self.tx = padded(pol._tx, width).ravel()
+
+    def _rest(self, st, k, p, alpha, beta, C, U, cloud0, p1, p2):
+        pol = self.pol
+        j = p + 1
+        R = st.endpos[k] - j
+        cs, tx = self.cs[j], self.tx[j]
+        A = cs + R * (alpha + p1 * beta)
+        q = p1 * p2
+        P = q * tx
+        if pol.risk:
+            P = P + pol.risk * np.sqrt(R * q * (1 - q)) * tx / R
+        cu = st.c_u
+        lines = [(C + A, -A), (U + P + cu, tx - P)]
+        if pol.cloud_share:
+            lines.append((cloud0, pol._active * R * cu / st.servers))
+        return np.where(R <= 0, np.maximum(C, U), _min_max_linear_batch(lines))
+
+    @property
+    def monotone_in_queue(self) -> bool:
+        """Without ``cloud_share`` only ``f_off`` depends on q_c, and it grows with it."""
+        return not self.pol.cloud_share
+
+    def decide(self, st, ids, t, p, filt, safe=None):
+        pol = self.pol
+        if pol.tokens is not None:
+            ask = pol.tokens[ids] > 0
+            off = np.zeros(len(ids), dtype=bool)
+            if not np.count_nonzero(ask):
+                return off, ask
+            o, _ = self.decide_all(st, ids[ask], t[ask], p[ask], filt[ask])
+            off[ask] = o
+            pol.tokens[ids[off if safe is None else off & safe]] -= 1
+            return off, ask
+        return self.decide_all(st, ids, t, p, filt)
+
+    def decide_all(self, st, k, t, i, filt):
+        with np.errstate(divide="ignore", invalid="ignore"):   # R = 0 and parallel lines: masked out
+            return self._decide_all(st, k, t, i, filt)
+
+    def _decide_all(self, st, k, t, i, filt):
+        pol = self.pol
+        alpha, beta = st.alpha[k], st.beta[k]
+        n0 = pol.prior_weight
+        p1 = hit_rates_batch(st.n_z1[k], st.n_filtered[k], pol.prior, n0)
+        p2 = hit_rates_batch(st.n_z2[k], st.n_selected[k], pol.prior_z2, n0)
+        U = t + np.maximum(0.0, st.ufree[k] - t)
+        c_u, S = st.c_u, st.servers
+        cloud0 = t + st.cloud_queue(t) * c_u / S
+        tx_i = st.TX[i]
+        u_off = U + tx_i
+        head_off = np.maximum(u_off, cloud0) + c_u
+        f_off = np.maximum(head_off, self._rest(st, k, i, alpha, beta, t, u_off, cloud0 + c_u / S, p1, p2))
+        # local: filtering stage (head known positive) or initial stage
+        c_f = t + beta
+        pos = p2 > 0
+        u_f = np.where(pos, np.maximum(U, c_f) + p2 * tx_i, U)
+        h_f = np.where(pos, u_f, c_f)
+        c_i = t + st.CS[i] + alpha + p1 * beta
+        u_i = np.maximum(U, c_i) + p1 * p2 * tx_i
+        h_i = np.maximum(c_i, u_i)
+        c_loc, u_loc, head_loc = np.where(filt, c_f, c_i), np.where(filt, u_f, u_i), np.where(filt, h_f, h_i)
+        f_loc = np.maximum(head_loc, self._rest(st, k, i, alpha, beta, c_loc, u_loc, cloud0, p1, p2))
+        return f_off < f_loc - pol.tie, np.ones(len(k), dtype=bool)
 
 
 def balance(inst, *, time_limit=None, seed=0, threads=None, **options):

@@ -100,6 +100,7 @@ import math
 import numpy as np
 
 from optoffload.errors import InvalidInstance
+from optoffload.picsys.batched import cnz
 from optoffload.picsys.policy import LOCAL, OFFLOAD, STOP, DeviceView, Policy, SystemInfo
 from optoffload.picsys.simulator import policy_solution
 
@@ -212,6 +213,10 @@ class TimeHeuristic(EnergyGuard, Policy):
     def filtering(self, dev: DeviceView) -> int:
         return self._guard_filter(dev, self._filtering(dev))
 
+    def batch_kernel(self, system: SystemInfo):
+        """The vectorised twin of this policy for the batched event loop (subclasses: none)."""
+        return TimeHeuristicKernel(self, system) if type(self) is TimeHeuristic else None
+
     # ------------------------------------------------------------------ decisions
     def _initial(self, dev: DeviceView) -> int:
         lt = dev.uplink_wait
@@ -288,6 +293,91 @@ class TimeHeuristic(EnergyGuard, Policy):
         rho = ct / max(full, EPS)
         w = min(1.0, max(0.0, (rho - 1.0) / 4.0))
         return q * full + w * h * q * ct
+
+
+def padded(rows: list, width: int) -> np.ndarray:
+    """Per-device 1-D arrays as one zero-padded 2-D array (rows of the batched loop)."""
+    out = np.zeros((len(rows), width))
+    for m, r in enumerate(rows):
+        out[m, :len(r)] = r
+    return out
+
+
+def hit_rates_batch(n_pos: np.ndarray, n_run: np.ndarray, prior: float, n0: float) -> np.ndarray:
+    """``(n_pos + n0 prior) / (n_run + n0)``, ``prior`` where ``n_run + n0 <= 0`` (as the scalar rule)."""
+    if n0 > 0:                                  # the denominator is positive
+        return (n_pos + n0 * prior) / (n_run + n0)
+    den = n_run + n0
+    ok = den > 0
+    return np.where(ok, (n_pos + n0 * prior) / np.where(ok, den, 1.0), prior)
+
+
+class TimeHeuristicKernel:
+    """The time-heuristic's decisions for many devices at once (:mod:`optoffload.picsys.batched`).
+
+    Same rules and the same floating-point operations, in the same order, as
+    :meth:`TimeHeuristic._initial` / :meth:`TimeHeuristic._filtering` (Algorithms 1-3, eqs.
+    11-14); no energy guard (the batched loop runs only instances without energy data).
+    """
+
+    def __init__(self, pol: TimeHeuristic, system: SystemInfo) -> None:
+        self.pol = pol
+        M = system.n_devices
+        width = int(system.n_images.max()) + 1 if M else 1
+        self.cs_suf = padded(pol._cs_suffix, width).ravel()
+        self.tx_suf = padded(pol._tx_suffix, width).ravel()
+        self.via = np.zeros(M, dtype=bool)
+        # (c_s + alpha) - TIE per image and beta - TIE per device: Algorithm 3's thresholds
+        alpha = np.array([float(a) for a in system.alpha])
+        self.back_cs = (padded(list(system.c_s), width) + alpha[:, None] - TIE).ravel()
+        self.back_beta = np.asarray(system.beta, dtype=float) - TIE
+        fh = pol.fixed_hit
+        self.fixed = None if fh is None else (np.full(M, fh[0]) if len(fh) == 1 else np.asarray(fh, dtype=float))
+
+    monotone_in_queue = True
+    """eq. 11's e_c grows with q_c and e_m does not depend on it: a larger queue never turns
+    LOCAL into OFFLOAD (the batched loop's speculation beyond the horizon relies on it)."""
+
+    def decide(self, st, ids, t, p, filt, safe=None):
+        pol = self.pol
+        lt = np.maximum(0.0, st.ufree[ids] - t)                     # uplink_wait
+        init = ~filt
+        back_i = init & (lt >= self.back_cs[p])                      # Algorithm 3, line 2
+        back_f = filt & (lt >= self.back_beta[ids])                  # Algorithm 3, line 5
+        if pol.filter == "direct":                                   # (the only reader of `via`)
+            self.via[ids[init]] = back_i[init]
+            back_f &= self.via[ids]
+        ask = ~(back_i | back_f)                                     # Algorithms 1 / 2
+        if pol.tokens is not None:
+            ask &= pol.tokens[ids] > 0
+        if not cnz(ask):
+            return ask, ask
+        # eqs. 11-14 for every device (cheaper than subsetting); only `ask` uses them
+        k, pk, a, b = ids, p, st.alpha[ids], st.beta[ids]
+        e_c = lt + st.TX[pk] + (st.uplink_queue(k, t) + st.cloud_queue(t) + 1) * st.c_u   # eq. 11
+        n = st.endpos[k] - pk
+        cs = self.cs_suf[pk] / n
+        ct = self.tx_suf[pk] / n
+        q = n - 1 if pol.queue == "paper" else n
+        h = self.fixed[k] if self.fixed is not None else \
+            hit_rates_batch(st.n_z1[k], st.n_filtered[k], pol.prior, pol.prior_weight)
+        csa = cs + a
+        full = csa + b
+        est = pol.estimate
+        if est == "eq14":
+            rho = ct / np.maximum(full, EPS)
+            w = np.minimum(1.0, np.maximum(0.0, (rho - 1.0) / 4.0))
+            e_m = q * full + w * h * q * ct
+        else:                                                        # shared terms computed once
+            x = (1 - h) * q * csa
+            hq = h * q
+            e12 = x + full + hq * ct
+            e13 = x + hq * full + ct
+            e_m = e12 if est == "eq12" else e13 if est == "eq13" else np.where(ct > full, e12, e13)
+        off = ask & (e_c / np.maximum(e_m, EPS) < 1.0)
+        if pol.tokens is not None:
+            pol.tokens[k[off if safe is None else off & safe]] -= 1
+        return off, ask
 
 
 class Greedy(TimeHeuristic):

@@ -204,6 +204,14 @@ class Policy:
     static_plan: StaticPlan | None = None
     """Optional: ``static_plan(system) -> [(offload_initial, offload_filter) per device]``."""
 
+    def batch_kernel(self, system: SystemInfo) -> object | None:
+        """Optional: a vectorised twin of :meth:`initial` / :meth:`filtering` (called after
+        :meth:`reset`), an :class:`optoffload.picsys.batched.BatchKernel` taking the same
+        decisions for many devices at once; the simulator then runs the batched event loop.
+        None (the default) keeps the reference loop. Subclasses that change a decision rule
+        must return None or their own kernel."""
+        return None
+
 
 StaticPlan = Callable[[SystemInfo], "list[tuple[np.ndarray, np.ndarray]]"]
 """``static_plan(system) -> [(offload_initial, offload_filter) per device]`` (boolean arrays)."""

@@ -334,19 +334,47 @@ def _resolve_static(inst: PicsysInstance, static: list) -> list[np.ndarray]:
     return plan
 
 
-def run_policy(inst: PicsysInstance, policy: Policy, *, seed: int = 0, event_loop: bool = False) -> SimResult:
+EVENT_LOOPS = (False, True, "auto", "reference", "batched")
+"""Values of ``run_policy(event_loop=...)``."""
+
+
+def run_policy(inst: PicsysInstance, policy: Policy, *, seed: int = 0, event_loop: bool | str = False) -> SimResult:
     """Run an online policy through the event-driven simulator.
 
     Decision events are processed in time order (ties: device index). A device
     learns ``z1`` of an image only after its accelerated CNN ends and ``z2``
     only after its expensive CNN ends. Policies with a ``static_plan`` are
-    evaluated vectorised unless ``event_loop=True``.
+    evaluated vectorised unless ``event_loop`` is set.
+
+    ``event_loop``: ``False`` / ``"auto"`` (default: static plan if any, else the
+    batched loop of :mod:`optoffload.picsys.batched` when the policy has a
+    ``batch_kernel`` and the instance allows it, else the reference loop);
+    ``True`` (an event loop even for a static policy, batched when possible);
+    ``"reference"`` (always the one-event-at-a-time loop below); ``"batched"``
+    (the batched loop or ValueError). Both loops take identical decisions.
     """
+    if not any(event_loop is v or (isinstance(v, str) and event_loop == v) for v in EVENT_LOOPS):
+        raise InvalidInstance("event_loop", f"must be true, false, auto, reference or batched, got {event_loop!r}")
     rng = np.random.default_rng(seed)
     system = system_info(inst)
     policy.reset(system, rng)
-    if policy.static_plan is not None and not event_loop:
+    if policy.static_plan is not None and event_loop in (False, "auto"):
         return simulate_plan(inst, _resolve_static(inst, policy.static_plan(system)))
+    if event_loop != "reference":
+        from . import batched
+
+        make = getattr(policy, "batch_kernel", None)
+        kernel = make(system) if make is not None and batched.applicable(inst) else None
+        if kernel is not None:
+            return batched.run_batched(inst, kernel)
+        if event_loop == "batched":
+            raise ValueError(f"policy {getattr(policy, 'name', policy)!r} has no batch kernel for this instance "
+                             "(needs a batch_kernel, no energy data, positive transfer times)")
+    return _run_reference(inst, policy)
+
+
+def _run_reference(inst: PicsysInstance, policy: Policy) -> SimResult:
+    """The reference event loop: one event at a time, the policy called per decision."""
 
     M = inst.n_devices
     cloud = _Cloud(inst.cloud_time, inst.servers)
@@ -464,12 +492,12 @@ def run_policy(inst: PicsysInstance, policy: Policy, *, seed: int = 0, event_loo
 
 
 def policy_solution(inst: PicsysInstance, policy: Policy, *, seed: int = 0, method: str | None = None,
-                    mode: str = "makespan") -> Solution:
+                    mode: str = "makespan", event_loop: bool | str = False) -> Solution:
     """Run ``policy`` and wrap the result as a FEASIBLE :class:`Solution` (decisions = outcomes)."""
     import time
 
     t0 = time.perf_counter()
-    res = run_policy(inst, policy, seed=seed)
+    res = run_policy(inst, policy, seed=seed, event_loop=event_loop)
     rt = time.perf_counter() - t0
     if res.processed < inst.n_images and mode == "makespan":
         mode = "max-processed"

@@ -1,0 +1,366 @@
+"""Batched event loop: the online PicSys simulation with many devices deciding per numpy step.
+
+Same semantics and *identical decisions* as the reference event loop of
+:func:`optoffload.picsys.simulator.run_policy` (``event_loop="reference"``;
+``tests/test_picsys_batched.py`` compares outcomes, completion times, makespans and
+request counts on random instances), for policies that provide a
+:class:`BatchKernel` (:meth:`~optoffload.picsys.policy.Policy.batch_kernel`).
+
+Why devices can decide together (conservative lookahead). Devices interact only
+through the cloud, and a device sees the cloud only through ``q_c`` (eq. 11),
+the number of images at the cloud at its decision time ``t``: the jobs that
+*arrived* by ``t``. A job arrives when its upload ends, and an upload that a
+device ``j`` schedules from now on cannot end before
+
+    ``b_j = max(tau_j + G_j, uplink_free_j + min tx of j's undecided images)``
+
+with ``tau_j`` its next decision time and ``G_i = min(tx_i, c_s,i + alpha +
+G_{i+1})`` (the head image offloaded now, or after local images, each taking at
+least ``c_s + alpha`` of CPU; ``F`` the same for a head already in the
+accelerated CNN; a nanosecond margin keeps both lower bounds under rounding;
+every term only grows). So with
+``H = min_j b_j`` every decision at a time ``t < H`` already knows every arrival
+that can count in its ``q_c``, whatever the other devices decide meanwhile:
+all devices whose next decision is before ``H`` take one step together (one
+numpy pass of the policy over them), then ``H`` is recomputed. The cloud is
+the FIFO recursion of the reference loop (``done_k = max(arr_k, done_{k-S}) +
+c_u``, jobs ordered by arrival, device, position) run on the arrivals before
+``H``; ``q_c(t)`` is then ``#(arrivals <= t) - #(done <= t)`` (done times are
+non-decreasing in FIFO order).
+
+Speculation: for a kernel whose offload test only gets harder as ``q_c`` grows
+(``monotone_in_queue``), devices beyond ``H`` decide too, with ``q_c`` counted
+over the jobs known final, a lower bound (more arrivals only delay FIFO jobs):
+a LOCAL there is final, an OFFLOAD is discarded and decided again later.
+
+Scope: instances without energy data (a budget makes decisions depend on the
+running energy; those runs take the reference loop) and with every transfer
+time positive (a zero transfer time gives no lookahead). Per-device floating
+point operations are the reference's, in the same order, so results are equal
+bit for bit, not just close. An ``f-disc`` (z1 = 0) is resolved when its
+accelerated CNN starts: only the device's own next decision can observe it,
+and that decision comes later.
+"""
+
+from __future__ import annotations
+
+import heapq
+from typing import TYPE_CHECKING, Protocol
+
+import numpy as np
+
+from .model import F_DISC, F_OFF, I_OFF, S_DISC, S_UP
+
+try:  # the C function behind np.count_nonzero (3x less call overhead on small arrays)
+    from numpy._core.multiarray import count_nonzero as cnz
+except ImportError:  # pragma: no cover - other numpy layouts
+    cnz = np.count_nonzero
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .model import PicsysInstance
+    from .simulator import SimResult
+
+__all__ = ["cnz", "BatchKernel", "BatchState", "applicable", "run_batched"]
+
+
+class BatchKernel(Protocol):
+    """A policy's vectorised decision rule (identical to its ``initial`` / ``filtering``).
+
+    Optional attributes ``uses_cloud`` (default True): False when no decision reads ``q_c``;
+    the devices are then independent and all advance together; ``uses_uplink_queue``
+    (default True): False when no decision reads the uplink queue length (not tracked then).
+    """
+
+    def decide(self, st: BatchState, ids: np.ndarray, t: np.ndarray, p: np.ndarray,
+               filt: np.ndarray, safe: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Decide for devices ``ids`` at times ``t``; ``p`` the flat index of each head image in
+        the ``(M, W)`` per-image tables (``p - st.base[ids]`` its index in the queue,
+        ``st.endpos[ids] - p`` the images left); ``filt`` marks the filtering stage (z1 = 1
+        known). Returns ``(offload, requested)``: boolean arrays, ``offload`` True for OFFLOAD
+        (else LOCAL), ``requested`` True where the decision asked the cloud for ``q_c``.
+        With ``monotone_in_queue`` the loop also passes ``safe``: False marks a device beyond
+        the horizon, whose ``q_c`` is only a lower bound; its OFFLOAD is discarded, so the
+        kernel must not spend anything (tokens) on it."""
+        ...
+
+
+class BatchState:
+    """Per-device state a :class:`BatchKernel` may read (arrays indexed by device).
+
+    Mirrors :class:`~optoffload.picsys.policy.DeviceView`: ``ufree`` (uplink free at),
+    ``n_images``, ``n_filtered``, ``n_z1``, ``n_selected``, ``n_z2``, ``alpha``, ``beta``,
+    ``c_u``, ``servers``; ``CS`` / ``TX`` the per-image scaled sizes and transmission times,
+    flat ``(M, W)`` tables (row ``m`` starts at ``base[m] = m W``, zero padded);
+    :meth:`cloud_queue` and :meth:`uplink_queue` as in the view.
+    """
+
+    def __init__(self, inst: PicsysInstance) -> None:
+        devs = inst.devices
+        M = len(devs)
+        self.M = M
+        self.n_images = np.array([d.n for d in devs], dtype=np.int64)
+        nmax = int(self.n_images.max()) if M else 0
+        self.W = W = nmax + 1
+        self.base = np.arange(M, dtype=np.int64) * W
+        self.endpos = self.base + self.n_images
+        self.alpha = np.array([d.alpha for d in devs], dtype=float)
+        self.beta = np.array([d.beta for d in devs], dtype=float)
+        self.c_u, self.servers = float(inst.cloud_time), int(inst.servers)
+        CS, TX = np.zeros((M, W)), np.zeros((M, W))
+        Z1, Z2 = np.zeros((M, W), dtype=np.int8), np.zeros((M, W), dtype=np.int8)
+        txmin = np.full((M, W), np.inf)
+        # lower bounds on when a device's next cloud arrival can happen, after its next
+        # decision time tau: G (head image not started) and F (head image in the accelerated CNN)
+        G, F = np.full((M, W), np.inf), np.full((M, W), np.inf)
+        for m, d in enumerate(devs):
+            n = d.n
+            CS[m, :n], TX[m, :n], Z1[m, :n], Z2[m, :n] = d.c_s, d.tx, d.z1, d.z2
+            if not n:
+                continue
+            tx = np.asarray(d.tx, dtype=float)
+            txmin[m, :n] = np.minimum.accumulate(tx[::-1])[::-1]
+            # G_i = min(tx_i, cpu_i + G_{i+1}) = min_{k>=i} (Q_k + tx_k) - Q_i, Q the prefix CPU time;
+            # a nanosecond-scale margin keeps it a lower bound under rounding
+            Q = np.concatenate([[0.0], np.cumsum(d.c_s + d.alpha)])
+            g = np.minimum.accumulate((Q[:n] + tx)[::-1])[::-1] - Q[:n]
+            g = g - 1e-9 * (1.0 + Q[n] + tx.max())
+            G[m, :n] = g
+            F[m, :n] = np.minimum(np.where(d.z1 == 1, tx, np.inf), np.concatenate([g[1:], [np.inf]]))
+        self.CS, self.TX, self.Z1, self.Z2 = CS.ravel(), TX.ravel(), Z1.ravel(), Z2.ravel()
+        self.txmin = txmin.ravel()
+        self.bound = np.concatenate([G.ravel(), F.ravel()])     # index: pos + (0 or M W by stage)
+        self.ufree = np.zeros(M)
+        self.n_filtered = np.zeros(M, dtype=np.int64)
+        self.n_z1 = np.zeros(M, dtype=np.int64)
+        self.n_selected = np.zeros(M, dtype=np.int64)
+        self.n_z2 = np.zeros(M, dtype=np.int64)
+        # uplink: completion times per device in order (FIFO: non-decreasing), inf beyond
+        self.UD = np.full(M * W, np.inf)
+        self.ucur = self.base.copy()                # where the next upload of each device is stored
+        self.uptr = self.base.copy()                # first upload not known finished
+        # cloud: jobs known final (arrival < horizon), in FIFO order
+        cap = int(self.n_images.sum())
+        self.arr = np.zeros(cap)
+        self.done = np.zeros(cap)
+        self.job_pos = np.zeros(cap, dtype=np.int64)
+        self.njobs = 0
+        self._done_list: list[float] = []
+        self._pend: list[tuple[np.ndarray, np.ndarray]] = []
+        self.horizon = 0.0
+        self._heap: list[tuple[float, int]] = []    # pending arrivals when the kernel reads q_c
+
+    # ------------------------------------------------------------------ what a device may ask
+    def uplink_queue(self, ids: np.ndarray, t: np.ndarray) -> np.ndarray:
+        """Images of each device still on its uplink at ``t`` (the view's ``uplink_queue``)."""
+        p = self.uptr[ids]
+        UD = self.UD
+        while True:
+            adv = UD[p] <= t
+            if not cnz(adv):
+                break
+            p = p + adv
+        self.uptr[ids] = p
+        return self.ucur[ids] - p
+
+    def cloud_queue(self, t: np.ndarray) -> np.ndarray:
+        """``q_c`` at each time ``t`` (all ``t`` below the current horizon; eq. 11)."""
+        heap = self._heap
+        if heap and heap[0][0] <= float(t.max()):        # an arrival not yet in the FIFO counts
+            self._settle_heap(self.horizon)
+        n = self.njobs
+        return np.searchsorted(self.arr[:n], t, side="right") - np.searchsorted(self.done[:n], t, side="right")
+
+    # ------------------------------------------------------------------ cloud bookkeeping
+    def _settle_heap(self, h: float) -> None:
+        """Move the pending arrivals before ``h`` (a heap of ``(arrival, flat position)``, i.e.
+        the reference's FIFO order) into the cloud."""
+        heap, a, p = self._heap, [], []
+        pop = heapq.heappop
+        while heap and heap[0][0] < h:
+            x, q = pop(heap)
+            a.append(x)
+            p.append(q)
+        if a:
+            self._fifo(a, p)
+
+    def _fifo(self, a: list, p) -> None:
+        """Append jobs (already in FIFO order) to the cloud: the reference recursion, job by job."""
+        k0, k1 = self.njobs, self.njobs + len(a)
+        self.arr[k0:k1], self.job_pos[k0:k1] = a, p
+        dl, S, c = self._done_list, self.servers, self.c_u
+        if S == 1:
+            d = dl[-1] if dl else -np.inf
+            app = dl.append
+            for x in a:
+                d = (x if x > d else d) + c
+                app(d)
+        else:
+            k = len(dl)
+            for x in a:
+                if k < S:
+                    d = x + c
+                else:
+                    r = dl[k - S]
+                    d = (x if x >= r else r) + c
+                dl.append(d)
+                k += 1
+        self.done[k0:k1] = dl[k0:k1]
+        self.njobs = k1
+
+    def _settle(self, h: float) -> None:
+        """Run the FIFO cloud over the pending arrivals before ``h`` (all of them when ``h`` is inf)."""
+        if not self._pend:
+            return
+        if len(self._pend) == 1:
+            a, p = self._pend[0]
+        else:
+            a = np.concatenate([x[0] for x in self._pend])
+            p = np.concatenate([x[1] for x in self._pend])
+        pend = self._pend                           # the loop appends to this very list
+        if h == np.inf:
+            pend.clear()
+        else:
+            now = a < h
+            k = cnz(now)
+            if k == len(a):
+                pend.clear()
+            else:
+                rest = ~now
+                pend[:] = [(a[rest], p[rest])]
+                if not k:
+                    return
+                a, p = a[now], p[now]
+        order = np.lexsort((p, a))                  # FIFO: arrival, then device, then position
+        self._fifo(a[order].tolist(), p[order])
+
+
+def applicable(inst: PicsysInstance) -> bool:
+    """Whether the batched loop covers ``inst`` (no energy data, every transfer time positive)."""
+    if inst.has_energy or inst.n_devices == 0:
+        return False
+    return all(d.n == 0 or float(np.min(d.tx)) > 0.0 for d in inst.devices)
+
+
+def run_batched(inst: PicsysInstance, kernel: BatchKernel) -> SimResult:
+    """Run the event loop with ``kernel`` deciding for many devices per step (module docstring)."""
+    from .simulator import _result
+
+    st = BatchState(inst)
+    M, N, W = st.M, st.n_images, st.W
+    MW = M * W
+    uses_cloud = getattr(kernel, "uses_cloud", True)
+    track_uplink = getattr(kernel, "uses_uplink_queue", True)
+    # A kernel whose offload test only gets harder as q_c grows (``monotone_in_queue``) also
+    # decides for devices beyond the horizon: the arrivals known final give a lower bound on
+    # q_c (more arrivals only delay FIFO jobs), so a LOCAL there is final; an OFFLOAD is
+    # discarded (no side effect: ``safe`` False) and decided again once the horizon passes.
+    spec = bool(getattr(kernel, "monotone_in_queue", False))
+    tau = np.where(N > 0, 0.0, np.inf)
+    soff = np.zeros(M, dtype=np.int64)               # 0: initial decision due; M W: accelerated CNN ends at tau
+    pos = st.base.copy()                             # flat index of each device's head image
+    endpos = st.endpos
+    out = np.full(MW, -1, dtype=np.int8)
+    comp = np.full(MW, np.nan)
+    CS, TX, Z1, Z2, txmin, bound = st.CS, st.TX, st.Z1, st.Z2, st.txmin, st.bound
+    alpha, beta, ufree, UD, ucur = st.alpha, st.beta, st.ufree, st.UD, st.ucur
+    nfilt, nz1, nsel, nz2 = st.n_filtered, st.n_z1, st.n_selected, st.n_z2
+    requests = 0
+    pend, heap, push = st._pend, st._heap, heapq.heappush
+    C_OFF = np.array([I_OFF, F_OFF], dtype=np.int8)      # by filtering stage
+    C_SEL = np.array([S_DISC, S_UP], dtype=np.int8)      # by z2
+    while True:
+        if uses_cloud:
+            H = float(np.maximum(tau + bound[pos + soff], ufree + txmin[pos]).min())
+            act = np.flatnonzero(tau < (np.inf if spec else H))
+        else:
+            H = np.inf
+            act = np.flatnonzero(tau < H)
+        if not act.size:
+            if not np.isfinite(tau).any():
+                break
+            act = np.array([int(np.argmin(tau))])   # pragma: no cover - needs a transfer time absorbed by rounding
+            H = max(H, float(tau[act[0]]) + 1e-300)
+        st.horizon = H
+        p = pos[act]
+        t = tau[act]
+        filt = soff[act] != 0
+        if spec and uses_cloud:
+            safe = t < H
+            off, req = kernel.decide(st, act, t, p, filt, safe)
+            acc = safe | ~off                        # beyond H only LOCAL is certain (see below)
+            if cnz(acc) < len(acc):
+                act, p, t, filt, off, req = act[acc], p[acc], t[acc], filt[acc], off[acc], req[acc]
+                if not act.size:
+                    continue
+        else:
+            off, req = kernel.decide(st, act, t, p, filt)
+        requests += cnz(req)
+        loc = ~off
+        fl = filt & loc
+        if cnz(fl):                                  # expensive CNN, ends at t + beta
+            fm, fp = act[fl], p[fl]
+            t2 = t[fl] + beta[fm]
+            z2 = Z2[fp] == 1
+            nsel[fm] += 1
+            nz2[fm] += z2
+            out[fp] = C_SEL[z2.view(np.uint8)]
+            tau[fm] = t2
+            nz = ~z2
+            comp[fp[nz]] = t2[nz]
+            if cnz(z2):                              # s-up: upload, completes there
+                um, up, tu = fm[z2], fp[z2], t2[z2]
+                d = np.maximum(tu, ufree[um]) + TX[up]
+                ufree[um] = d
+                if track_uplink:
+                    uc = ucur[um]
+                    UD[uc] = d
+                    ucur[um] = uc + 1
+                comp[up] = d
+        if cnz(off):                                 # i-off / f-off: upload, then the cloud
+            um, up, tu = act[off], p[off], t[off]
+            out[up] = C_OFF[filt[off].view(np.uint8)]
+            d = np.maximum(tu, ufree[um]) + TX[up]
+            ufree[um] = d
+            if track_uplink:
+                uc = ucur[um]
+                UD[uc] = d
+                ucur[um] = uc + 1
+            if uses_cloud:
+                for x in zip(d.tolist(), up.tolist()):
+                    push(heap, x)
+            else:
+                pend.append((d, up))
+        il = ~filt & loc
+        adv = filt | off
+        if cnz(il):                                  # scale + accelerated CNN, ends at t + c_s + alpha
+            lm, lp = act[il], p[il]
+            tend = t[il] + CS[lp] + alpha[lm]
+            tau[lm] = tend
+            z1 = Z1[lp]
+            nfilt[lm] += 1                           # seen only by this device's next decision,
+            nz1[lm] += z1                            # which comes after tend (the reference's order)
+            neg = z1 == 0
+            if cnz(neg):                             # f-disc at tend: no decision, the next image is due
+                dp = lp[neg]
+                out[dp] = F_DISC
+                comp[dp] = tend[neg]
+                adv[il] = neg
+            soff[act] = (il & ~adv) * MW
+        else:
+            soff[act] = 0
+        newp = p + adv
+        pos[act] = newp
+        fin = newp >= endpos[act]
+        if cnz(fin):                                 # no image left: the device is done
+            tau[act[fin]] = np.inf
+    st._settle_heap(np.inf)
+    st._settle(np.inf)
+    n = st.njobs
+    cdone = 0.0
+    if n:
+        comp[st.job_pos[:n]] = st.done[:n]
+        cdone = max(0.0, float(st.done[:n].max()))
+    out2, comp2 = out.reshape(M, W), comp.reshape(M, W)
+    outcomes = [out2[m, :N[m]].copy() for m in range(M)]
+    completion = [comp2[m, :N[m]].copy() for m in range(M)]
+    return _result(inst, outcomes, completion, cdone, np.zeros(M), requests=requests)
