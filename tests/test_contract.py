@@ -31,7 +31,9 @@ def _check(inst, family):
             continue
         s = oo.solve(inst, m, time_limit=20, seed=0, threads=1)  # verify=True replays every solution
         sols[m] = (spec.kind, s)
-    feasible = [s.objective for _, s in sols.values() if s.status.has_solution]
+    # plans of this instance only: two-stage and longest-expected solve the two-stage counterpart
+    # (<name>-2stage, issue #14 item 1), a different system whose makespan is not comparable
+    feasible = [s.objective for _, s in sols.values() if s.status.has_solution and s.instance == inst.name]
     better = min if fam.sense == "min" else max
     exact = [s for kind, s in sols.values() if kind == "exact" and s.status is oo.Status.OPTIMAL]
     tol = 1e-6
@@ -39,7 +41,7 @@ def _check(inst, family):
         best = better(feasible)
         assert abs(e.objective - best) <= tol * max(1.0, abs(best)), (family, e.method, e.objective, best)
     for kind, s in sols.values():
-        if s.bound is None:
+        if s.bound is None or s.instance != inst.name:
             continue
         for obj in feasible:
             if fam.sense == "min":
