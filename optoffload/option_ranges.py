@@ -29,6 +29,7 @@ RANGES: dict[str, tuple[type, float, float, bool]] = {
     "limit": (int, 1, 10_000_000, True),              # dnn-exact: most closed sets enumerated per task
     # PicSys exact (formulations/picsys)
     "scale": (int, 1, 10**12, True),                  # CP-SAT ticks per second
+    "memory_mb": (float, 0.0, 1e7, True),             # pyomo/pulp model memory budget in MB (0: none)
     # PicSys look-ahead
     "enumerate_max": (int, 0, 20, True),              # images enumerated exhaustively (3^N plans)
     "search_evals": (int, 1, 10_000_000, True),       # plan evaluations of the offline search

@@ -51,7 +51,8 @@ def test_erds_osa_no_recursion_limit_and_matches_exhaustive():
         val, _ = _branch_and_bound(T, P, _dominated(T, P))
         assert val == pytest.approx(osa_exhaustive(inst, w)[1], rel=1e-12)
     U = sys.getrecursionlimit() + 100
-    inst = oo.generate("erds", seed=0, tasks=U, exits=2)
+    with oo.limits.raised(max_tasks=U):  # past the validator's default (issue #14 item 6)
+        inst = oo.generate("erds", seed=0, tasks=U, exits=2)
     w = np.full(U, inst.capacity / U)
     T, P = split_times(inst, w), exit_matrix(inst, True)
     val, s = _branch_and_bound(T, P, _dominated(T, P))
@@ -284,7 +285,7 @@ def test_timelimits_suite_covers_every_method_that_takes_a_limit():
 
     tasks = SUITES["timelimits"].tasks(True)
     have = {(t["family"], t["method"]) for t in tasks}
-    for fam in ("erds", "progressive"):
+    for fam in ("erds", "progressive", "dnn"):
         assert {(fam, m) for m in oo.methods(fam)} <= have
     from optoffload.registry import get_family
 

@@ -32,31 +32,19 @@ from pathlib import Path
 
 from ..suite import Suite, markdown_table
 
-FAMILIES = ("picsys", "erds", "progressive")
+FAMILIES = ("picsys", "erds", "progressive", "dnn")
 LIMITS = (2.0, 10.0)
 SEED = 0
 
 
 def max_sizes() -> dict:
-    """The largest sizes the suite runs, from the validators' constants when they define them.
-
-    The PicSys and ERDS validators define no size limit at this commit; the figures below are
-    the issue's (2.5 M PicSys images; ERDS 1,000 tasks, where a single OSA evaluation already
-    takes seconds). A constant named ``MAX_IMAGES`` / ``MAX_TASKS`` in the family's model module
-    (engineer "input", issue #14 item 6) replaces them.
+    """The largest sizes the suite runs: the validators' own limits (``optoffload.limits``, issue
+    #14 item 6; raised with ``OPTOFFLOAD_MAX_IMAGES=N`` etc., which this suite then follows).
     """
-    import importlib
+    from optoffload.limits import limits
 
-    out = {"picsys_images": 2_500_000, "erds_tasks": 1_000, "airtime_cells": 5_000_000, "ordering_chunks": 22}
-    for fam, key, const in (("picsys", "picsys_images", "MAX_IMAGES"), ("erds", "erds_tasks", "MAX_TASKS")):
-        try:
-            mod = importlib.import_module(f"optoffload.{fam}.model")
-        except ImportError:  # pragma: no cover
-            continue
-        v = getattr(mod, const, None)
-        if isinstance(v, int) and v > 0:
-            out[key] = min(out[key], v) if key == "erds_tasks" else v
-    return out
+    return {"picsys_images": int(limits.max_images), "erds_tasks": int(limits.max_tasks),
+            "airtime_cells": int(limits.max_cells), "ordering_chunks": 22, "dnn_tasks": 100}
 
 
 def _picsys_methods() -> list[str]:
@@ -65,7 +53,13 @@ def _picsys_methods() -> list[str]:
 
 def _erds_methods() -> list[str]:
     return ["erds-exact", "erds-osa", "erds-hsa", "erds-brb", "iao", "edgent-e", "edgent-m", "cloud-only",
-            "edge-only", "random"]
+            "edge-only", "random", "erds-pyomo", "erds-cpsat"]
+
+
+def _dnn_methods() -> list[str]:
+    import optoffload as oo
+
+    return oo.methods("dnn")
 
 
 def _tasks(quick: bool) -> list[dict]:
@@ -75,6 +69,7 @@ def _tasks(quick: bool) -> list[dict]:
     if quick:
         pic = [("20x100", 20, 100)]
         erds = [3]
+        dnn = [2]
         prog = [("airtime-8x400", {"problem": "airtime", "size": 8, "slots": 400}),
                 ("ordering-12", {"problem": "ordering", "size": 12})]
         limits = (1.0,)
@@ -82,6 +77,7 @@ def _tasks(quick: bool) -> list[dict]:
         pic = [("20x100", 20, 100), ("20x1000", 20, 1000), ("20x20000", 20, 20_000),
                (f"20x{mx['picsys_images']}", 20, mx["picsys_images"])]
         erds = [3, 100, mx["erds_tasks"]]
+        dnn = [2, 8, mx["dnn_tasks"]]
         prog = [("airtime-8x400", {"problem": "airtime", "size": 8, "slots": 400}),
                 ("airtime-64x10000", {"problem": "airtime", "size": 64, "slots": 10_000}),
                 ("airtime-50x99999", {"problem": "airtime", "size": 64, "slots": 10_000, "stretch": (50, 99_999)}),
@@ -101,6 +97,11 @@ def _tasks(quick: bool) -> list[dict]:
             for L in limits:
                 tasks.append({"id": f"erds-{m}-u{U}-{L:g}s", "family": "erds", "method": m, "size": f"U={U}",
                               "tasks": U, "time_limit": L, "seed": SEED})
+    for U in dnn:
+        for m in _dnn_methods():
+            for L in limits:
+                tasks.append({"id": f"dnn-{m}-u{U}-{L:g}s", "family": "dnn", "method": m, "size": f"U={U}",
+                              "dnn_tasks": U, "time_limit": L, "seed": SEED})
     for label, gen in prog:
         for m in ("exact", "milp", "greedy"):
             for L in limits:
@@ -118,6 +119,8 @@ def _instance(family: str, key: str, seed: int):
     p = json.loads(key)
     if family == "picsys":
         return oo.generate("picsys", seed=seed, preset="large", devices=p["devices"], images=p["images"])
+    if family == "dnn":
+        return oo.generate("dnn", seed=seed, tasks=p["dnn_tasks"], nodes=12, exits=3)
     if family == "erds":
         if p["tasks"] == 3:
             return oo.load("erds/paper-u3")
@@ -162,7 +165,7 @@ def _run(task: dict) -> dict:
 
     import optoffload as oo
 
-    key = json.dumps({k: task[k] for k in ("devices", "images", "tasks", "gen") if k in task}, sort_keys=True)
+    key = json.dumps({k: task[k] for k in ("devices", "images", "tasks", "gen", "dnn_tasks") if k in task}, sort_keys=True)
     inst = _instance(task["family"], key, task["seed"])
     t = time.perf_counter()
     row: dict = {}
