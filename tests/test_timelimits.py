@@ -9,6 +9,7 @@ expected value is derived by brute force (enumeration) or from the method's docu
 from __future__ import annotations
 
 import itertools
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -312,3 +313,22 @@ def test_progressive_greedy_airtime_honours_a_passed_limit():
     inst = _airtime(1)
     sol = oo.solve(inst, "greedy", time_limit=1e-9)
     assert sol.status == oo.Status.FEASIBLE and sol.decisions["slots"] == [inst.spec.slots // 3] * 3
+
+
+def test_cbc_is_held_to_the_deadline_from_outside(monkeypatch):
+    """CBC's own -sec is not checked in its root cut loop: the process is interrupted from outside
+    at the deadline. Simulated with a CBC stand-in that ignores its time limit (sleeps 30 s): the
+    solve must come back with the warm start, status FEASIBLE, and say why."""
+    import stat
+    import tempfile
+
+    import optoffload.formulations.picsys.pulp_milp as pm
+
+    fake = Path(tempfile.mkdtemp()) / "cbc"
+    fake.write_text("#!/bin/sh\nexec sleep 30\n")
+    fake.chmod(fake.stat().st_mode | stat.S_IEXEC)
+    monkeypatch.setattr(pm, "cbc_binary", lambda: str(fake))
+    inst = oo.generate("picsys", seed=3, devices=3, images=30)
+    sol = oo.solve(inst, "pulp", time_limit=1.0, cuts=False)
+    assert sol.status is oo.Status.FEASIBLE and sol.info["incumbent_from"] == "warm start"
+    assert "CBC overran the time limit" in sol.info.get("cbc_interrupted", "")
