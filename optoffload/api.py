@@ -373,16 +373,19 @@ def compare(instance: Any, methods: list[str | Callable[..., Any]] | None = None
                        threads=threads, verify=True, options=per_method[i])
             row.update(status=sol.status.value, objective=sol.objective, bound=sol.bound, gap=sol.gap,
                        runtime_s=sol.runtime, verified=sol.status.has_solution)
+            if sol.instance != inst.name:  # a related system (e.g. PicSys's two-stage counterpart)
+                row["instance"] = sol.instance
         except Exception as exc:  # noqa: BLE001 - every failure stays in its own row
             row.update(status="error", objective=None, error=f"{type(exc).__name__}: {exc}")
         rows.append(row)
         prog.update(1, note=name)
     prog.close()
-    objs = [r["objective"] for r in rows if r.get("objective") is not None and r["status"] != "error"
-            and math.isfinite(r["objective"])]
+    # best and gap_to_best over plans of this instance only (a counterpart's makespan is another system's)
+    same = [r for r in rows if r["status"] != "error" and "instance" not in r]
+    objs = [r["objective"] for r in same if r.get("objective") is not None and math.isfinite(r["objective"])]
     best = (min(objs) if fam.sense == "min" else max(objs)) if objs else None
     for r in rows:
-        r["gap_to_best"] = gap_to(r.get("objective"), best, fam.sense) if r["status"] != "error" else None
+        r["gap_to_best"] = gap_to(r.get("objective"), best, fam.sense) if r in same else None
     if frame:
         from .frames import to_frame
 

@@ -227,19 +227,22 @@ def _cmd_compare(args) -> int:
         print(dumps({"family": inst.family, "instance": inst.name, "rows": rows}))
         return status
     sense = registry.get_family(inst.family).sense
-    ok = sorted((r for r in rows if r.get("objective") is not None),
+    ok = sorted((r for r in rows if r.get("objective") is not None and not r.get("instance")),
                 key=lambda r: r["objective"] if sense == "min" else -r["objective"])
+    other = [r for r in rows if r.get("objective") is not None and r.get("instance")]  # another system's plans
     bad = [r for r in rows if r.get("objective") is None]
     print(f"{inst.family}/{inst.name}: {len(rows)} methods ({'lower' if sense == 'min' else 'higher'} is better)")
     print(f"{'method':<22}{'kind':<11}{'status':<11}{'objective':>14}{'bound':>14}{'gap':>9}{'to best':>9}"
           f"{'time s':>10}")
-    for r in ok + bad:
+    for r in ok + other + bad:
         def f(v, w, p=".6g"):
             return f"{v:>{w}{p}}" if isinstance(v, (int, float)) else f"{'-':>{w}}"
         gap = f"{100 * r['gap']:.2f}%" if isinstance(r.get("gap"), float) else "-"
         to_best = f"{100 * r['gap_to_best']:.2f}%" if isinstance(r.get("gap_to_best"), float) else "-"
         line = (f"{r['method']:<22}{r['kind']:<11}{r['status']:<11}{f(r.get('objective'), 14)}"
                 f"{f(r.get('bound'), 14)}{gap:>9}{to_best:>9}{f(r.get('runtime_s'), 10, '.3f')}")
+        if r.get("instance"):
+            line += f"  (plan of {r['instance']}, another system: not ranked)"
         if r.get("error"):
             line += f"  {r['error'].splitlines()[0] if r['error'] else ''}"
         print(line)
