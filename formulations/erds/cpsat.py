@@ -258,8 +258,8 @@ def solve_erds_cpsat(inst: ErdsInstance, *, time_limit: float | None = None, see
         why = f"{_bd.fmt_count(nj)} joint outcomes > MAX_JOINT {MAX_JOINT}"
     elif units > _bd.MAX_MODEL_UNITS:
         why = f"model: {units} units above the memory bound {_bd.MAX_MODEL_UNITS}"
-    elif not deadline.fits(_bd.build_seconds(units)):
-        why = (f"model: estimated build {_bd.build_seconds(units):.3g} s does not fit the remaining "
+    elif not deadline.fits(_bd.build_seconds(units, _bd.CPSAT_S_PER_UNIT)):
+        why = (f"model: estimated build {_bd.build_seconds(units, _bd.CPSAT_S_PER_UNIT):.3g} s does not fit the remaining "
                f"{deadline.remaining():.3g} s")
     if why is None:
         try:
@@ -290,7 +290,7 @@ def solve_erds_cpsat(inst: ErdsInstance, *, time_limit: float | None = None, see
     info["grid_error_a_priori"] = (val * delta / (float(lo.min()) - delta)
                                    if on_grid and float(lo.min()) > delta else None)
     bound = None
-    if continuous_bound and not deadline.fits(_bd.build_seconds(units)):
+    if continuous_bound and not deadline.fits(_bd.build_seconds(units, _bd.CPSAT_S_PER_UNIT)):
         info["relaxed_status"] = "skipped: its estimated build does not fit the remaining time"
     elif continuous_bound:
         try:

@@ -302,10 +302,18 @@ def solve_erds_pyomo(inst: ErdsInstance, *, time_limit: float | None = None, see
         res = _solve_scip(inst, model, bud, seed, threads, early_exit, log, load_s)
     splits, w, lb, native, proven = res
     info.update(native)
-    runtime = bud.elapsed()
+    if splits is None:
+        rem = bud.remaining()
+        if rem is None or rem > 0:  # no incumbent from the solver: the heuristic one, if time is left
+            plan = _bd.heuristic_plan(inst, early_exit=early_exit, budget=bud,
+                                      reason=f"the solver found no incumbent ({info.get('native_status')})")
+            if plan is not None:
+                splits, w, _, finfo = plan
+                info.update(finfo)
     if splits is None:
         return Solution("erds", inst.name, "erds-pyomo", Status.UNKNOWN, None,
-                        lb if meta["outcomes"] == "joint" else None, runtime, None, info)
+                        lb if meta["outcomes"] == "joint" else None, bud.elapsed(), None, info)
+    runtime = bud.elapsed()
     val = objective(inst, splits, w, early_exit=early_exit)
     if meta["outcomes"] != "joint":
         info["sample_objective"] = native.get("master_bound")
