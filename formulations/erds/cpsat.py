@@ -203,13 +203,20 @@ def cpsat_units(inst, n_outcomes: int, resolution: float) -> int:
 
 
 def to_grid(inst, resolution: float):
-    """Shares -> a plan of the grid: g_u = floor(w_u / delta) clipped to [g_lo, g_hi] (w_min if that breaks C)."""
+    """Shares -> a plan of the grid: g_u = floor(w_u / delta) clipped to [g_lo, g_hi] (g_lo if that breaks
+    the capacity), then the left-over steps of sum g <= N to the largest remainders (largest-remainder rounding)."""
     delta, glo, ghi, N = grid_range(inst, resolution)
 
     def f(w):
-        g = np.clip(np.floor(np.asarray(w) / delta + 1e-9).astype(int), glo, ghi)
+        x = np.asarray(w, dtype=float) / delta
+        g = np.clip(np.floor(x + 1e-9).astype(int), glo, ghi)
         if g.sum() > N:
             g = glo.copy()
+        for u in np.argsort(-(x - g), kind="stable"):  # largest remainders get the left-over grid steps
+            if g.sum() >= N:
+                break
+            if g[u] < ghi[u] and x[u] > g[u]:
+                g[u] += 1
         lo, hi = _bounds(inst)
         return feasible_shares(g * delta, lo, hi, inst.capacity)
 
