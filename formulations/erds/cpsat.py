@@ -36,7 +36,6 @@ T scales by at most w / (w - delta)); ``info["grid_error_a_priori"]``.
 from __future__ import annotations
 
 import math
-import time
 from fractions import Fraction
 
 import numpy as np
