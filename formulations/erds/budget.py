@@ -180,3 +180,14 @@ def fmt_count(n: int) -> str:
     """A count for a message: digits up to 12 of them, else about 10^e (K^U is astronomically large)."""
     s = str(n)
     return s if len(s) <= 12 else f"about 10^{len(s) - 1}"
+
+
+def as_budget(deadline) -> Budget:
+    """A :class:`Budget` from a Budget, None (no limit) or an absolute ``time.perf_counter`` deadline
+    (the form ``oo.build_model(...).solve(time_limit=...)`` passes)."""
+    if isinstance(deadline, Budget):
+        return deadline
+    b = Budget(None)
+    if deadline is not None:
+        b.deadline = float(deadline) - time.perf_counter() + clock()
+    return b

@@ -230,7 +230,8 @@ def _run(cm: ErdsCpsat, deadline, seed, threads, log, params):
     p.random_seed = int(seed)
     p.num_workers = int(threads) if threads else 1
     p.log_search_progress = bool(log)
-    if deadline is not None and deadline.deadline is not None:
+    deadline = _bd.as_budget(deadline)
+    if deadline.deadline is not None:
         p.max_time_in_seconds = max(0.01, deadline.remaining())
     for k, v in (params or {}).items():
         setattr(p, k, v)

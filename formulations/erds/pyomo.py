@@ -375,7 +375,7 @@ def _fallback(inst, bud, early_exit, reason, info, method="erds-pyomo", grid=Non
 
 
 def _remaining(bud):
-    return bud.remaining()
+    return _bd.as_budget(bud).remaining()
 
 
 def _solve_oa(inst, model, deadline, seed, threads, gap, max_iter, early_exit, log, load_s=0.0):
@@ -384,6 +384,7 @@ def _solve_oa(inst, model, deadline, seed, threads, gap, max_iter, early_exit, l
     ``deadline``: a :class:`Budget`. Each master solve gets the remaining seconds minus ``load_s``
     (the estimated, non-interruptible appsi load/update of the model); the loop stops when that
     is <= 0.01 s."""
+    deadline = _bd.as_budget(deadline)
     import pyomo.environ as pyo
     from pyomo.contrib.appsi.base import TerminationCondition as TC
     from pyomo.contrib.appsi.solvers.highs import Highs
@@ -508,6 +509,7 @@ def _solve_scip(inst, model, deadline, seed, threads, early_exit, log, load_s=0.
     and prints the values; a SCIP crash or a hung child gives no solution and
     ``native_status`` "scip-crashed (...)".
     """
+    deadline = _bd.as_budget(deadline)
     import json
     import os
     import subprocess
