@@ -125,3 +125,18 @@ def test_cpsat_fallback_is_a_grid_plan(monkeypatch):
     assert np.allclose(w / delta, np.round(w / delta), atol=1e-9)  # multiples of the grid step
     assert w.sum() <= inst.capacity * (1 + 1e-12)
     assert math.isclose(s.objective, objective(inst, s.decisions["splits"], w), rel_tol=1e-12)
+
+
+def test_lean_task_times_equal_the_table_rows(monkeypatch):
+    # reference: the rows [u, s_u] of the core's full time tables (computed before lowering the threshold)
+    from optoffload.erds import evaluate as ev
+
+    inst = oo.generate("erds", seed=4, tasks=5, exits=7)
+    rng = np.random.default_rng(0)
+    splits = rng.integers(0, inst.K + 1, size=inst.U)
+    w = np.full(inst.U, inst.capacity / inst.U)
+    full = ev.task_times(inst, splits, w)
+    lean_inst = oo.generate("erds", seed=4, tasks=5, exits=7)  # no cached tables
+    monkeypatch.setattr(ev, "LEAN_TABLE_ENTRIES", 0)
+    np.testing.assert_allclose(ev.task_times(lean_inst, splits, w), full, rtol=1e-15, atol=0)
+    assert getattr(lean_inst, "_erds_tables", None) is None  # the full tables were not built
