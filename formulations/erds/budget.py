@@ -163,17 +163,10 @@ def heuristic_plan(inst, *, early_exit: bool, budget: Budget, reason: str):
 
 
 def score(inst, splits, shares, early_exit: bool) -> float:
-    """Exact F (eq. (7), ``optoffload.erds.evaluate``), without the full tables when they are too large."""
-    from optoffload.erds.evaluate import exit_matrix, expected_max, objective
+    """Exact F (eq. (7)) by the core evaluator (its ``task_times`` needs no full tables at large U K)."""
+    from optoffload.erds.evaluate import objective
 
-    U, K = inst.U, inst.K
-    if U * (K + 1) * K <= MAX_TABLE_ENTRIES:
-        return float(objective(inst, splits, shares, early_exit=early_exit))
-    T = np.empty((U, K))
-    for u in range(U):
-        A, B = task_tables(inst, u)
-        T[u] = A[splits[u]] / shares[u] + B[splits[u]]
-    return float(expected_max(T, exit_matrix(inst, early_exit)))
+    return float(objective(inst, splits, shares, early_exit=early_exit))
 
 
 def fmt_count(n: int) -> str:
