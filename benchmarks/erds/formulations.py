@@ -6,6 +6,9 @@
   ``continuous_bound=False``). Ratios to ``erds-exact`` measured in the same run.
 * ``erds-cpsat`` objective minus ``erds-exact`` per grid resolution on erds/paper-u1..u3, with the
   certified error objective - bound (the relaxed-grid bound).
+* Time-limit rule (issue #14): wall / limit at U = 6, 8, 50 (quick: 6) for a 5 s limit, per
+  ``erds-pyomo`` solver and ``erds-cpsat``, with the path taken (model solved or the budget
+  fallback of formulations/erds/budget.py).
 * PicSys build-only time per layer (``oo.build_model``, nothing solved) for the paper's large
   preset with 20 devices and 1,000 images (quick: 200 images).
 """
@@ -20,6 +23,9 @@ from ..suite import Suite, markdown_table
 ERDS_METHODS = (("erds-exact", {}), ("erds-pyomo", {"solver": "highs"}), ("erds-pyomo", {"solver": "scip"}),
                 ("erds-cpsat", {"resolution": 0.01, "continuous_bound": False}))
 RESOLUTIONS = (0.1, 0.05, 0.02, 0.01)
+LIMIT_METHODS = (("erds-pyomo", {"solver": "highs"}), ("erds-pyomo", {"solver": "scip"}),
+                 ("erds-cpsat", {"resolution": 0.01}))
+LIMIT_S = 5.0
 
 
 def _label(m, opts):
@@ -39,6 +45,10 @@ def _tasks(quick: bool) -> list[dict]:
     for name in ("erds/paper-u1", "erds/paper-u2", "erds/paper-u3"):
         tasks.append({"id": f"grid-{name}", "kind": "grid", "instance": name, "seed": 0,
                       "resolutions": list(RESOLUTIONS[:2] if quick else RESOLUTIONS)})
+    for U in ((6,) if quick else (6, 8, 50)):
+        for m, opts in LIMIT_METHODS:
+            tasks.append({"id": f"limit-u{U}-{_label(m, opts)}", "kind": "limit", "U": U, "seed": 0, "method": m,
+                          "options": opts, "time_limit": LIMIT_S})
     for layer in ("pyomo", "pulp", "cpsat"):
         tasks.append({"id": f"build-{layer}", "kind": "build", "layer": layer, "devices": 20,
                       "images": 200 if quick else 1000, "seed": 0})
@@ -56,6 +66,16 @@ def _run(task: dict) -> list[dict]:
         proven = s.status is oo.Status.OPTIMAL or s.info.get("grid_status") == "optimal"
         return [{"method": _label(task["method"], task["options"]), "status": s.status.value, "proven": proven,
                  "objective": s.objective, "bound": s.bound, "runtime_s": wall}]
+    if task["kind"] == "limit":
+        inst = oo.generate("erds", seed=task["seed"], tasks=task["U"])
+        t0 = time.perf_counter()
+        s = oo.solve(inst, task["method"], time_limit=task["time_limit"], **task["options"])
+        wall = time.perf_counter() - t0
+        fb = s.info.get("fallback")
+        return [{"method": _label(task["method"], task["options"]), "status": s.status.value,
+                 "objective": s.objective, "wall_s": wall, "limit_s": task["time_limit"],
+                 "wall_over_limit": wall / task["time_limit"],
+                 "path": ("fallback: " + fb) if fb else f"model ({s.info.get('outcomes', 'joint')})"}]
     if task["kind"] == "grid":
         ex = oo.solve(task["instance"], "erds-exact")
         rows = []
@@ -103,6 +123,12 @@ def _report(rows: list[dict], outdir: Path) -> str:
              "## erds-cpsat minus erds-exact per grid resolution", "",
              markdown_table(gr, ["instance", "resolution", "exact", "cpsat", "diff", "rel_diff", "certified_error",
                                  "grid_status", "runtime_s"], floatfmt="{:.6g}"), "",
+             "## Time-limit rule: wall / limit (5 s), issue #14", "",
+             "Every method returns within the limit plus a small overhead; 'path' says whether the model "
+             "was built and solved or the budget refused it (formulations/erds/budget.py).", "",
+             markdown_table([r for r in rows if r.get("kind") == "limit"],
+                            ["U", "method", "status", "objective", "wall_s", "limit_s", "wall_over_limit", "path"]),
+             "",
              "## PicSys build-only time per layer (oo.build_model, clean model)", "",
              markdown_table(bd, ["layer", "devices", "n_images", "variables", "build_s"])]
     return "\n".join(lines)

@@ -36,7 +36,6 @@ T scales by at most w / (w - delta)); ``info["grid_error_a_priori"]``.
 from __future__ import annotations
 
 import math
-import time
 from fractions import Fraction
 
 import numpy as np
@@ -48,7 +47,9 @@ from optoffload.errors import InvalidInstance
 from optoffload.solution import Solution
 from optoffload.status import Status
 
-from .pyomo import candidate_splits, joint_outcomes, n_joint, outcome_names
+from . import budget as _bd
+from .budget import Budget, BuildAborted
+from .pyomo import _fallback, candidate_splits, joint_outcomes, n_joint, outcome_names
 
 OPT_TOL = 1e-6
 MAX_OBJ = 2**60
@@ -86,7 +87,7 @@ class ErdsCpsat:
     """The CP-SAT model of one instance (``model``: the ``CpModel``; variables as attributes)."""
 
     def __init__(self, inst: ErdsInstance, *, resolution: float = 0.01, early_exit: bool = True,
-                 dominance: bool = False, relaxed: bool = False):
+                 dominance: bool = False, relaxed: bool = False, budget: Budget | None = None):
         from ortools.sat.python import cp_model
 
         if isinstance(resolution, bool) or not isinstance(resolution, (int, float)) or not (0 < resolution <= 1):
@@ -105,7 +106,7 @@ class ErdsCpsat:
         if n_joint(P) > MAX_JOINT:
             raise InvalidInstance("instance", f"{n_joint(P)} joint exit outcomes: erds-cpsat enumerates them "
                                               f"(at most {MAX_JOINT}); use erds-exact")
-        outs, probs = joint_outcomes(P)
+        outs, probs = joint_outcomes(P, budget)
         self.outs, self.probs = outs, probs
         self.cand = cand = candidate_splits(inst, early_exit, dominance)
         # edge parts EA[u][j] = nu_E cum_u(j) (A[u,s,k] = EA[u][min(s,k)])
@@ -136,6 +137,8 @@ class ErdsCpsat:
         self.task_time = {}
         top = int(S * tmax) + 2 * K + 2
         for u in range(U):
+            if budget is not None:
+                budget.check("edge_time")
             gidx = md.NewIntVar(0, int(ghi[u] - glo[u]), f"grid_index[{u}]")
             md.Add(gidx == self.grid[u] - int(glo[u]))
             js = sorted({min(s, k) for s in cand[u] for k in range(1, K + 1)})
@@ -158,6 +161,8 @@ class ErdsCpsat:
         self.theta = []
         terms = []
         for n, o, p in zip(self.names, outs, probs):
+            if budget is not None:
+                budget.tick("outcome_max_ge")
             th = md.NewIntVar(0, top, f"outcome_max[{n}]")
             for u in range(U):
                 md.Add(th >= self.task_time[u, o[u] + 1]).WithName(f"outcome_max_ge[{n},{u}]")
@@ -189,6 +194,34 @@ class ErdsCpsat:
 _STATUS = {"OPTIMAL": "optimal", "FEASIBLE": "feasible", "INFEASIBLE": "infeasible", "UNKNOWN": "unknown"}
 
 
+def cpsat_units(inst, n_outcomes: int, resolution: float) -> int:
+    """Size of the CP-SAT model in ``budget`` units: the outcome rows plus the AddElement tables
+    (U (K+1) edge times x the grid points per task)."""
+    n_grid = int(math.floor(1.0 / float(resolution))) + 1
+    return _bd.model_units(n_outcomes, inst.U, inst.K) + inst.U * (inst.K + 1) * n_grid
+
+
+def to_grid(inst, resolution: float):
+    """Shares -> a plan of the grid: g_u = floor(w_u / delta) clipped to [g_lo, g_hi] (g_lo if that breaks
+    the capacity), then the left-over steps of sum g <= N to the largest remainders (largest-remainder rounding)."""
+    delta, glo, ghi, N = grid_range(inst, resolution)
+
+    def f(w):
+        x = np.asarray(w, dtype=float) / delta
+        g = np.clip(np.floor(x + 1e-9).astype(int), glo, ghi)
+        if g.sum() > N:
+            g = glo.copy()
+        for u in np.argsort(-(x - g), kind="stable"):  # largest remainders get the left-over grid steps
+            if g.sum() >= N:
+                break
+            if g[u] < ghi[u] and x[u] > g[u]:
+                g[u] += 1
+        lo, hi = _bounds(inst)
+        return feasible_shares(g * delta, lo, hi, inst.capacity)
+
+    return f
+
+
 def _run(cm: ErdsCpsat, deadline, seed, threads, log, params):
     from ortools.sat.python import cp_model
 
@@ -197,8 +230,9 @@ def _run(cm: ErdsCpsat, deadline, seed, threads, log, params):
     p.random_seed = int(seed)
     p.num_workers = int(threads) if threads else 1
     p.log_search_progress = bool(log)
-    if deadline is not None:
-        p.max_time_in_seconds = max(0.01, deadline - time.perf_counter())
+    deadline = _bd.as_budget(deadline)
+    if deadline.deadline is not None:
+        p.max_time_in_seconds = max(0.01, deadline.remaining())
     for k, v in (params or {}).items():
         setattr(p, k, v)
     st = solver.Solve(cm.model)
@@ -219,16 +253,39 @@ def solve_erds_cpsat(inst: ErdsInstance, *, time_limit: float | None = None, see
     ``params`` (extra CP-SAT parameters). ``threads``: CP-SAT workers (default 1). The time limit
     is shared: the grid model first, the relaxed model with what is left.
     """
-    t0 = time.perf_counter()
-    deadline = None if time_limit is None else t0 + float(time_limit)
-    cm = ErdsCpsat(inst, resolution=resolution, early_exit=early_exit, dominance=dominance)
+    if isinstance(resolution, bool) or not isinstance(resolution, (int, float)) or not (0 < resolution <= 1):
+        raise InvalidInstance("resolution", f"must be a number in (0, 1], got {resolution!r}")
+    deadline = Budget(time_limit)
+    P = exit_matrix(inst, early_exit)
+    nj = n_joint(P)
+    units = cpsat_units(inst, min(nj, MAX_JOINT + 1), resolution)
+    base = {"backend": "ortools-cpsat", "resolution": float(resolution), "model_units": units}
+    why = None
+    if nj > MAX_JOINT:
+        why = f"{_bd.fmt_count(nj)} joint outcomes > MAX_JOINT {MAX_JOINT}"
+    elif units > _bd.MAX_MODEL_UNITS:
+        why = f"model: {units} units above the memory bound {_bd.MAX_MODEL_UNITS}"
+    elif not deadline.fits(_bd.build_seconds(units, _bd.CPSAT_S_PER_UNIT)):
+        why = (f"model: estimated build {_bd.build_seconds(units, _bd.CPSAT_S_PER_UNIT):.3g} s does not fit the remaining "
+               f"{deadline.remaining():.3g} s")
+    if why is None:
+        try:
+            cm = ErdsCpsat(inst, resolution=resolution, early_exit=early_exit, dominance=dominance, budget=deadline)
+            base["build_s"] = deadline.elapsed()
+        except BuildAborted as e:
+            why = f"time limit reached while building the model ({e})"
+    if why is not None:
+        delta, glo, ghi, N = grid_range(inst, resolution)
+        if np.any(glo > ghi) or glo.sum() > N:
+            raise InvalidInstance("resolution", f"{resolution!r}: no share grid point satisfies w_min and the capacity")
+        return _fallback(inst, deadline, early_exit, why, base, method="erds-cpsat", grid=to_grid(inst, resolution))
     solver, name = _run(cm, deadline, seed, threads, log, params)
-    info = {"backend": "ortools-cpsat", "resolution": cm.resolution, "grid_status": _STATUS.get(name, name),
+    info = {**base, "grid_status": _STATUS.get(name, name),
             "time_scale": cm.S, "prob_scale": cm.Q, "n_outcomes": len(cm.outs),
             "wall_solver_s": solver.WallTime()}
     if name not in ("OPTIMAL", "FEASIBLE"):
         return Solution("erds", inst.name, "erds-cpsat", Status.UNKNOWN, None, None,
-                        time.perf_counter() - t0, None, info)
+                        deadline.elapsed(), None, info)
     splits, w = cm.decode(solver)
     val = objective(inst, splits, w, early_exit=early_exit)
     grid_bound = cm.bound_of(solver.BestObjectiveBound())
@@ -240,16 +297,21 @@ def solve_erds_cpsat(inst: ErdsInstance, *, time_limit: float | None = None, see
     info["grid_error_a_priori"] = (val * delta / (float(lo.min()) - delta)
                                    if on_grid and float(lo.min()) > delta else None)
     bound = None
-    if continuous_bound:
+    if continuous_bound and not deadline.fits(_bd.build_seconds(units, _bd.CPSAT_S_PER_UNIT)):
+        info["relaxed_status"] = "skipped: its estimated build does not fit the remaining time"
+    elif continuous_bound:
         try:
-            rm = ErdsCpsat(inst, resolution=resolution, early_exit=early_exit, dominance=dominance, relaxed=True)
+            rm = ErdsCpsat(inst, resolution=resolution, early_exit=early_exit, dominance=dominance, relaxed=True,
+                           budget=deadline)
             rs, rname = _run(rm, deadline, seed, threads, log, params)
             info["relaxed_status"] = _STATUS.get(rname, rname)
             if rname in ("OPTIMAL", "FEASIBLE"):
                 bound = min(rm.bound_of(rs.BestObjectiveBound()), val)
         except InvalidInstance:
             bound = None
-    runtime = time.perf_counter() - t0
+        except BuildAborted:
+            info["relaxed_status"] = "aborted: time limit reached while building it"
+    runtime = deadline.elapsed()
     closed = bound is not None and val - bound <= OPT_TOL * max(1.0, abs(val))
     status = Status.OPTIMAL if closed else Status.FEASIBLE
     return Solution("erds", inst.name, "erds-cpsat", status, val, bound, runtime,

@@ -51,7 +51,6 @@ from __future__ import annotations
 
 import itertools
 import math
-import time
 
 import numpy as np
 
@@ -61,6 +60,9 @@ from optoffload.erds.shares import _bounds, _Timeout, solve_shares
 from optoffload.errors import InvalidInstance
 from optoffload.solution import Solution
 from optoffload.status import Status
+
+from . import budget as _bd
+from .budget import Budget, BuildAborted, n_joint_exact
 
 MAX_JOINT = 20000
 """``outcomes="auto"``: joint outcomes when K^U (nonzero ones) is at most this, else sampled."""
@@ -84,12 +86,17 @@ def candidate_splits(inst: ErdsInstance, early_exit: bool = True, dominance: boo
     return [list(c) for c in _Problem(inst, early_exit).cand]
 
 
-def joint_outcomes(P: np.ndarray) -> tuple[list[tuple[int, ...]], list[float]]:
-    """Every joint exit vector (0-based exits) with nonzero probability, and its probability."""
+def joint_outcomes(P: np.ndarray, budget=None) -> tuple[list[tuple[int, ...]], list[float]]:
+    """Every joint exit vector (0-based exits) with nonzero probability, and its probability.
+
+    ``budget`` (:class:`~optoffload.formulations.erds.budget.Budget`): checked once per block of
+    outcomes; raises ``BuildAborted`` past its deadline."""
     U, K = P.shape
     outs, probs = [], []
     nz = [np.flatnonzero(P[u] > 0) for u in range(U)]
     for combo in itertools.product(*nz):
+        if budget is not None:
+            budget.tick("joint outcomes")
         p = float(np.prod([P[u, k] for u, k in enumerate(combo)]))
         if p > 0:
             outs.append(tuple(int(k) for k in combo))
@@ -107,7 +114,8 @@ def sampled_outcomes(P: np.ndarray, samples: int, seed: int) -> tuple[list[tuple
 
 
 def n_joint(P: np.ndarray) -> int:
-    return int(np.prod([(P[u] > 0).sum() for u in range(P.shape[0])]))
+    """Joint outcomes with nonzero probability (a Python int: K^U overflowed int64 before issue #14)."""
+    return n_joint_exact(P)
 
 
 def outcome_names(outs) -> list[str]:
@@ -116,11 +124,14 @@ def outcome_names(outs) -> list[str]:
 
 
 def build_pyomo(inst: ErdsInstance, *, outcomes: str = "auto", samples: int = 1000, seed: int = 0,
-                early_exit: bool = True, dominance: bool = False):
+                early_exit: bool = True, dominance: bool = False, budget: Budget | None = None):
     """The Pyomo ``ConcreteModel`` of the module docstring (nothing is solved).
 
     ``dominance=True`` leaves dominated splits out of ``split`` (same optimum, smaller model);
-    the default is the clean model with every split 0..K.
+    the default is the clean model with every split 0..K. ``budget``: the deadline is checked
+    once per outcome block (``budget.CHECK_EVERY`` rows); past it ``BuildAborted`` is raised.
+    A model larger than ``budget.MAX_MODEL_UNITS`` units is refused (InvalidInstance naming
+    ``outcomes``) before anything is allocated.
     """
     import pyomo.environ as pyo
 
@@ -135,7 +146,13 @@ def build_pyomo(inst: ErdsInstance, *, outcomes: str = "auto", samples: int = 10
     mode = outcomes
     if mode == "auto":
         mode = "joint" if n_joint(P) <= MAX_JOINT else "sampled"
-    outs, probs = joint_outcomes(P) if mode == "joint" else sampled_outcomes(P, samples, seed)
+    n_est = n_joint(P) if mode == "joint" else samples
+    units = _bd.model_units(n_est, U, K)
+    if units > _bd.MAX_MODEL_UNITS:
+        raise InvalidInstance("outcomes", f"{mode!r}: the model would have {units} units ({n_est} outcomes x "
+                                          f"{U + 1} rows + U K (K+1) terms), above the memory bound "
+                                          f"{_bd.MAX_MODEL_UNITS} (formulations/erds/budget.py)")
+    outs, probs = joint_outcomes(P, budget) if mode == "joint" else sampled_outcomes(P, samples, seed)
     cand = candidate_splits(inst, early_exit, dominance)
     names = outcome_names(outs)
     m = pyo.ConcreteModel(name=f"erds_{inst.name}")
@@ -174,8 +191,13 @@ def build_pyomo(inst: ErdsInstance, *, outcomes: str = "auto", samples: int = 10
 
     m.task_time_def = pyo.Constraint(m.tasks, m.exits, rule=_time)
     okey = dict(zip(names, outs))
-    m.outcome_max_ge = pyo.Constraint(m.outcomes, m.tasks,
-                                      rule=lambda _m, n, u: _m.outcome_max[n] >= _m.task_time[u, okey[n][u] + 1])
+    m.outcome_max_ge = pyo.Constraint(m.outcomes, m.tasks)
+    for n in names:  # a loop (not a rule) so that the deadline is checked per outcome block
+        if budget is not None:
+            budget.tick("outcome_max_ge")
+        o = okey[n]
+        for u in range(U):
+            m.outcome_max_ge[n, u] = m.outcome_max[n] >= m.task_time[u, o[u] + 1]
     m.expected_makespan = pyo.Objective(expr=sum(p * m.outcome_max[n] for n, p in zip(names, probs)),
                                         sense=pyo.minimize)
     m._erds = {"outcomes": mode, "n_outcomes": len(outs), "cand": cand, "probs": probs, "outs": outs}
@@ -247,23 +269,50 @@ def solve_erds_pyomo(inst: ErdsInstance, *, time_limit: float | None = None, see
     loop), ``max_iter`` (OA master solves), ``log``. ``threads``: solver threads (default 1).
     """
     _check(solver, gap, max_iter)
-    t0 = time.perf_counter()
-    deadline = None if time_limit is None else t0 + float(time_limit)
-    model = build_pyomo(inst, outcomes=outcomes, samples=samples, seed=seed, early_exit=early_exit,
-                        dominance=dominance)
+    if outcomes not in OUTCOMES:
+        raise InvalidInstance("outcomes", f"must be one of {', '.join(OUTCOMES)}, got {outcomes!r}")
+    if isinstance(samples, bool) or not isinstance(samples, int) or samples < 1:
+        raise InvalidInstance("samples", f"must be an integer >= 1, got {samples!r}")
+    bud = Budget(time_limit)
+    P = exit_matrix(inst, early_exit)
+    mode, why = _plan_outcomes(inst, P, outcomes, samples, bud)
+    if mode is None:
+        return _fallback(inst, bud, early_exit, why, {"backend": f"pyomo/{solver}"})
+    try:
+        model = build_pyomo(inst, outcomes=mode, samples=samples, seed=seed, early_exit=early_exit,
+                            dominance=dominance, budget=bud)
+    except BuildAborted as e:
+        return _fallback(inst, bud, early_exit, f"time limit reached while building the model ({e})",
+                         {"backend": f"pyomo/{solver}", "outcomes": mode})
     meta = model._erds
+    units = _bd.model_units(meta["n_outcomes"], inst.U, inst.K)
     info = {"backend": f"pyomo/{solver}", "outcomes": meta["outcomes"], "n_outcomes": meta["n_outcomes"],
-            "variables": model.nvariables(), "constraints": model.nconstraints()}
+            "variables": model.nvariables(), "constraints": model.nconstraints(), "model_units": units,
+            "build_s": bud.elapsed()}
+    if why:
+        info["outcomes_reason"] = why
+    load_s = _bd.build_seconds(units)  # load into the solver (appsi set_instance / .lp write + read)
+    if not bud.fits(load_s):
+        return _fallback(inst, bud, early_exit, f"no time left to load the built model (estimated {load_s:.3g} s)",
+                         info)
     if solver == "highs":
-        res = _solve_oa(inst, model, deadline, seed, threads, gap, max_iter, early_exit, log)
+        res = _solve_oa(inst, model, bud, seed, threads, gap, max_iter, early_exit, log, load_s)
     else:
-        res = _solve_scip(inst, model, deadline, seed, threads, early_exit, log)
+        res = _solve_scip(inst, model, bud, seed, threads, early_exit, log, load_s)
     splits, w, lb, native, proven = res
     info.update(native)
-    runtime = time.perf_counter() - t0
+    if splits is None:
+        rem = bud.remaining()
+        if rem is None or rem > 0:  # no incumbent from the solver: the heuristic one, if time is left
+            plan = _bd.heuristic_plan(inst, early_exit=early_exit, budget=bud,
+                                      reason=f"the solver found no incumbent ({info.get('native_status')})")
+            if plan is not None:
+                splits, w, _, finfo = plan
+                info.update(finfo)
     if splits is None:
         return Solution("erds", inst.name, "erds-pyomo", Status.UNKNOWN, None,
-                        lb if meta["outcomes"] == "joint" else None, runtime, None, info)
+                        lb if meta["outcomes"] == "joint" else None, bud.elapsed(), None, info)
+    runtime = bud.elapsed()
     val = objective(inst, splits, w, early_exit=early_exit)
     if meta["outcomes"] != "joint":
         info["sample_objective"] = native.get("master_bound")
@@ -276,12 +325,66 @@ def solve_erds_pyomo(inst: ErdsInstance, *, time_limit: float | None = None, see
                     decisions(splits, w, early_exit=early_exit), info)
 
 
-def _remaining(deadline):
-    return None if deadline is None else deadline - time.perf_counter()
+def _plan_outcomes(inst, P, outcomes, samples, bud):
+    """(mode, reason): the outcome model to build, or (None, reason) when none fits time or memory.
+
+    ``"auto"``: joint if at most ``MAX_JOINT`` outcomes and its estimated build + load fits the
+    remaining time, else sampled if that fits, else None (heuristic fallback). ``"joint"`` and
+    ``"sampled"``: that model if it fits, else None. Memory: a model above
+    ``budget.MAX_MODEL_UNITS`` units never fits.
+    """
+    U, K = inst.U, inst.K
+    nj = n_joint(P)
+    tries = []
+    if outcomes in ("auto", "joint") and (outcomes == "joint" or nj <= MAX_JOINT):
+        tries.append(("joint", nj))
+    if outcomes in ("auto", "sampled"):
+        tries.append(("sampled", samples))
+    reasons = []
+    for mode, n in tries:
+        units = _bd.model_units(n, U, K)
+        est = 2 * _bd.build_seconds(units)  # build, then load
+        if units > _bd.MAX_MODEL_UNITS:
+            reasons.append(f"{mode} model: {units} units above the memory bound {_bd.MAX_MODEL_UNITS}")
+        elif not bud.fits(est):
+            reasons.append(f"{mode} model: estimated build + load {est:.3g} s does not fit the remaining "
+                           f"{bud.remaining():.3g} s")
+        else:
+            return mode, "; ".join(reasons)
+    if outcomes == "auto" and nj > MAX_JOINT:
+        reasons.insert(0, f"{_bd.fmt_count(nj)} joint outcomes > MAX_JOINT {MAX_JOINT}")
+    return None, "; ".join(reasons)
 
 
-def _solve_oa(inst, model, deadline, seed, threads, gap, max_iter, early_exit, log):
-    """Outer approximation with HiGHS (module docstring). Returns (splits, shares, lb, info, proven)."""
+def _fallback(inst, bud, early_exit, reason, info, method="erds-pyomo", grid=None):
+    """Heuristic incumbent (``budget.heuristic_plan``) as FEASIBLE, or UNKNOWN if even that ran out of time.
+
+    ``grid``: callable mapping shares to the method's share grid (erds-cpsat)."""
+    plan = _bd.heuristic_plan(inst, early_exit=early_exit, budget=bud, reason=reason)
+    info = dict(info)
+    if plan is None:
+        info["fallback"] = reason + "; no time left for the heuristic"
+        return Solution("erds", inst.name, method, Status.UNKNOWN, None, None, bud.elapsed(), None, info)
+    splits, w, val, finfo = plan
+    info.update(finfo)
+    if grid is not None:
+        w = grid(w)
+        val = _bd.score(inst, splits, w, early_exit)
+    return Solution("erds", inst.name, method, Status.FEASIBLE, val, None, bud.elapsed(),
+                    decisions(splits, w, early_exit=early_exit), info)
+
+
+def _remaining(bud):
+    return _bd.as_budget(bud).remaining()
+
+
+def _solve_oa(inst, model, deadline, seed, threads, gap, max_iter, early_exit, log, load_s=0.0):
+    """Outer approximation with HiGHS (module docstring). Returns (splits, shares, lb, info, proven).
+
+    ``deadline``: a :class:`Budget`. Each master solve gets the remaining seconds minus ``load_s``
+    (the estimated, non-interruptible appsi load/update of the model); the loop stops when that
+    is <= 0.01 s."""
+    deadline = _bd.as_budget(deadline)
     import pyomo.environ as pyo
     from pyomo.contrib.appsi.base import TerminationCondition as TC
     from pyomo.contrib.appsi.solvers.highs import Highs
@@ -319,10 +422,10 @@ def _solve_oa(inst, model, deadline, seed, threads, gap, max_iter, early_exit, l
         for it in range(1, max_iter + 1):
             rem = _remaining(deadline)
             if rem is not None:
-                if rem <= 0.01:
+                if rem - load_s <= 0.01:
                     native = "time-limit"
                     break
-                opt.config.time_limit = rem
+                opt.config.time_limit = rem - load_s
             res = opt.solve(model)
             tc = res.termination_condition
             if res.best_objective_bound is not None and math.isfinite(res.best_objective_bound):
@@ -393,13 +496,20 @@ model of ``oo.generate("erds", seed=0, tasks=5)``, without them it solves it (bu
 on U = 4). The child process makes a crash a retry, not the end of the caller."""
 
 
-def _solve_scip(inst, model, deadline, seed, threads, early_exit, log):
+CHILD_START_S = 1.5
+"""Estimated seconds for the SCIP child to start Python and import PySCIPOpt (charged to the limit)."""
+CHILD_GRACE_S = 1.0
+"""The child is killed this long after the remaining time (SCIP's own limit excludes reading)."""
+
+
+def _solve_scip(inst, model, deadline, seed, threads, early_exit, log, load_s=0.0):
     """The nonlinear model by SCIP (PySCIPOpt) in a child process, from the model's ``.lp`` file.
 
     The child reads the file Pyomo writes (the quadratic ``share_inverse`` rows included), solves
     and prints the values; a SCIP crash or a hung child gives no solution and
     ``native_status`` "scip-crashed (...)".
     """
+    deadline = _bd.as_budget(deadline)
     import json
     import os
     import subprocess
@@ -419,14 +529,16 @@ def _solve_scip(inst, model, deadline, seed, threads, early_exit, log):
         text, rc, tries = "", None, []
         for heur in SCIP_HEURISTICS:
             rem = _remaining(deadline)
-            if rem is not None and rem <= 0.01 and tries:
+            # SCIP's limits/time starts after the read: charge start-up and read (about load_s)
+            limit = 0.0 if rem is None else rem - CHILD_START_S - load_s
+            if rem is not None and limit <= 0.05:
+                tries.append({"heuristics": heur, "exit": "skipped: no time left for the child"})
                 break
-            limit = 0.0 if rem is None else max(rem, 0.01)
             try:
                 proc = subprocess.run([sys.executable, "-c", _SCIP_CHILD, path, repr(limit), str(int(seed)),
                                        "1" if heur else "0", "1" if log else "0"],
                                       capture_output=not log, text=True,
-                                      timeout=None if rem is None else limit + 30.0)
+                                      timeout=None if rem is None else rem + CHILD_GRACE_S)
                 text, rc = proc.stdout or "", proc.returncode
             except subprocess.TimeoutExpired:
                 text, rc = "", "timeout"

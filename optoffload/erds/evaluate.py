@@ -52,12 +52,26 @@ def exit_matrix(inst: ErdsInstance, early_exit: bool = True) -> np.ndarray:
     return P
 
 
+LEAN_TABLE_ENTRIES = 20_000_000
+"""Above this U (K+1) K (and without cached tables) :func:`task_times` computes only the chosen
+splits' rows: the full tables would be 16 GB at U = K = 1,000 (issue #14)."""
+
+
 def task_times(inst: ErdsInstance, splits, shares) -> np.ndarray:
     """U x K matrix of T_u(s_u, k, w_u) for k = 1..K."""
-    A, B = time_tables(inst)
     idx = np.arange(inst.U)
     s = np.asarray(splits, dtype=int)
     w = np.asarray(shares, dtype=float)
+    if getattr(inst, "_erds_tables", None) is None and inst.U * (inst.K + 1) * inst.K > LEAN_TABLE_ENTRIES:
+        # the rows [u, s_u] of time_tables, without the U x (K+1) x K arrays
+        cum = np.cumsum(inst.loads, axis=1)
+        k = np.arange(1, inst.K + 1)[None, :]
+        sc = s[:, None]
+        A = inst.edge_factor * np.take_along_axis(cum, np.minimum(sc, k), axis=1)
+        tr = inst.tr_factor * inst.transmission[idx, s][:, None]
+        cloud = inst.cloud_factor * (cum[:, 1:] - cum[idx, s][:, None])
+        return A / w[:, None] + np.where(k <= sc, 0.0, tr + cloud)
+    A, B = time_tables(inst)
     return A[idx, s] / w[:, None] + B[idx, s]
 
 
