@@ -22,7 +22,7 @@ import time
 import traceback
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Iterable
 
 from .suite import Suite
 
@@ -85,19 +85,10 @@ def _row_matches(row: dict, task: dict) -> bool:
 
 
 def read_rows(path: Path) -> list[dict]:
-    """Rows of a ``rows.jsonl``; a torn last line (killed mid-write) is ignored."""
-    rows = []
-    if path.is_file():
-        with path.open(encoding="utf-8") as fh:
-            for line in fh:
-                line = line.strip()
-                if not line:
-                    continue
-                try:
-                    rows.append(json.loads(line))
-                except json.JSONDecodeError:
-                    continue
-    return rows
+    """Rows of a ``rows.jsonl``; a torn last line (killed mid-write) is ignored; [] when absent."""
+    from optoffload.frames import read_rows as _read
+
+    return _read(path) if Path(path).is_file() else []
 
 
 def _progress(total: int, desc: str, enabled: bool | None = True):

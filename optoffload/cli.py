@@ -15,6 +15,7 @@ import sys
 from typing import Any, Sequence
 
 from . import api, registry
+from .validate import json_default
 from .errors import InvalidInstance, VerificationError
 
 
@@ -25,23 +26,6 @@ class _ArgError(Exception):
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # one line, exit 2, no usage dump
         raise _ArgError(f"{self.prog}: {message}")
-
-
-def _json_default(o: Any) -> Any:
-    try:
-        import numpy as np
-
-        if isinstance(o, np.integer):
-            return int(o)
-        if isinstance(o, np.floating):
-            return float(o)
-        if isinstance(o, np.ndarray):
-            return o.tolist()
-    except ImportError:  # pragma: no cover
-        pass
-    if hasattr(o, "value"):
-        return o.value
-    raise TypeError(f"not JSON serializable: {type(o).__name__}")
 
 
 def _clean(o: Any) -> Any:
@@ -56,7 +40,7 @@ def _clean(o: Any) -> Any:
 
 
 def dumps(o: Any) -> str:
-    return json.dumps(_clean(o), default=_json_default)
+    return json.dumps(_clean(o), default=json_default)
 
 
 def _print_solution(sol, as_json: bool) -> None:

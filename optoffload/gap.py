@@ -44,6 +44,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Sequence
 
 from .errors import InvalidInstance, UnknownName
+from .validate import json_default
 
 SUMMARY_FORMAT = 1
 CACHE_FORMAT = 1
@@ -101,25 +102,8 @@ def reference_kind(status: str, objective: float | None, bound: float | None) ->
 def instance_hash(instance: Any) -> str:
     """SHA-256 of the instance's canonical JSON (sorted keys, no whitespace): its content hash."""
     d = instance.to_dict()
-    blob = json.dumps(d, sort_keys=True, separators=(",", ":"), default=_json_default)
+    blob = json.dumps(d, sort_keys=True, separators=(",", ":"), default=json_default)
     return hashlib.sha256(blob.encode("utf-8")).hexdigest()
-
-
-def _json_default(o: Any) -> Any:
-    try:
-        import numpy as np
-
-        if isinstance(o, np.integer):
-            return int(o)
-        if isinstance(o, np.floating):
-            return float(o)
-        if isinstance(o, np.ndarray):
-            return o.tolist()
-    except ImportError:  # pragma: no cover
-        pass
-    if hasattr(o, "value"):
-        return o.value
-    raise TypeError(f"not JSON serializable: {type(o).__name__}")
 
 
 def _enc(x: Any) -> Any:
@@ -145,7 +129,7 @@ def _dumps(o: Any) -> str:
             return [clean(w) for w in v]
         return _enc(v)
 
-    return json.dumps(clean(o), default=_json_default)
+    return json.dumps(clean(o), default=json_default)
 
 
 # ----------------------------------------------------------------------------- inputs

@@ -283,3 +283,22 @@ def parse_json(text: str, path: Any, field: str) -> Any:
         raise InvalidInstance(field, f"{where}: JSON nested deeper than {limits.max_json_depth} levels "
                                      "(limit max_json_depth)")
     return obj
+
+
+def json_default(o: Any) -> Any:
+    """``json.dumps(default=...)`` for what the library writes: numpy scalars and arrays, and
+    enums (their ``value``). Shared by the CLI's output and the gap command's files."""
+    try:
+        import numpy as np
+
+        if isinstance(o, np.integer):
+            return int(o)
+        if isinstance(o, np.floating):
+            return float(o)
+        if isinstance(o, np.ndarray):
+            return o.tolist()
+    except ImportError:  # pragma: no cover
+        pass
+    if hasattr(o, "value"):
+        return o.value
+    raise TypeError(f"not JSON serializable: {type(o).__name__}")
