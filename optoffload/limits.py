@@ -31,6 +31,9 @@ DEFAULTS: dict[str, int] = {
     "max_tasks": 1_000,                 # tasks U
     "max_exits": 1_000,                 # exits K
     "max_exit_sequence": 10_000_000,    # entries of exit_sequence (= rounds x tasks)
+    # dnn (ERDS's max_tasks / max_exits apply too)
+    "max_layers": 100_000,              # layers of one DNN task
+    "max_dnn_layers": 1_000_000,        # layers over all tasks of one instance
     # progressive
     "max_trace_samples": 1_000_000,     # samples of a bandwidth trace (read or generated)
     "max_slots": 100_000,               # airtime slots

@@ -119,3 +119,41 @@ def test_cli_solve_and_verify(tmp_path):
     s.write_text(r.stdout)
     r2 = subprocess.run([sys.executable, "-m", "optoffload", "verify", str(p), str(s)], capture_output=True, text=True)
     assert r2.returncode == 0, r2.stderr
+
+
+@pytest.mark.parametrize("args,field", [
+    (["--tasks", "100000000"], "tasks"),      # > max_tasks (1,000): rejected before any task is built
+    (["--nodes", "100000000"], "nodes"),      # > max_layers (100,000)
+    (["--tasks", "1000", "--nodes", "5000"], "nodes"),  # 5 M layers > max_dnn_layers (1 M)
+    (["--exits", "100000000"], "exits"),      # > max_exits (1,000)
+    (["--exits", "9", "--nodes", "5"], "exits"),  # more heads than non-input layers
+    (["--max-inputs", "0"], "max_inputs"),
+])
+def test_generate_sizes_checked_before_building(tmp_path, args, field):
+    """Each case once ran for minutes or was clipped silently; now exit 2 naming the field, run under a
+    3 GB address-space cap (the generator never starts building)."""
+    import resource
+    import subprocess
+    import sys
+
+    def cap():
+        resource.setrlimit(resource.RLIMIT_AS, (3 << 30, 3 << 30))
+
+    r = subprocess.run([sys.executable, "-m", "optoffload", "generate", "dnn", *args, "-o", str(tmp_path / "x.json")],
+                       capture_output=True, text=True, timeout=120, preexec_fn=cap)
+    assert r.returncode == 2, r.stderr
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"error: {field}:"), r.stderr
+    assert not (tmp_path / "x.json").exists()
+
+
+def test_instance_layer_limit_names_the_field():
+    from optoffload.dnn import DnnInstance
+
+    t = {"name": "t", "nodes": [{"name": f"n{i}", "inputs": [f"n{i - 1}"] if i else [], "edge_s": 0.1,
+                                 "cloud_s": 0.05, "out_bytes": 10.0} for i in range(30)],
+         "exits": [{"node": "n29", "prob": 1.0}], "link_bps": 1e6}
+    with oo.limits.raised(max_layers=20):
+        with pytest.raises(oo.InvalidInstance, match=r"^tasks\[0\]\.nodes"):
+            DnnInstance.build([t])
+    assert DnnInstance.build([t]).U == 1

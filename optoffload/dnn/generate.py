@@ -47,7 +47,24 @@ def random_task(rng: np.random.Generator, *, nodes: int = 8, exits: int = 3, max
 def generate(*, seed: int = 0, tasks: int = 3, nodes: int = 8, exits: int = 3, max_inputs: int = 2,
              edge_slowdown: float = 2.0, link_bps: float = 1e7, w_min: float | None = None,
              objective: str = "max", input_offload: bool = True) -> DnnInstance:
-    """A random instance of ``tasks`` random DAG tasks (module docstring)."""
+    """A random instance of ``tasks`` random DAG tasks (module docstring).
+
+    Sizes are checked before anything is built (``oo.limits``: ``max_tasks``, ``max_layers``,
+    ``max_dnn_layers``, ``max_exits``); ``exits`` must leave room for the heads (``<= nodes - 1``).
+    """
+    from ..limits import check as check_limit
+    from ..validate import as_int
+
+    tasks = as_int(tasks, "tasks", min=1, limit="max_tasks")
+    nodes = as_int(nodes, "nodes", min=2, limit="max_layers")
+    check_limit("max_dnn_layers", tasks * nodes, "nodes", "total number of layers (tasks x nodes)")
+    exits = as_int(exits, "exits", min=1, limit="max_exits")
+    if exits > nodes - 1:
+        from ..errors import InvalidInstance
+
+        raise InvalidInstance("exits", f"must be <= nodes - 1 = {nodes - 1} (the input layer is no exit head), "
+                                       f"got {exits}")
+    max_inputs = as_int(max_inputs, "max_inputs", min=1)
     rng = np.random.default_rng(seed)
     ts = [random_task(rng, nodes=nodes, exits=exits, max_inputs=max_inputs, edge_slowdown=edge_slowdown,
                       link_bps=link_bps, input_offload=input_offload, name=f"t{u}") for u in range(tasks)]

@@ -159,6 +159,9 @@ class DnnTask:
         check_keys(d, _TASK_KEYS, where)
         name = as_str(d.get("name", where), f"{where}.name")
         raw = as_list(require(d, "nodes", where), f"{where}.nodes", min_length=1)
+        from ..limits import check as check_limit
+
+        check_limit("max_layers", len(raw), f"{where}.nodes", "number of layers")
         unit = d.get("work_unit")
         es = d.get("edge_speed")
         cs = d.get("cloud_speed")
@@ -363,6 +366,11 @@ class DnnInstance:
         check_keys(d, _KEYS, "")
         name = as_str(d.get("name", "dnn"), "name")
         raw = as_list(require(d, "tasks"), "tasks", min_length=1)
+        from ..limits import check as check_limit
+
+        check_limit("max_tasks", len(raw), "tasks", "number of tasks U")
+        total = sum(len(t["nodes"]) for t in raw if isinstance(t, dict) and isinstance(t.get("nodes"), list))
+        check_limit("max_dnn_layers", total, "tasks", "total number of layers")
         tasks = tuple(DnnTask.from_dict(t, f"tasks[{u}]") for u, t in enumerate(raw))
         cap = positive(d.get("capacity", 1.0), "capacity")
         w_min = as_float(d.get("w_min", 0.1), "w_min", min=0.0, min_inclusive=False)
