@@ -66,8 +66,12 @@ def _finish(inst, cand, s, w, status, bound, t0, stats, deadline=None) -> Soluti
     val = objective(inst, masks, w)
     if not cand.certified:
         status = Status.FEASIBLE if status == Status.OPTIMAL else status
-        bound = _global_bound(inst, cand, deadline)
-        stats["bound_kind"] = "root relaxation over all closed edge sets"
+        if deadline is not None and time.perf_counter() >= deadline:
+            bound = None  # its per-exit minima over all closed sets are not interruptible: no time left
+            stats["bound_kind"] = "none (time limit reached before the root relaxation)"
+        else:
+            bound = _global_bound(inst, cand, deadline)
+            stats["bound_kind"] = "root relaxation over all closed edge sets"
     if bound is not None:
         bound = min(bound, val)
     stats.update(candidate_sizes=cand.sizes(), candidate_kind=cand.kind, certified=cand.certified)
@@ -130,7 +134,7 @@ def solve_exact(inst: DnnInstance, *, time_limit: float | None = None, seed: int
         raise InvalidInstance("node_limit", f"must be an integer >= 0, got {node_limit!r}")
     t0 = time.perf_counter()
     deadline = None if time_limit is None else t0 + time_limit
-    cand = Candidates(inst, candidates, limit)
+    cand = Candidates(inst, candidates, limit, deadline=deadline)
     stats: dict = {}
     if inst.objective == "sum":
         return _exact_sum(inst, cand, t0, deadline, node_limit, stats)

@@ -58,13 +58,13 @@ def dnn_heuristic(inst: DnnInstance, *, time_limit=None, seed=0, threads=None, c
                   swaps: bool = True) -> Solution:
     """``dnn-heuristic`` (module docstring)."""
     t0 = time.perf_counter()
-    cand = Candidates(inst, candidates)
+    deadline = None if time_limit is None else t0 + time_limit
+    cand = Candidates(inst, candidates, deadline=deadline)
     prob = TableProblem(inst, cand) if inst.objective == "max" else None
-    s, w, v = alternate(inst, cand, prob)
+    s, w, v = alternate(inst, cand, prob, deadline=deadline)
     info = {"candidate_sizes": cand.sizes(), "swaps": 0}
     if swaps and inst.U <= SWAP_MAX_U:
         s = list(s)
-        deadline = None if time_limit is None else t0 + time_limit
         improved = True
         while improved:
             improved = False
@@ -77,7 +77,7 @@ def dnn_heuristic(inst: DnnInstance, *, time_limit=None, seed=0, threads=None, c
                     m2 = [cand.masks[q][z] for q, z in enumerate(s2)]
                     v2 = objective(inst, m2, w)
                     if inst.U <= SWAP_FULL_U or v2 < v * (1 + SWAP_SLACK):  # re-optimise the shares
-                        w2, v3 = optimal_shares(inst, m2)
+                        w2, v3 = optimal_shares(inst, m2, deadline=deadline)
                         if v3 < v2:
                             v2 = v3
                         else:
@@ -96,12 +96,26 @@ def _no_exit_probs(t) -> np.ndarray:
     return p
 
 
+def _per_task(inst: DnnInstance, split, time_limit, t0: float) -> tuple[list, dict]:
+    """``split(u, task) -> mask`` for every task; tasks reached after the time limit get the forced
+    set (the cloud-only split, no search), so the limit bounds the work; ``info`` counts them."""
+    deadline = None if time_limit is None else t0 + time_limit
+    masks, late = [], 0
+    for u, t in enumerate(inst.tasks):
+        if deadline is not None and time.perf_counter() > deadline:
+            masks.append(forced(t))
+            late += 1
+        else:
+            masks.append(split(u, t))
+    return masks, ({"tasks_after_time_limit": late, "time_limit_reached": True} if late else {})
+
+
 def dads(inst: DnnInstance, *, time_limit=None, seed=0, threads=None) -> Solution:
     """DADS: per task the min cut of the DAG for a sample that always runs to h_K, shares C/U."""
     t0 = time.perf_counter()
     w = _equal(inst)
-    masks = [best_split(t, w[u], _no_exit_probs(t))[0] for u, t in enumerate(inst.tasks)]
-    return _sol(inst, "dads", masks, w, t0)
+    masks, info = _per_task(inst, lambda u, t: best_split(t, w[u], _no_exit_probs(t))[0], time_limit, t0)
+    return _sol(inst, "dads", masks, w, t0, info)
 
 
 def _best_prefix(t, w: float, probs) -> np.ndarray:
@@ -113,23 +127,23 @@ def neurosurgeon(inst: DnnInstance, *, time_limit=None, seed=0, threads=None) ->
     """Neurosurgeon: best prefix cut of the layer order, choosing as if there were no exits; C/U."""
     t0 = time.perf_counter()
     w = _equal(inst)
-    masks = [_best_prefix(t, w[u], _no_exit_probs(t)) for u, t in enumerate(inst.tasks)]
-    return _sol(inst, "neurosurgeon", masks, w, t0)
+    masks, info = _per_task(inst, lambda u, t: _best_prefix(t, w[u], _no_exit_probs(t)), time_limit, t0)
+    return _sol(inst, "neurosurgeon", masks, w, t0, info)
 
 
 def edgent(inst: DnnInstance, *, time_limit=None, seed=0, threads=None) -> Solution:
     """Edgent-style: best prefix cut of the layer order for the expected time with exits; C/U."""
     t0 = time.perf_counter()
     w = _equal(inst)
-    masks = [_best_prefix(t, w[u], t.exit_probs) for u, t in enumerate(inst.tasks)]
-    return _sol(inst, "edgent", masks, w, t0)
+    masks, info = _per_task(inst, lambda u, t: _best_prefix(t, w[u], t.exit_probs), time_limit, t0)
+    return _sol(inst, "edgent", masks, w, t0, info)
 
 
 def edge_only(inst: DnnInstance, *, time_limit=None, seed=0, threads=None) -> Solution:
     """Every layer on the edge (nothing sent), optimal shares."""
     t0 = time.perf_counter()
     masks = [np.ones(t.n, dtype=bool) for t in inst.tasks]
-    w, _ = optimal_shares(inst, masks)
+    w, _ = optimal_shares(inst, masks, deadline=None if time_limit is None else t0 + time_limit)
     return _sol(inst, "edge-only", masks, w, t0)
 
 
@@ -138,7 +152,7 @@ def cloud_only(inst: DnnInstance, *, time_limit=None, seed=0, threads=None) -> S
     optimal shares."""
     t0 = time.perf_counter()
     masks = [forced(t) for t in inst.tasks]
-    w, _ = optimal_shares(inst, masks)
+    w, _ = optimal_shares(inst, masks, deadline=None if time_limit is None else t0 + time_limit)
     return _sol(inst, "cloud-only", masks, w, t0)
 
 
@@ -151,8 +165,8 @@ def single_task(inst: DnnInstance, *, time_limit=None, seed=0, threads=None) -> 
         _, w = share_bounds(inst)
     else:
         w = _equal(inst)
-    masks = [best_split(t, float(w[u]))[0] for u, t in enumerate(inst.tasks)]
-    sol = _sol(inst, "dnn-mincut", masks, w, t0)
-    if inst.U == 1:
+    masks, info = _per_task(inst, lambda u, t: best_split(t, float(w[u]))[0], time_limit, t0)
+    sol = _sol(inst, "dnn-mincut", masks, w, t0, info)
+    if inst.U == 1 and not info:
         sol.status, sol.bound = Status.OPTIMAL, sol.objective
     return sol

@@ -24,6 +24,7 @@ Candidate sets (docs/dnn.md "Why the candidate set loses nothing"):
 from __future__ import annotations
 
 import json
+import time
 
 import numpy as np
 
@@ -50,7 +51,11 @@ class Candidates:
     ``certified`` is True when the set provably contains an optimal split vector for the
     instance's objective (module docstring)."""
 
-    def __init__(self, inst: DnnInstance, mode: str = "auto", limit: int = IDEAL_LIMIT, *, masks=None):
+    def __init__(self, inst: DnnInstance, mode: str = "auto", limit: int = IDEAL_LIMIT, *, masks=None,
+                 deadline: float | None = None):
+        """``deadline`` (a ``time.perf_counter()`` value): tasks reached after it get only the two
+        splits that need no search, the forced set (cloud-only) and every layer (edge-only), so a
+        time limit also bounds the preparation; such tasks are not certified (``kind="timed-out"``)."""
         if masks is not None:  # one given split per task (baselines: optimal shares for fixed splits)
             self.masks = [np.asarray(m, dtype=bool)[None, :] for m in masks]
             tabs = [tables(t, m) for t, m in zip(inst.tasks, self.masks)]
@@ -69,6 +74,16 @@ class Candidates:
         self.masks, self.A, self.B, self.kind = [], [], [], []
         for u, t in enumerate(inst.tasks):
             y1, y2 = 1.0 / hi[u], 1.0 / lo[u]
+            if deadline is not None and time.perf_counter() > deadline:
+                from .cut import forced
+
+                M = np.unique(np.array([forced(t), np.ones(t.n, dtype=bool)]), axis=0)
+                A, B = tables(t, M)
+                self.masks.append(M)
+                self.A.append(A)
+                self.B.append(B)
+                self.kind.append("timed-out")
+                continue
             M = None
             # a task has at least n closed sets (the prefixes of a topological order), so more
             # than ``limit`` layers means more than ``limit`` closed sets: skip the enumeration
@@ -101,7 +116,8 @@ class Candidates:
             self.kind.append(kind)
             if key is not None:
                 memo[key] = (M[keep], A[keep], B[keep])
-        self.certified = all(k == "ideals" for k in self.kind) or inst.objective == "sum" or inst.U == 1
+        self.certified = "timed-out" not in self.kind and (all(k == "ideals" for k in self.kind)
+                                                          or inst.objective == "sum" or inst.U == 1)
         self.mode = mode
 
     def sizes(self) -> list[int]:
@@ -228,7 +244,7 @@ def alternate(inst: DnnInstance, cand: Candidates, prob: TableProblem | None = N
     """Alternate (a) per-task best candidate for E[T_u] at the current shares (HSA, erds.md 3.3)
     and (b) optimal shares for the splits (ERDS share LP for ``"max"``, water-filling for ``"sum"``),
     from equal shares, until the splits repeat. Returns (splits, shares, objective)."""
-    from ..erds.shares import _solve_node, feasible_shares
+    from ..erds.shares import _solve_node, _Timeout, feasible_shares
 
     lo, hi = share_bounds(inst)
     C = inst.capacity
@@ -247,17 +263,27 @@ def alternate(inst: DnnInstance, cand: Candidates, prob: TableProblem | None = N
         else:
             if prob is None:
                 prob = TableProblem(inst, cand)
-            _, v, wn, _ = _solve_node(prob, dict(enumerate(s)), [], np.inf, gap, deadline)
+            try:
+                _, v, wn, _ = _solve_node(prob, dict(enumerate(s)), [], np.inf, gap, deadline)
+            except _Timeout as to:  # the deadline passed: keep the best shares found for these splits
+                if to.w is None:
+                    if best[0] is None:
+                        raise
+                    break
+                v, wn = to.ub, to.w
         if v < best[2]:
             best = (s, wn, v)
         w = wn
     return best
 
 
-def optimal_shares(inst: DnnInstance, masks, *, gap: float = 1e-8) -> tuple[np.ndarray, float]:
+def optimal_shares(inst: DnnInstance, masks, *, gap: float = 1e-8,
+                   deadline: float | None = None) -> tuple[np.ndarray, float]:
     """Optimal shares for fixed splits (convex in y = 1/w): ERDS's share LP for ``"max"``,
-    water-filling for ``"sum"``. Returns (shares, objective)."""
-    from ..erds.shares import _solve_node
+    water-filling for ``"sum"``. Returns (shares, objective). With a ``deadline``
+    (``time.perf_counter()`` value) the cutting planes stop there and the best shares found so far
+    come back (at worst the equal shares, always feasible), with their objective."""
+    from ..erds.shares import _solve_node, _Timeout, feasible_shares
 
     cand = Candidates(inst, masks=masks)
     s = tuple([0] * inst.U)
@@ -266,5 +292,13 @@ def optimal_shares(inst: DnnInstance, masks, *, gap: float = 1e-8) -> tuple[np.n
         al, be = expected_lines(inst, cand)
         w = waterfill(np.array([a[0] for a in al]), lo, hi, inst.capacity)
         return w, sum_value(al, be, s, w)
-    _, v, w, _ = _solve_node(TableProblem(inst, cand), dict(enumerate(s)), [], np.inf, gap, None)
+    try:
+        _, v, w, _ = _solve_node(TableProblem(inst, cand), dict(enumerate(s)), [], np.inf, gap, deadline)
+    except _Timeout as to:
+        if to.w is not None:
+            return to.w, float(to.ub)
+        w = feasible_shares(np.full(inst.U, inst.capacity / inst.U), lo, hi, inst.capacity)
+        from .evaluate import objective as _obj
+
+        return w, float(_obj(inst, list(masks), w))
     return w, v
