@@ -30,6 +30,7 @@ import numpy as np
 from optoffload.errors import InvalidInstance
 from optoffload.picsys import bounds as B
 from optoffload.picsys.model import F_DISC, F_OFF, I_OFF, S_DISC, S_UP, SKIPPED, PicsysInstance, plan_to_decisions
+from optoffload.picsys.devicedp import Decomposition, decompose
 from optoffload.picsys.simulator import simulate_plan
 from optoffload.solution import Solution
 from optoffload.status import Status
@@ -149,9 +150,6 @@ PREP_ALLOWANCE = 0.05
 """Seconds of bounds (DP, LP) :func:`prepare` computes even past its share of a tiny limit: the
 stated overhead of a PicSys exact method beyond its limit, so that small instances keep their
 presolve bound whatever the limit."""
-DP_SEC_PER_IMAGE = 1e-3
-"""Estimated seconds per image of one device's DP bound (cap 512): 0.35-0.7 ms measured at 1,000
-images per device on a loaded 2-core machine; recalibrated after the first device."""
 SIM_SEC_PER_IMAGE = 1e-6
 """Estimated seconds per image of one replay in the simulator (0.9 us measured at 2.5 M images);
 replaced by the measured time of the first warm plan's replay."""
@@ -165,57 +163,18 @@ LP_SEC_PER_IMAGE = 2e-4
 20 x 20,000 images on a loaded 2-core machine; doubled). It is started only if it fits."""
 
 
-SMALL_DP_IMAGES = 2_000
-"""Up to this many images the device DPs run at :func:`~optoffload.picsys.bounds.lower_bound`'s
-own cap (4096), so that every exact method reports at least the library's lower bound (issue #15:
-testbed 14.388 at cap 512 against 14.462); larger instances keep cap 512 (cap 4096 costs about 4x,
-22 s against 5.6 s at 20 x 1,000)."""
-
-
-class _DeviceDPs:
-    """The per-device DP of :func:`optoffload.picsys.bounds.device_bound` (cap 4096 up to
-    ``SMALL_DP_IMAGES`` images, else 512), computed once per device and shared by the lower bound
-    and the ``device-dp`` warm plan; ``get`` returns None past ``budget`` (a ``time.perf_counter()``
-    value), so preparation stays within its share."""
-
-    def __init__(self, inst: PicsysInstance, budget: float | None):
-        self.inst, self.budget, self.done = inst, budget, {}
-        self.cap = 4096 if inst.n_images <= SMALL_DP_IMAGES else 512
-        self.sec_per_image = DP_SEC_PER_IMAGE * (4 if self.cap > 512 else 1)
-        self.spent = 0.0
-
-    def get(self, m: int):
-        if m not in self.done:
-            dev = self.inst.devices[m]
-            need = self.sec_per_image * dev.n
-            if self.budget is not None and time.perf_counter() + need > self.budget \
-                    and self.spent + need > PREP_ALLOWANCE:
-                return None  # one device's DP is not interruptible: start it only if it is expected to fit
-            t = time.perf_counter()
-            codes, cpu, up, off = B.device_tables(dev)
-            self.done[m] = B.device_bound(cpu, up, off, codes, dev.tx, self.inst.cloud_time, cap=self.cap)
-            self.spent += time.perf_counter() - t
-            if dev.n >= 100:  # calibrate on this machine (never below a quarter of the table's rate)
-                self.sec_per_image = max(DP_SEC_PER_IMAGE * (4 if self.cap > 512 else 1) / 4,
-                                         (time.perf_counter() - t) / dev.n)
-        return self.done[m]
-
-
-def warm_candidates(inst: PicsysInstance, targets: list[int], dps: "_DeviceDPs | None" = None
+def warm_candidates(inst: PicsysInstance, targets: list[int], dec: "Decomposition | None" = None
                     ) -> list[tuple[str, list[np.ndarray]]]:
-    """Simple plans: all-cloud, all-device, the per-device DP plans; repaired for budgets/targets.
+    """Simple plans: all-cloud, all-device, the device decomposition's plan; repaired for budgets/targets.
 
-    ``dps``: shared per-device DPs; the device-DP plan is left out when they run out of time."""
+    ``dec``: the decomposition computed by :func:`prepare` (its plan is left out when it ran out of time)."""
     all_cloud = [np.full(d.n, I_OFF, dtype=np.int8) for d in inst.devices]
     all_dev = [np.where(d.z1 == 0, F_DISC, np.where(d.z2 == 1, S_UP, S_DISC)).astype(np.int8) for d in inst.devices]
     cands = [("all-cloud", all_cloud), ("all-device", all_dev)]
-    if dps is None:
-        _, dp = B.device_plans(inst, cap=512)
-    else:
-        res = [dps.get(m) for m in range(inst.n_devices)]
-        dp = None if any(r is None for r in res) else [r.plan for r in res]
-    if dp is not None:
-        cands.append(("device-dp", dp))
+    if dec is None:
+        dec = decompose(inst)
+    if not any(p is None for p in dec.plan):
+        cands.append(("device-dp", dec.plan))
     if inst.enforce_energy or any(t < d.n for t, d in zip(targets, inst.devices)):
         cands = [(name + "+repair", _repair_energy(inst, p, targets)) for name, p in cands]
     return cands
@@ -250,15 +209,17 @@ def prepare(inst: PicsysInstance, *, objective: str, time_limit: float | None, w
         return prep
     # under a limit, optional work stops at PREP_SHARE of it (issue #14, item 3); bounds stay valid
     budget = None if deadline is None else t0 + PREP_SHARE * float(time_limit)
-    dps = _DeviceDPs(inst, budget)
-    lbs = []
-    for m, dev in enumerate(inst.devices):
-        r = dps.get(m) if cuts and targets[m] == dev.n and dev.n else None
-        lbs.append(0.0 if r is None else r.bound)
-    if len(dps.done) < sum(1 for m, d in enumerate(inst.devices) if cuts and targets[m] == d.n and d.n):
-        prep.info["time_limit_preparation"] = f"device DP bounds for {len(dps.done)} of {inst.n_devices} devices"
-    prep.device_lb = lbs
-    prep.lower = max(lbs, default=0.0)
+    dec = None
+    if cuts or warm:
+        full = [m for m, d in enumerate(inst.devices) if targets[m] == d.n and d.n] if cuts else []
+        dl = None if budget is None else max(budget, t0 + PREP_ALLOWANCE)
+        dec = decompose(inst, devices=full, deadline=dl)
+        if not dec.complete:
+            prep.info["time_limit_preparation"] = "device decomposition stopped at the preparation share of the limit"
+        prep.device_lb = list(dec.device_bounds)
+        prep.lower = dec.bound
+        prep.info["decomposition"] = {"bound": dec.bound, "exact": dec.exact, "devices_solved": dec.solved,
+                                      "complete": dec.complete}
     if cuts and mode == "makespan" and inst.n_images <= 20_000:
         need = LP_SEC_PER_IMAGE * inst.n_images
         if "scipy.optimize" not in sys.modules:
@@ -270,7 +231,7 @@ def prepare(inst: PicsysInstance, *, objective: str, time_limit: float | None, w
     sim_s = SIM_SEC_PER_IMAGE * inst.n_images
     if warm:
         best = None
-        for name, plan in warm_candidates(inst, targets, dps):
+        for name, plan in warm_candidates(inst, targets, dec):
             if best is not None and deadline is not None and \
                     time.perf_counter() + (1 + FINALIZE_SIMS) * sim_s > deadline:
                 prep.info["warm_candidates_skipped"] = "no time left to replay more warm plans"
@@ -357,6 +318,22 @@ def skipped_solution(prep: Prepared, method: str, *, native: str, note: str, inf
     bound = prep.lower if prep.warm_plan is None else None
     return finalize(prep, method, native=native, proven=False, plan=None, bound=bound,
                     info={**(info or {}), "note": note})
+
+
+def presolved(prep: Prepared, method: str, backend: str) -> Solution | None:
+    """The answer when the preparation already proves its warm plan optimal, else None.
+
+    The device decomposition (:mod:`optoffload.picsys.devicedp`) gives a valid lower bound and
+    a plan; when the plan's simulator makespan is within :data:`OPT_TOL` of the bound (the
+    paper's instances, whose cloud is far from saturated: issue #15), no model is built. The
+    status is OPTIMAL with ``info.native_status`` ``presolve`` and ``info.proved_by``
+    ``decomposition``; pass ``warm=False`` or ``cuts=False`` to make the backend prove it itself."""
+    if prep.warm_plan is None or prep.warm_value is None or not prep.cuts:
+        return None
+    if prep.warm_value - prep.lower > OPT_TOL * max(1.0, prep.warm_value):
+        return None
+    return finalize(prep, method, native="presolve", proven=True, plan=None, bound=None,
+                    info={"backend": backend, "proved_by": "decomposition"})
 
 
 def no_unknown_options(method: str, options: dict) -> None:

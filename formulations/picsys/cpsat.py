@@ -61,7 +61,7 @@ import numpy as np
 from optoffload.picsys import bounds as B
 from optoffload.picsys.model import SKIPPED, PicsysInstance
 
-from .common import Prepared, finalize, infeasible_solution, prepare, skipped_solution
+from .common import Prepared, finalize, infeasible_solution, prepare, presolved, skipped_solution
 from .milp import BuildTimeout
 
 CUT_SHARE = 0.6
@@ -299,6 +299,8 @@ def solve_cpsat(inst: PicsysInstance, *, time_limit=None, seed=0, threads=None, 
                    dominance=dominance)
     if prep.infeasible:
         return infeasible_solution(prep, "cpsat")
+    if (done := presolved(prep, "cpsat", "ortools-cpsat")) is not None:
+        return done
     if inst.n_images == 0:
         return finalize(prep, "cpsat", native="EMPTY", proven=True, plan=[np.zeros(0, np.int8)] * inst.n_devices,
                         bound=0.0)

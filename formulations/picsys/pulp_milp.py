@@ -16,7 +16,7 @@ import tempfile
 import time
 
 from . import milp
-from .common import finalize, infeasible_solution, no_unknown_options, prepare, safe_bound
+from .common import finalize, infeasible_solution, no_unknown_options, prepare, presolved, safe_bound
 
 
 def to_pulp(lm: milp.LinModel, deadline: float | None = None):
@@ -171,6 +171,8 @@ def solve_pulp(inst, *, time_limit=None, seed=0, threads=None, objective="makesp
                    dominance=dominance)
     if prep.infeasible:
         return infeasible_solution(prep, "pulp")
+    if (done := presolved(prep, "pulp", "pulp/cbc")) is not None:
+        return done
     with milp.no_gc():
         return _build_and_solve(prep, seed=seed, threads=threads, log=log, cbc_options=cbc_options,
                                 memory=milp.memory_budget(prep, memory_mb))

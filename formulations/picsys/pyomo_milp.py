@@ -22,7 +22,7 @@ from pathlib import Path
 from optoffload.errors import InvalidInstance
 
 from . import milp
-from .common import finalize, infeasible_solution, no_unknown_options, prepare, safe_bound
+from .common import finalize, infeasible_solution, no_unknown_options, prepare, presolved, safe_bound
 
 TIME_OPTION = {"cbc": "sec", "glpk": "tmlim", "gurobi": "TimeLimit", "cplex": "timelimit", "scip": "limits/time",
                "highs": "time_limit", "xpress": "maxtime"}
@@ -122,6 +122,8 @@ def solve_pyomo(inst, *, time_limit=None, seed=0, threads=None, objective="makes
                    dominance=dominance)
     if prep.infeasible:
         return infeasible_solution(prep, "pyomo")
+    if (done := presolved(prep, "pyomo", "pyomo")) is not None and write is None:
+        return done
     with milp.no_gc():
         return _build_and_solve(prep, seed=seed, threads=threads, solver=solver, executable=executable, write=write,
                                 solver_options=solver_options, log=log, direct=direct,

@@ -27,7 +27,10 @@ exact models (the heuristic-gap benchmark uses them).
     reported is the Lagrangian value ``g(lambda)`` of its (normalised) duals,
     evaluated exactly, so solver tolerances cannot make it invalid.
 ``lower_bound(inst)``
-    The largest of the two.
+    The largest of the two, with the device bound computed exactly by
+    :func:`optoffload.picsys.devicedp.decompose` (``max_m D_m``, the exact optimum of every
+    relaxed device problem; the merging DP at ``cap`` only where an exact DP outgrows its state
+    limit).
 
 With ``mode="max-processed"`` (energy variant, eq. 15) images may be skipped;
 only devices whose budget covers all their images must process them all, and
@@ -283,11 +286,16 @@ def lower_bound(inst: PicsysInstance, *, mode: str = "makespan", lp: bool = True
         full = [m for m, (k, d) in enumerate(zip(max_processed(inst), inst.devices)) if k == d.n]
     else:
         full = list(range(inst.n_devices))
-    best = 0.0
-    for m in full:
-        dev = inst.devices[m]
-        codes, cpu, up, off = device_tables(dev)
-        best = max(best, device_bound(cpu, up, off, codes, dev.tx, inst.cloud_time, cap=cap).bound)
+    from .devicedp import decompose
+
+    dec = decompose(inst, devices=full)
+    best = dec.bound
+    if not dec.exact:
+        # some exact device DP outgrew its state limit: add the merging DP at ``cap``
+        for m in full:
+            dev = inst.devices[m]
+            codes, cpu, up, off = device_tables(dev)
+            best = max(best, device_bound(cpu, up, off, codes, dev.tx, inst.cloud_time, cap=cap).bound)
     if lp and mode == "makespan":
         best = max(best, lp_bound(inst))
     return best

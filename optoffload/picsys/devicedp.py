@@ -1,0 +1,390 @@
+"""Exact per-device DP with bound pruning, and the device decomposition of the PicSys optimum.
+
+Issue #15: the merging DP of :func:`optoffload.picsys.bounds.device_bound` keeps the Pareto front
+of ``(E, W)`` states (CPU end, last upload end) but has to coarsen it past a few thousand points
+(the front reaches 10^5-10^6 points at 250 images), which weakens the bound and spoils its plan.
+Here the same DP is run *exactly* (no merging) and states are pruned by a bound instead, as in
+branch and bound for knapsack problems.
+
+The relaxed device problem (module docstring of :mod:`~optoffload.picsys.bounds`): one device, a
+cloud without queue; minimise ``max(E, W + f c)`` over the device's outcomes (PicSys seed,
+eqs. (1) and (9) with the FIFO uplink of ``shared/design/picsys.md``); ``f`` = "the last upload
+is an offload", ``c`` = ``inst.cloud_time``. Its optimum ``D_m`` is a lower bound on the
+makespan of every plan, so ``max_m D_m`` is a lower bound on the optimum.
+
+Suffix bound (used for pruning)
+    From a state ``(E, W)`` before image ``i``, each later image ``k`` either takes an outcome
+    without upload (CPU time at least ``p_k``, the least CPU time of such outcomes; ``f-disc``
+    or ``s-disc``) or uploads (``tx_k`` more on the FIFO uplink, whose every upload starts after
+    the previous one ends). So ``E_f >= E + sum_L p_k`` and ``W_f >= W + sum_U tx_k``, and the
+    final makespan is at least the value of the fractional relaxation
+    ``min_x max(E + sum p_k x_k, W + sum tx_k (1 - x_k))``, ``0 <= x <= 1`` (images without an
+    upload-free outcome have ``x_k = 0``). Its optimum moves images to the CPU in increasing
+    order of ``p_k / tx_k`` (fractional knapsack) until the two loads meet. The prefix sums of
+    the current suffix in that order live in two Fenwick trees; one vectorised descent per step
+    evaluates the bound for the whole front in ``O(log n)`` per state.
+Exactness
+    Pareto pruning is exact (completion times are monotone in ``(E, W)``; ``bounds`` docstring),
+    and a state is dropped only if its suffix bound exceeds the threshold ``tau`` (by a relative
+    ``PRUNE_SLACK``, for float rounding). If a complete state with value ``v <= tau`` survives,
+    every dropped path is worse, so ``v = D_m``. Otherwise ``D_m >= min(v, b_min)``, ``b_min``
+    the least bound of a dropped state (lowered by the slack): a valid lower bound, and the next
+    threshold starts there. :func:`solve_device` raises ``tau`` from a lower bound towards the
+    value of a known plan (the beam plan), so each run prunes hard; it stops as soon as a run is
+    exact. An exact result is reported at the value of its plan, computed in the same float
+    arithmetic as the simulator and :func:`~optoffload.picsys.bounds.device_bound`; inexact
+    bounds keep the slack.
+Beam plan (warm start)
+    The same DP keeping the ``beam`` states of least suffix bound per step (real states, no
+    merging): a plan whose value is an upper bound on ``D_m``.
+Decomposition (:func:`decompose`)
+    Beam plans for every device, then, from the largest beam value down, the exact ``D_m`` of
+    every device whose beam plan is above the largest exact value found so far (``L``); the
+    others keep their beam plans (their ``D_m`` is at most their beam value, at most ``L``). So
+    ``L = max_m D_m`` exactly. The combined plan is replayed in the simulator (FIFO cloud on
+    ``S`` servers); when it ends within ``OPT_TOL`` of ``L`` it is optimal. With the paper's
+    parameters (cloud far from saturated) it does on every seed tried: 20 devices x 5,000 images
+    in about a second (``optoffload bench picsys-exact``). When the cloud queue binds, the
+    combined plan is a warm start and ``L`` (with the LP bound) a cut for the exact models.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from . import bounds as B
+from .model import F_DISC, F_OFF, I_OFF, S_DISC, S_UP, PicsysInstance
+
+PRUNE_SLACK = 1e-9
+"""Relative slack of the pruning test and of the bounds derived from dropped states (float rounding
+of sums over up to a few million images stays far below it)."""
+BEAM = 64
+"""States kept per step by the beam DP (the warm-start plan)."""
+MAX_STATES = 4_000_000
+"""Largest front of one step of the exact DP; a run that would exceed it stops (not exact)."""
+MAX_STORED = 40_000_000
+"""Most states stored over all steps of one run (parents as int32 and choices as int8: 200 MB)."""
+
+
+class DPTimeout(Exception):
+    """The deadline passed during a device DP."""
+
+
+@dataclass
+class Tables:
+    """Option tables of one device without ``f-off`` (dominated by ``i-off``, see ``common.prepare``)."""
+
+    codes: np.ndarray
+    """``(n, 2)`` outcome codes; ``cpu``, ``up``, ``off``: CPU time, upload and offload flags of each."""
+    cpu: np.ndarray
+    up: np.ndarray
+    off: np.ndarray
+    tx: np.ndarray
+    p: np.ndarray
+    """Per image, the least CPU time of an outcome without upload (inf if every outcome uploads)."""
+
+
+def tables(dev) -> Tables:
+    """The two outcomes each image keeps (``i-off`` and the one local outcome its truth values allow,
+    eqs. (4)-(7): ``f-disc`` if ``z1 = 0``, else ``s-up`` or ``s-disc``), vectorised over images."""
+    n = dev.n
+    z1 = np.asarray(dev.z1, dtype=bool)
+    z2 = np.asarray(dev.z2, dtype=bool) & z1
+    local = np.where(~z1, F_DISC, np.where(z2, S_UP, S_DISC)).astype(np.int8)
+    codes = np.stack([np.full(n, I_OFF, dtype=np.int8), local], axis=1)
+    base = np.asarray(dev.c_s, dtype=float) + dev.alpha
+    cpu = np.stack([np.zeros(n), np.where(z1, base + dev.beta, base)], axis=1)
+    up = np.stack([np.ones(n, dtype=bool), z2], axis=1)
+    off = np.stack([np.ones(n, dtype=bool), np.zeros(n, dtype=bool)], axis=1)
+    p = np.where(z2, math.inf, cpu[:, 1])
+    return Tables(codes, cpu, up, off, np.asarray(dev.tx, dtype=float), p)
+
+
+def relaxed_value(tb: Tables, plan: np.ndarray, c: float) -> float:
+    """``max(E, W + f c)`` of ``plan`` (codes; ``f-off`` counted as ``i-off``) on the relaxed device."""
+    E = W = 0.0
+    f = False
+    for i, k in enumerate(plan):
+        j = int(np.flatnonzero(tb.codes[i] == (0 if k == F_OFF else k))[0])
+        E += tb.cpu[i][j]
+        if tb.up[i][j]:
+            W = max(W, E) + tb.tx[i]
+            f = bool(tb.off[i][j])
+    return max(E, W + (c if f else 0.0))
+
+
+class _SuffixBound:
+    """The fractional suffix bound of the module docstring, for the images not yet decided."""
+
+    def __init__(self, tb: Tables):
+        flex = np.flatnonzero(np.isfinite(tb.p))
+        with np.errstate(divide="ignore"):
+            ratio = np.where(tb.tx[flex] > 0, tb.p[flex] / np.where(tb.tx[flex] > 0, tb.tx[flex], 1.0), math.inf)
+        order = flex[np.argsort(ratio, kind="stable")]
+        self.N = N = len(order)
+        self.pos = np.full(len(tb.p), -1, dtype=np.int64)
+        self.pos[order] = np.arange(N)
+        self.ws = np.zeros(N + 1)
+        self.wp = np.zeros(N + 1)
+        self.ws[:N] = tb.p[order] + tb.tx[order]
+        self.wp[:N] = tb.p[order]
+        self.Ts = _fenwick(self.ws[:N])
+        self.Tp = _fenwick(self.wp[:N])
+        self.x_all = float(tb.tx.sum())
+        self.x_flex = float(tb.tx[flex].sum())
+        self.p_flex = float(tb.p[flex].sum())
+        self.s_flex = self.x_flex + self.p_flex
+        self.tx, self.p = tb.tx, tb.p
+        self.step = 1 << max(0, N.bit_length() - 1) if N else 0
+
+    def remove(self, i: int) -> None:
+        """Image ``i`` is decided: take it out of the suffix."""
+        self.x_all -= self.tx[i]
+        j = int(self.pos[i])
+        if j < 0:
+            return
+        s, p = self.ws[j], self.wp[j]
+        self.x_flex -= self.tx[i]
+        self.p_flex -= p
+        self.s_flex -= s
+        self.ws[j] = self.wp[j] = 0.0
+        k = j + 1
+        while k <= self.N:
+            self.Ts[k] -= s
+            self.Tp[k] -= p
+            k += k & -k
+
+    def __call__(self, E: np.ndarray, W: np.ndarray) -> np.ndarray:
+        d = W + self.x_all - E                 # CPU work to move so that the two loads meet
+        out = np.maximum(E, W + self.x_all)    # d <= 0: nothing to move
+        high = d >= self.s_flex                # even all flexible images on the CPU: the uplink is longer
+        out[high] = np.maximum(E[high] + self.p_flex, W[high] + self.x_all - self.x_flex)
+        mid = np.flatnonzero((d > 0) & ~high)
+        if len(mid) and self.N:
+            rem = d[mid].copy()
+            pos = np.zeros(len(mid), dtype=np.int64)
+            acc = np.zeros(len(mid))
+            step = self.step
+            while step:
+                nxt = pos + step
+                cand = np.minimum(nxt, self.N)
+                ts = self.Ts[cand]
+                ok = (nxt <= self.N) & (ts < rem)
+                pos = np.where(ok, nxt, pos)
+                rem = np.where(ok, rem - ts, rem)
+                acc = np.where(ok, acc + self.Tp[cand], acc)
+                step >>= 1
+            pos = np.minimum(pos, self.N - 1)
+            w = self.ws[pos]
+            lam = np.divide(rem, w, out=np.ones_like(rem), where=w > 0)
+            out[mid] = np.maximum(E[mid] + acc + np.minimum(lam, 1.0) * self.wp[pos], E[mid])
+        return out
+
+
+def _fenwick(w: np.ndarray) -> np.ndarray:
+    """1-based Fenwick tree of ``w`` (tree[k] = sum of w over (k - lowbit(k), k])."""
+    n = len(w)
+    t = np.zeros(n + 1)
+    t[1:] = w
+    for k in range(1, n + 1):
+        j = k + (k & -k)
+        if j <= n:
+            t[j] += t[k]
+    return t
+
+
+@dataclass
+class RunResult:
+    value: float | None
+    """Least value of a surviving complete state (None if every state was dropped)."""
+    plan: np.ndarray | None
+    dropped_bound: float
+    """Least suffix bound of a dropped state, lowered by the slack (inf if none was dropped)."""
+    front_max: int
+    aborted: bool = False
+    """The front outgrew :data:`MAX_STATES` / :data:`MAX_STORED`: nothing is known."""
+
+
+def run(tb: Tables, c: float, tau: float, *, beam: int | None = None, deadline: float | None = None,
+        max_states: int = MAX_STATES, max_stored: int = MAX_STORED) -> RunResult:
+    """One pass of the DP: exact with threshold ``tau`` (``beam=None``) or the beam DP (``tau=inf``)."""
+    n = len(tb.codes)
+    sb = _SuffixBound(tb)
+    E = np.zeros(1)
+    W = np.zeros(1)
+    F = np.zeros(1, dtype=bool)
+    parents: list[np.ndarray] = []
+    choice: list[np.ndarray] = []
+    dropped = math.inf
+    fmax, stored = 1, 0
+    cut = tau * (1 + PRUNE_SLACK) if math.isfinite(tau) else math.inf
+    for i in range(n):
+        if deadline is not None and time.perf_counter() > deadline:
+            raise DPTimeout
+        L = len(E)
+        ks = len(tb.codes[i])
+        nE = np.empty(L * ks)
+        nW = np.empty(L * ks)
+        nF = np.empty(L * ks, dtype=bool)
+        for k in range(ks):
+            sl = slice(k * L, (k + 1) * L)
+            e2 = E + tb.cpu[i][k]
+            nE[sl] = e2
+            if tb.up[i][k]:
+                nW[sl] = np.maximum(W, e2) + tb.tx[i]
+                nF[sl] = bool(tb.off[i][k])
+            else:
+                nW[sl] = W
+                nF[sl] = F
+        sb.remove(i)
+        if i + 1 < n:
+            b = np.maximum(sb(nE, nW), nW)
+        else:
+            b = np.maximum(nE, nW + np.where(nF, c, 0.0))
+        bad = b > cut
+        if bad.any():
+            dropped = min(dropped, float(b[bad].min()) * (1 - PRUNE_SLACK))
+            cand = np.flatnonzero(~bad)
+        else:
+            cand = np.arange(len(b))
+        keep_all = []
+        for flag in (False, True):
+            sel = cand[nF[cand] == flag]
+            if not len(sel):
+                continue
+            order = sel[np.lexsort((nW[sel], nE[sel]))]
+            w = nW[order]
+            keep = np.ones(len(order), dtype=bool)
+            keep[1:] = w[1:] < np.minimum.accumulate(w)[:-1]
+            keep_all.append(order[keep])
+        kept = np.concatenate(keep_all) if keep_all else np.zeros(0, dtype=np.int64)
+        if beam is not None and len(kept) > beam:
+            kept = kept[np.argsort(b[kept], kind="stable")[:beam]]
+        if not len(kept):
+            return RunResult(None, None, dropped, fmax)
+        fmax = max(fmax, len(kept))
+        stored += len(kept)
+        if len(kept) > max_states or stored > max_stored:
+            return RunResult(None, None, dropped, fmax, aborted=True)
+        E, W, F = nE[kept], nW[kept], nF[kept]
+        parents.append((kept % L).astype(np.int32))
+        choice.append((kept // L).astype(np.int8))
+    if n == 0:
+        return RunResult(0.0, np.zeros(0, dtype=np.int8), dropped, 1)
+    val = np.maximum(E, W + np.where(F, c, 0.0))
+    best = int(np.argmin(val))
+    plan = np.empty(n, dtype=np.int8)
+    s = best
+    for i in range(n - 1, -1, -1):
+        plan[i] = tb.codes[i][choice[i][s]]
+        s = int(parents[i][s])
+    return RunResult(float(val[best]), plan, dropped, fmax)
+
+
+@dataclass
+class DeviceResult:
+    bound: float
+    """A valid lower bound on the device's relaxed optimum ``D_m`` (equal to it when ``exact``)."""
+    value: float
+    """Relaxed value of :attr:`plan` (an upper bound on ``D_m``)."""
+    plan: np.ndarray
+    exact: bool
+    runs: int = 0
+    front_max: int = 0
+
+
+def beam_plan(tb: Tables, c: float, *, beam: int = BEAM, deadline: float | None = None) -> tuple[float, np.ndarray]:
+    r = run(tb, c, math.inf, beam=beam, deadline=deadline)
+    return r.value, r.plan
+
+
+def solve_device(tb: Tables, c: float, *, lb: float = 0.0, ub: tuple[float, np.ndarray] | None = None,
+                 deadline: float | None = None, start: float = 1e-4) -> DeviceResult:
+    """Exact ``D_m`` by runs of :func:`run` with growing thresholds (module docstring).
+
+    ``lb``: a known lower bound; ``ub``: (value, plan) of a known plan (default: the beam plan).
+    Stops at the first exact run; a run that outgrows the state limits ends the search with the
+    known plan and the best bound proven so far (``exact=False``)."""
+    if ub is None:
+        ub = beam_plan(tb, c, deadline=deadline)
+    uv, uplan = ub
+    root = float(_SuffixBound(tb)(np.zeros(1), np.zeros(1))[0]) * (1 - PRUNE_SLACK)
+    lb = max(lb, root)
+    if uv <= lb * (1 + PRUNE_SLACK):
+        # the plan meets the bound up to the slack: exact, and (like an exact run) reported at the plan's value
+        return DeviceResult(uv, uv, uplan, True)
+    d, runs, fmax = start, 0, 0
+    while True:
+        tau = min(uv, lb * (1 + d))
+        r = run(tb, c, tau, deadline=deadline)
+        runs += 1
+        fmax = max(fmax, r.front_max)
+        if r.aborted:
+            return DeviceResult(lb, uv, uplan, False, runs, fmax)
+        if r.value is not None:
+            if r.value <= r.dropped_bound:
+                return DeviceResult(r.value, r.value, r.plan, True, runs, fmax)
+            lb = max(lb, min(r.value, r.dropped_bound))
+            if r.value < uv:
+                uv, uplan = r.value, r.plan
+        else:
+            lb = max(lb, r.dropped_bound if math.isfinite(r.dropped_bound) else tau)
+        if lb >= uv * (1 - PRUNE_SLACK):
+            return DeviceResult(uv, uv, uplan, True, runs, fmax)
+        if tau >= uv:
+            return DeviceResult(min(lb, uv), uv, uplan, False, runs, fmax)
+        d *= 2
+
+
+@dataclass
+class Decomposition:
+    bound: float
+    """``max_m`` of the device bounds: a valid lower bound on the optimum (``max_m D_m`` when exact)."""
+    device_bounds: list[float]
+    plan: list[np.ndarray]
+    exact: bool
+    """Every device bound is exact or not needed (``D_m`` at most the largest exact one)."""
+    solved: int
+    """Devices whose exact DP ran."""
+    complete: bool = True
+    """False when the deadline stopped it (bounds then cover only part of the devices)."""
+
+
+def decompose(inst: PicsysInstance, *, devices: list[int] | None = None, deadline: float | None = None,
+              beam: int = BEAM) -> Decomposition:
+    """Beam plans for every device and exact device optima (module docstring).
+
+    ``devices``: the devices to bound (default all; e.g. leave out devices that may skip images).
+    Every device gets a plan. At the deadline it returns what is done, ``complete=False``: the
+    bounds found are valid, and ``plan[m]`` is None for devices not reached."""
+    c = inst.cloud_time
+    want = set(range(inst.n_devices)) if devices is None else set(devices)
+    tbs: dict[int, Tables] = {}
+    beams: dict[int, tuple[float, np.ndarray]] = {}
+    plan: list[np.ndarray | None] = [None] * inst.n_devices
+    bnds = [0.0] * inst.n_devices
+    try:
+        for m in range(inst.n_devices):
+            tbs[m] = tables(inst.devices[m])
+            beams[m] = beam_plan(tbs[m], c, beam=beam, deadline=deadline)
+            plan[m] = beams[m][1]
+    except DPTimeout:
+        return Decomposition(0.0, bnds, plan, False, 0, complete=False)
+    L, exact, solved = 0.0, True, 0
+    for m in sorted(want, key=lambda k: -beams[k][0]):
+        if beams[m][0] <= L:
+            continue  # D_m <= its beam value <= L: not needed for max_m D_m
+        try:
+            r = solve_device(tbs[m], c, ub=beams[m], deadline=deadline)
+        except DPTimeout:
+            return Decomposition(L, bnds, plan, False, solved, complete=False)
+        solved += 1
+        bnds[m] = r.bound
+        plan[m] = r.plan
+        exact &= r.exact
+        L = max(L, r.bound)
+    return Decomposition(L, bnds, plan, exact, solved)
