@@ -7,6 +7,8 @@ against the simulator here; hand-derived cases state their derivation.
 
 from __future__ import annotations
 
+import itertools
+
 import json
 import subprocess
 import sys
@@ -64,9 +66,11 @@ def test_table2_optimum_all_backends():
     """
     inst = oo.load("picsys/table2")
     objs = []
-    for meth in BACKENDS:
-        sol = oo.solve(inst, meth, threads=1)
+    for meth, cuts in itertools.product(BACKENDS, (True, False)):
+        # cuts=True: the device decomposition proves it before any model (issue #15); cuts=False: the model does
+        sol = oo.solve(inst, meth, threads=1, cuts=cuts)
         assert sol.status == oo.Status.OPTIMAL, (meth, sol.info)
+        assert (sol.info["native_status"] == "presolve") == cuts, (meth, cuts, sol.info["native_status"])
         assert oo.verify(inst, sol) == pytest.approx(sol.objective, abs=1e-12)
         assert sol.bound <= sol.objective + TOL and sol.gap is not None and sol.gap <= 1e-6
         objs.append(sol.objective)
