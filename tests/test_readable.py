@@ -156,10 +156,14 @@ def test_methods_options_lists_type_default_meaning():
 
 
 def test_solve_log_goes_to_stderr_and_json_stays_clean():
-    r = _cli("solve", "picsys/table2", "--method", "cpsat", "--log", "--json", "--time-limit", "20")
+    r = _cli("solve", "picsys/table2", "--method", "cpsat", "--log", "--json", "--time-limit", "20",
+             "--option", "cuts=false")  # the model path: the decomposition would prove Table 2 without CP-SAT
     assert r.returncode == 0, r.stderr
     assert json.loads(r.stdout)["status"] == "optimal"
     assert "CP-SAT" in r.stderr or "Starting" in r.stderr  # CP-SAT's own search log
+    r = _cli("solve", "picsys/table2", "--method", "cpsat", "--log", "--json")
+    assert r.returncode == 0 and json.loads(r.stdout)["status"] == "optimal"
+    assert "device decomposition proved" in r.stderr and "cuts=false" in r.stderr
     r = _cli("solve", "erds/paper-u1", "--method", "erds-osa", "--log")
     assert r.returncode == 0 and "no solver log" in r.stderr
 

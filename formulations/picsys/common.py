@@ -320,7 +320,7 @@ def skipped_solution(prep: Prepared, method: str, *, native: str, note: str, inf
                     info={**(info or {}), "note": note})
 
 
-def presolved(prep: Prepared, method: str, backend: str) -> Solution | None:
+def presolved(prep: Prepared, method: str, backend: str, log: bool = False) -> Solution | None:
     """The answer when the preparation already proves its warm plan optimal, else None.
 
     The device decomposition (:mod:`optoffload.picsys.devicedp`) gives a valid lower bound and
@@ -332,6 +332,9 @@ def presolved(prep: Prepared, method: str, backend: str) -> Solution | None:
         return None
     if prep.warm_value - prep.lower > OPT_TOL * max(1.0, prep.warm_value):
         return None
+    if log:  # the user asked for the solver's log: say why there is none
+        print(f"{method}: the device decomposition proved the warm plan optimal (bound {prep.lower:.9g}); "
+              "no model was built (option cuts=false makes the solver prove it)", file=sys.stderr, flush=True)
     return finalize(prep, method, native="presolve", proven=True, plan=None, bound=None,
                     info={"backend": backend, "proved_by": "decomposition"})
 

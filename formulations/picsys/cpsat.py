@@ -299,7 +299,7 @@ def solve_cpsat(inst: PicsysInstance, *, time_limit=None, seed=0, threads=None, 
                    dominance=dominance)
     if prep.infeasible:
         return infeasible_solution(prep, "cpsat")
-    if (done := presolved(prep, "cpsat", "ortools-cpsat")) is not None:
+    if (done := presolved(prep, "cpsat", "ortools-cpsat", log=bool(log))) is not None:
         return done
     if inst.n_images == 0:
         return finalize(prep, "cpsat", native="EMPTY", proven=True, plan=[np.zeros(0, np.int8)] * inst.n_devices,

@@ -171,7 +171,7 @@ def solve_pulp(inst, *, time_limit=None, seed=0, threads=None, objective="makesp
                    dominance=dominance)
     if prep.infeasible:
         return infeasible_solution(prep, "pulp")
-    if (done := presolved(prep, "pulp", "pulp/cbc")) is not None:
+    if (done := presolved(prep, "pulp", "pulp/cbc", log=bool(log))) is not None:
         return done
     with milp.no_gc():
         return _build_and_solve(prep, seed=seed, threads=threads, log=log, cbc_options=cbc_options,

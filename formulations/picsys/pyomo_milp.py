@@ -122,7 +122,9 @@ def solve_pyomo(inst, *, time_limit=None, seed=0, threads=None, objective="makes
                    dominance=dominance)
     if prep.infeasible:
         return infeasible_solution(prep, "pyomo")
-    if (done := presolved(prep, "pyomo", "pyomo")) is not None and write is None:
+    # a solver, executable, options or model file the user asked for is checked and used: no shortcut then
+    plain = write is None and solver == "appsi_highs" and executable is None and not solver_options
+    if plain and (done := presolved(prep, "pyomo", "pyomo", log=bool(log))) is not None:
         return done
     with milp.no_gc():
         return _build_and_solve(prep, seed=seed, threads=threads, solver=solver, executable=executable, write=write,

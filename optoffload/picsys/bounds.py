@@ -23,7 +23,7 @@ exact models (the heuristic-gap benchmark uses them).
     and the cloud: with ``n`` offloads the cloud ends no earlier than
     ``a_min + c_u n / S`` when ``n >= 1`` (``a_min``: the shortest transfer),
     and the linear under-estimator of that, zero at ``n = 0``, is
-    ``(c_u / S + a_min / N) n`` with ``N`` the number of images. The LP is solved with SciPy's HiGHS, and the bound
+    ``(c_u / S + a_min / N) n`` with ``N`` the number of images. The LP is solved with HiGHS (highspy), and the bound
     reported is the Lagrangian value ``g(lambda)`` of its (normalised) duals,
     evaluated exactly, so solver tolerances cannot make it invalid.
 ``lower_bound(inst)``

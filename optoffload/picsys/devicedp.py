@@ -186,15 +186,11 @@ class _SuffixBound:
 
 
 def _fenwick(w: np.ndarray) -> np.ndarray:
-    """1-based Fenwick tree of ``w`` (tree[k] = sum of w over (k - lowbit(k), k])."""
+    """1-based Fenwick tree of ``w``: ``tree[k]`` = sum of ``w`` over ``(k - lowbit(k), k]``."""
     n = len(w)
-    t = np.zeros(n + 1)
-    t[1:] = w
-    for k in range(1, n + 1):
-        j = k + (k & -k)
-        if j <= n:
-            t[j] += t[k]
-    return t
+    P = np.concatenate([[0.0], np.cumsum(w)])
+    k = np.arange(1, n + 1)
+    return np.concatenate([[0.0], P[k] - P[k - (k & -k)]])
 
 
 @dataclass
@@ -367,24 +363,30 @@ def decompose(inst: PicsysInstance, *, devices: list[int] | None = None, deadlin
     beams: dict[int, tuple[float, np.ndarray]] = {}
     plan: list[np.ndarray | None] = [None] * inst.n_devices
     bnds = [0.0] * inst.n_devices
+    for m in range(inst.n_devices):  # cheap valid bounds first: the suffix bound at the start of the queue
+        tbs[m] = tables(inst.devices[m])
+        if m in want:
+            bnds[m] = float(_SuffixBound(tbs[m])(np.zeros(1), np.zeros(1))[0]) * (1 - PRUNE_SLACK)
+        if deadline is not None and time.perf_counter() > deadline:
+            return Decomposition(max(bnds, default=0.0), bnds, plan, False, 0, complete=False)
     try:
         for m in range(inst.n_devices):
-            tbs[m] = tables(inst.devices[m])
             beams[m] = beam_plan(tbs[m], c, beam=beam, deadline=deadline)
             plan[m] = beams[m][1]
     except DPTimeout:
-        return Decomposition(0.0, bnds, plan, False, 0, complete=False)
+        return Decomposition(max(bnds, default=0.0), bnds, plan, False, 0, complete=False)
     L, exact, solved = 0.0, True, 0
     for m in sorted(want, key=lambda k: -beams[k][0]):
         if beams[m][0] <= L:
             continue  # D_m <= its beam value <= L: not needed for max_m D_m
         try:
-            r = solve_device(tbs[m], c, ub=beams[m], deadline=deadline)
+            r = solve_device(tbs[m], c, lb=bnds[m], ub=beams[m], deadline=deadline)
         except DPTimeout:
-            return Decomposition(L, bnds, plan, False, solved, complete=False)
+            return Decomposition(max(max(bnds, default=0.0), L), bnds, plan, False, solved, complete=False)
         solved += 1
-        bnds[m] = r.bound
+        bnds[m] = max(bnds[m], r.bound)
         plan[m] = r.plan
         exact &= r.exact
         L = max(L, r.bound)
-    return Decomposition(L, bnds, plan, exact, solved)
+    # devices skipped above have D_m <= L; an inexact device keeps its best proven bound
+    return Decomposition(max(L, max(bnds, default=0.0)) if not exact else L, bnds, plan, exact, solved)
