@@ -143,3 +143,15 @@ def test_paper_large_instance_closes():
     sim = simulate_plan(inst, d.plan).makespan
     assert sim <= d.bound * (1 + 1e-6)
     assert d.bound >= B.lower_bound(inst, lp=False, cap=512) * (1 - 1e-9)
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_lock_step_beams_equal_one_device_at_a_time(seed):
+    """beam_plans (all devices in one pass) gives each device the value of beam_plan on its own."""
+    inst = oo.generate("picsys", seed=seed, preset="large", devices=1 + seed % 5, images=7 + 13 * seed)
+    tbs = [D.tables(d) for d in inst.devices]
+    together = D.beam_plans(tbs, inst.cloud_time, beam=8)
+    for tb, (v, plan) in zip(tbs, together):
+        v1, plan1 = D.beam_plan(tb, inst.cloud_time, beam=8)
+        assert v == pytest.approx(v1, rel=1e-12)
+        assert D.relaxed_value(tb, plan, inst.cloud_time) == pytest.approx(v, rel=1e-12)

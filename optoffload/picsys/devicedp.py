@@ -293,6 +293,193 @@ class DeviceResult:
     front_max: int = 0
 
 
+def balance_plan(tb: Tables) -> np.ndarray:
+    """The root relaxation rounded down: the images the fractional bound puts on the CPU (those of
+    least ``p_k / tx_k``, up to where the CPU and uplink loads meet) go local, every other image
+    is offloaded (``i-off``). ``O(n log n)``; the plan :func:`decompose` keeps for a device the
+    beam DP has not reached by the deadline."""
+    n = len(tb.p)
+    plan = np.full(n, I_OFF, dtype=np.int8)
+    flex = np.flatnonzero(np.isfinite(tb.p))
+    if not len(flex):
+        return plan
+    with np.errstate(divide="ignore"):
+        ratio = np.where(tb.tx[flex] > 0, tb.p[flex] / np.where(tb.tx[flex] > 0, tb.tx[flex], 1.0), math.inf)
+    order = flex[np.argsort(ratio, kind="stable")]
+    # moving j images to the CPU: CPU load P_j, uplink load X_all - X_j; keep the j where P_j <= X_all - X_j
+    P = np.cumsum(tb.p[order])
+    X = np.cumsum(tb.tx[order])
+    j = int(np.searchsorted(P + X, float(tb.tx.sum()), side="right"))
+    plan[order[:j]] = tb.codes[order[:j], 1]
+    return plan
+
+
+class _Suffixes:
+    """:class:`_SuffixBound` for several devices at once (row ``r`` of every array is device ``r``)."""
+
+    def __init__(self, tbs: list[Tables]):
+        sbs = [_SuffixBound(tb) for tb in tbs]
+        R = len(sbs)
+        self.N = np.array([sb.N for sb in sbs], dtype=np.int64)
+        Nmax = int(self.N.max()) if R else 0
+        self.Ts = np.zeros((R, Nmax + 1))
+        self.Tp = np.zeros((R, Nmax + 1))
+        self.ws = np.zeros((R, Nmax + 1))
+        self.wp = np.zeros((R, Nmax + 1))
+        for r, sb in enumerate(sbs):
+            self.Ts[r, :sb.N + 1] = sb.Ts
+            self.Tp[r, :sb.N + 1] = sb.Tp
+            self.ws[r, :sb.N + 1] = sb.ws
+            self.wp[r, :sb.N + 1] = sb.wp
+        self.x_all = np.array([sb.x_all for sb in sbs])
+        self.x_flex = np.array([sb.x_flex for sb in sbs])
+        self.p_flex = np.array([sb.p_flex for sb in sbs])
+        self.s_flex = np.array([sb.s_flex for sb in sbs])
+        n = max((len(sb.tx) for sb in sbs), default=0)
+        self.pos = np.full((R, n), -1, dtype=np.int64)
+        self.tx = np.zeros((R, n))
+        for r, sb in enumerate(sbs):
+            self.pos[r, :len(sb.tx)] = sb.pos
+            self.tx[r, :len(sb.tx)] = sb.tx
+        self.step = 1 << max(0, Nmax.bit_length() - 1) if Nmax else 0
+
+    def remove(self, rows: np.ndarray, i: int) -> None:
+        """Image ``i`` of every device in ``rows`` is decided."""
+        tx = self.tx[rows, i]
+        j = self.pos[rows, i]
+        self.x_all[rows] -= tx
+        fl = j >= 0
+        rows, j, tx = rows[fl], j[fl], tx[fl]
+        if not len(rows):
+            return
+        sv, pv = self.ws[rows, j], self.wp[rows, j]
+        self.x_flex[rows] -= tx
+        self.p_flex[rows] -= pv
+        self.s_flex[rows] -= sv
+        self.ws[rows, j] = self.wp[rows, j] = 0.0
+        k = j + 1
+        live = k <= self.N[rows]
+        while live.any():
+            rr, kk = rows[live], k[live]
+            self.Ts[rr, kk] -= sv[live]
+            self.Tp[rr, kk] -= pv[live]
+            k = np.where(live, k + (k & -k), k)
+            live = k <= self.N[rows]
+
+    def __call__(self, r: np.ndarray, E: np.ndarray, W: np.ndarray) -> np.ndarray:
+        xa = self.x_all[r]
+        d = W + xa - E
+        out = np.maximum(E, W + xa)
+        high = d >= self.s_flex[r]
+        out[high] = np.maximum(E[high] + self.p_flex[r[high]], W[high] + xa[high] - self.x_flex[r[high]])
+        mid = np.flatnonzero((d > 0) & ~high)
+        if len(mid):
+            rm, N = r[mid], self.N[r[mid]]
+            base = rm * self.Ts.shape[1]          # flat indices: one 1-D gather per level
+            Ts, Tp = self.Ts.ravel(), self.Tp.ravel()
+            rem = d[mid].copy()
+            pos = np.zeros(len(mid), dtype=np.int64)
+            acc = np.zeros(len(mid))
+            step = self.step
+            while step:
+                nxt = pos + step
+                cand = base + np.minimum(nxt, N)
+                ts = Ts.take(cand)
+                ok = (nxt <= N) & (ts < rem)
+                pos[ok] = nxt[ok]
+                rem[ok] -= ts[ok]
+                acc[ok] += Tp.take(cand[ok])
+                step >>= 1
+            pos = base + np.minimum(pos, np.maximum(N - 1, 0))
+            w = self.ws.ravel().take(pos)
+            lam = np.divide(rem, w, out=np.ones_like(rem), where=w > 0)
+            out[mid] = np.maximum(E[mid] + acc + np.minimum(lam, 1.0) * self.wp.ravel().take(pos), E[mid])
+        return out
+
+
+def beam_plans(tbs: list[Tables], c: float, *, beam: int = BEAM, deadline: float | None = None
+               ) -> list[tuple[float, np.ndarray]]:
+    """:func:`beam_plan` of several devices in lock step (one numpy pass per image index for all of
+    them), with the same states, ranking and plans as one device at a time."""
+    R = len(tbs)
+    n = np.array([len(tb.p) for tb in tbs], dtype=np.int64)
+    out: list[tuple[float, np.ndarray] | None] = [None] * R
+    for r in range(R):
+        if n[r] == 0:
+            out[r] = (0.0, np.zeros(0, dtype=np.int8))
+    sb = _Suffixes(tbs)
+    # current states: device row, E, W, F
+    D = np.flatnonzero(n > 0)
+    E = np.zeros(len(D))
+    W = np.zeros(len(D))
+    F = np.zeros(len(D), dtype=bool)
+    parents: list[np.ndarray] = []
+    choice: list[np.ndarray] = []
+    finals: dict[int, tuple[int, int, float]] = {}   # device -> (step, state index at that step, its value)
+    nmax = int(n.max()) if R else 0
+    CPU = np.zeros((R, nmax, 2))
+    UP = np.zeros((R, nmax, 2), dtype=bool)
+    OFF = np.zeros((R, nmax, 2), dtype=bool)
+    TX = np.zeros((R, nmax))
+    for r, tb in enumerate(tbs):
+        CPU[r, :n[r]], UP[r, :n[r]], OFF[r, :n[r]], TX[r, :n[r]] = tb.cpu, tb.up, tb.off, tb.tx
+    BIG = 4.0 * (max((float(tb.cpu.sum() + tb.tx.sum()) for tb in tbs), default=0.0) + 1.0)
+    for i in range(nmax):
+        if deadline is not None and time.perf_counter() > deadline:
+            raise DPTimeout
+        rows = np.flatnonzero(n > i)
+        L = len(E)
+        cpu, up, off, txi = CPU[:, i], UP[:, i], OFF[:, i], TX[:, i]
+        nD = np.concatenate([D, D])
+        nE = np.concatenate([E + cpu[D, 0], E + cpu[D, 1]])
+        nW = np.empty(2 * L)
+        nF = np.empty(2 * L, dtype=bool)
+        for k in (0, 1):
+            sl = slice(k * L, (k + 1) * L)
+            u = up[D, k]
+            nW[sl] = np.where(u, np.maximum(W, nE[sl]) + txi[D], W)
+            nF[sl] = np.where(u, off[D, k], F)
+        sb.remove(rows, i)
+        last = n[nD] == i + 1
+        b = np.maximum(sb(nD, nE, nW), nW)
+        b[last] = np.maximum(nE[last], nW[last] + np.where(nF[last], c, 0.0))
+        # Pareto front per (device, flag): sort by device, flag, E, W; keep W below the group's running minimum
+        g = nD * 2 + nF
+        order = np.lexsort((nW, nE, g))
+        go, wo = g[order], nW[order]
+        first = np.ones(len(order), dtype=bool)
+        first[1:] = go[1:] != go[:-1]
+        v = wo - go * BIG
+        run_min = np.minimum.accumulate(v)
+        keep = first.copy()
+        keep[1:] |= v[1:] < run_min[:-1]
+        kept = order[keep]
+        # beam: the `beam` states of least bound per device
+        o2 = kept[np.lexsort((b[kept], nD[kept]))]
+        d2 = nD[o2]
+        start = np.flatnonzero(np.r_[True, d2[1:] != d2[:-1]])
+        rank = np.arange(len(o2)) - np.repeat(start, np.diff(np.r_[start, len(o2)]))
+        kept = o2[rank < beam]
+        parents.append((kept % L).astype(np.int32))
+        choice.append((kept // L).astype(np.int8))
+        E, W, F, D = nE[kept], nW[kept], nF[kept], nD[kept]
+        done = n[D] == i + 1
+        if done.any():
+            val = np.maximum(E, W + np.where(F, c, 0.0))
+            for r in np.unique(D[done]):
+                idx = np.flatnonzero(D == r)
+                best = int(idx[np.argmin(val[idx])])
+                finals[int(r)] = (i, best, float(val[best]))
+    for r, (step, s, value) in finals.items():
+        tb = tbs[r]
+        plan = np.empty(n[r], dtype=np.int8)
+        for i in range(step, -1, -1):
+            plan[i] = tb.codes[i][choice[i][s]]
+            s = int(parents[i][s])
+        out[r] = (value, plan)
+    return out  # type: ignore[return-value]
+
+
 def beam_plan(tb: Tables, c: float, *, beam: int = BEAM, deadline: float | None = None) -> tuple[float, np.ndarray]:
     r = run(tb, c, math.inf, beam=beam, deadline=deadline)
     return r.value, r.plan
@@ -355,24 +542,26 @@ def decompose(inst: PicsysInstance, *, devices: list[int] | None = None, deadlin
     """Beam plans for every device and exact device optima (module docstring).
 
     ``devices``: the devices to bound (default all; e.g. leave out devices that may skip images).
-    Every device gets a plan. At the deadline it returns what is done, ``complete=False``: the
-    bounds found are valid, and ``plan[m]`` is None for devices not reached."""
+    Every device gets a plan (:func:`balance_plan` first, then the beam plan, then the exact
+    plan). At the deadline it returns what is done, ``complete=False``: the bounds found are
+    valid, and ``plan[m]`` is None only for devices whose tables were not built."""
     c = inst.cloud_time
     want = set(range(inst.n_devices)) if devices is None else set(devices)
     tbs: dict[int, Tables] = {}
     beams: dict[int, tuple[float, np.ndarray]] = {}
     plan: list[np.ndarray | None] = [None] * inst.n_devices
     bnds = [0.0] * inst.n_devices
-    for m in range(inst.n_devices):  # cheap valid bounds first: the suffix bound at the start of the queue
+    for m in range(inst.n_devices):  # cheap valid bounds and plans first: the root relaxation
         tbs[m] = tables(inst.devices[m])
+        plan[m] = balance_plan(tbs[m])
         if m in want:
             bnds[m] = float(_SuffixBound(tbs[m])(np.zeros(1), np.zeros(1))[0]) * (1 - PRUNE_SLACK)
         if deadline is not None and time.perf_counter() > deadline:
             return Decomposition(max(bnds, default=0.0), bnds, plan, False, 0, complete=False)
     try:
-        for m in range(inst.n_devices):
-            beams[m] = beam_plan(tbs[m], c, beam=beam, deadline=deadline)
-            plan[m] = beams[m][1]
+        for m, bp in enumerate(beam_plans([tbs[m] for m in range(inst.n_devices)], c, beam=beam, deadline=deadline)):
+            beams[m] = bp
+            plan[m] = bp[1]
     except DPTimeout:
         return Decomposition(max(bnds, default=0.0), bnds, plan, False, 0, complete=False)
     L, exact, solved = 0.0, True, 0
