@@ -334,6 +334,12 @@ class TimeHeuristicKernel:
         fh = pol.fixed_hit
         self.fixed = None if fh is None else (np.full(M, fh[0]) if len(fh) == 1 else np.asarray(fh, dtype=float))
 
+    @property
+    def backlog_local(self):
+        """Algorithm 3's lines 2 and 5 as thresholds on ``l^t`` (the batched loop's backlog runs;
+        ``via``: in ``filter="direct"`` mode line 5 applies after a backlog LOCAL only)."""
+        return self.back_cs, self.back_beta, (self.via if self.pol.filter == "direct" else None)
+
     monotone_in_queue = True
     """eq. 11's e_c grows with q_c and e_m does not depend on it: a larger queue never turns
     LOCAL into OFFLOAD (the batched loop's speculation beyond the horizon relies on it)."""

@@ -60,7 +60,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from .model import PicsysInstance
     from .simulator import SimResult
 
-__all__ = ["cnz", "BatchKernel", "BatchState", "applicable", "run_batched"]
+__all__ = ["cnz", "BacklogRuns", "BatchKernel", "BatchState", "applicable", "run_batched"]
 
 
 class BatchKernel(Protocol):
@@ -68,7 +68,14 @@ class BatchKernel(Protocol):
 
     Optional attributes ``uses_cloud`` (default True): False when no decision reads ``q_c``;
     the devices are then independent and all advance together; ``uses_uplink_queue``
-    (default True): False when no decision reads the uplink queue length (not tracked then).
+    (default True): False when no decision reads the uplink queue length (not tracked then);
+    ``backlog_local`` (default None): ``(thr_init, thr_filt)`` when the policy has Algorithm 3's
+    backlog shortcuts: LOCAL at the initial stage of the image at flat position ``p`` whenever
+    ``max(0, ufree - t) >= thr_init[p]``, and at the filtering stage of device ``m`` whenever
+    ``max(0, ufree - t) >= thr_filt[m]``, without reading anything else (no ``q_c``, no tokens,
+    no counts); the loop then takes whole runs of such decisions at once (:class:`BacklogRuns`);
+    an optional third entry, a boolean array by device, is set True for the devices a run leaves
+    at the filtering stage (their initial decision was a backlog LOCAL).
     """
 
     def decide(self, st: BatchState, ids: np.ndarray, t: np.ndarray, p: np.ndarray,
@@ -234,6 +241,118 @@ class BatchState:
         self._fifo(a[order].tolist(), p[order])
 
 
+class BacklogRuns:
+    """Runs of backlog-LOCAL decisions, up to ``K`` images per device per numpy pass.
+
+    For a kernel with ``backlog_local`` (Algorithm 3, lines 2 and 5 of the PicSys paper: the
+    device runs the accelerated CNN while the uplink backlog ``l^t = max(0, uplink_free - t)``
+    covers ``c_s + alpha``, and the expensive CNN on a positive while it covers ``beta``), a
+    device whose head passes the line-2 test decides LOCAL without reading ``q_c`` or any other
+    device's state, so it is not bound by the horizon. As long as no upload is added, its uplink
+    free time is constant and its decision times are one running sum: the image ``i`` starts at
+    ``s_i``, its accelerated CNN ends at ``e_i = (s_i + c_s,i) + alpha`` and the next image starts
+    at ``s_{i+1} = e_i + beta z1_i`` (``+ 0.0`` is exact for a negative): ``np.cumsum`` over the
+    increments ``(c_s,i, alpha, beta z1_i)`` performs the reference's additions in its order, so
+    the times are bit-identical. The run stops at the first failing test (line 2 at ``s_i``, or
+    line 5 at ``e_i`` for a positive: the device is then left at the filtering stage), after the
+    first ``s-up`` (its upload moves the uplink free time), at the device's last image, or after
+    ``K`` images; whatever follows is decided by the ordinary step.
+    """
+
+    def __init__(self, st: BatchState, thr_init: np.ndarray, thr_filt: np.ndarray,
+                 via: np.ndarray | None = None, K: int = 16) -> None:
+        M, W, K = st.M, st.W, int(K)
+        MW = M * W
+        self.K, self.via = K, via
+        self.thr_filt = np.asarray(thr_filt, dtype=float)
+        valid = (np.arange(MW) % W) < np.repeat(st.n_images, W) if M else np.zeros(0, dtype=bool)
+        pad = np.zeros(K + 1, dtype=bool)
+        valid = np.concatenate([valid, pad])
+        thr = np.full(MW + K + 1, np.inf)
+        thr[:MW] = thr_init[:MW]
+        thr[~valid] = np.inf                                  # line 2 fails past the last image
+        self.thr = thr
+        z1 = np.concatenate([st.Z1 == 1, pad]) & valid
+        z2 = np.concatenate([st.Z2 == 1, pad]) & valid
+        self.z1, self.su = z1, z1 & z2
+        self.z1i = z1.astype(np.int64)
+        inc = np.zeros((MW + K + 1, 3))
+        inc[:MW, 0] = st.CS
+        inc[:MW, 1] = np.repeat(st.alpha, W)
+        inc[:MW, 2] = np.where(z1[:MW], np.repeat(st.beta, W), 0.0)
+        self.inc = inc
+        self.outs = np.where(z1, np.where(self.su, S_UP, S_DISC), F_DISC).astype(np.int8)
+        self.cz1 = np.concatenate([[0], np.cumsum(self.z1i)])  # prefix counts of positives
+        self.AR = np.arange(K)
+        self.col_base = 3 * self.AR + 2                       # Y column of e_i (+1: s_{i+1})
+
+    def advance(self, st: BatchState, tau, soff, pos, out, comp, track_uplink: bool) -> None:
+        """Take every device's backlog run (see the class docstring), in place."""
+        ufree = st.ufree
+        thr = self.thr
+        cand = np.flatnonzero((soff == 0) & (np.maximum(0.0, ufree - tau) >= thr[pos]))
+        n = len(cand)
+        if not n:
+            return
+        K = self.K
+        K2 = 2 * K
+        MW = st.M * st.W
+        p0 = pos[cand]
+        P = p0[:, None] + self.AR
+        Y = np.empty((n, 3 * K + 1))
+        Y[:, 0] = tau[cand]
+        Y[:, 1:] = self.inc[P].reshape(n, 3 * K)
+        np.cumsum(Y, axis=1, out=Y)                          # Y[:, 3i] = s_i, Y[:, 3i + 2] = e_i
+        u = ufree[cand][:, None]
+        z1 = self.z1[P]
+        su = self.su[P]
+        # half-steps 2i (line 2 at s_i) and 2i + 1 (line 5 at e_i, positives only); the first
+        # failing one ends the run
+        stop = np.empty((n, K2 + 1), dtype=bool)
+        stop[:, K2] = True
+        si = stop[:, 0:K2:2]
+        np.less(np.maximum(0.0, u - Y[:, 0:3 * K:3]), thr[P], out=si)
+        si[:, 1:] |= su[:, :-1]                                # an s-up upload ends the run
+        sf = stop[:, 1:K2:2]
+        np.less(np.maximum(0.0, u - Y[:, 2::3]), self.thr_filt[cand][:, None], out=sf)
+        sf &= z1
+        h = stop.argmax(axis=1)
+        L = h >> 1                                             # images finished in the run
+        half = h & 1                                           # 1: left at the filtering stage
+        rows = np.arange(n)
+        full = self.AR < L[:, None]
+        Pf = P[full]
+        out[Pf] = self.outs[Pf]
+        comp[Pf] = np.take_along_axis(Y, self.col_base + z1, axis=1)[full]   # e_i, or s_{i+1} after the CNN
+        z1n = self.cz1[p0 + L] - self.cz1[p0]
+        st.n_filtered[cand] += L + half
+        st.n_z1[cand] += z1n + half
+        st.n_selected[cand] += z1n
+        Lm1 = np.maximum(L - 1, 0)
+        up = (L > 0) & su[rows, Lm1]
+        if cnz(up):                                            # the run's last image is an s-up
+            um, upos = cand[up], p0[up] + Lm1[up]
+            d = np.maximum(Y[rows[up], 3 * L[up]], ufree[um]) + st.TX[upos]
+            ufree[um] = d
+            if track_uplink:
+                uc = st.ucur[um]
+                st.UD[uc] = d
+                st.ucur[um] = uc + 1
+            comp[upos] = d
+            st.n_z2[um] += 1
+        tau[cand] = Y[rows, 3 * L + 2 * half]
+        newp = p0 + L
+        pos[cand] = newp
+        if cnz(half):
+            hm = cand[half == 1]
+            soff[hm] = MW
+            if self.via is not None:
+                self.via[hm] = True
+        fin = newp >= st.endpos[cand]
+        if cnz(fin):
+            tau[cand[fin]] = np.inf
+
+
 def applicable(inst: PicsysInstance) -> bool:
     """Whether the batched loop covers ``inst`` (no energy data, every transfer time positive)."""
     if inst.has_energy or inst.n_devices == 0:
@@ -255,6 +374,8 @@ def run_batched(inst: PicsysInstance, kernel: BatchKernel) -> SimResult:
     # q_c (more arrivals only delay FIFO jobs), so a LOCAL there is final; an OFFLOAD is
     # discarded (no side effect: ``safe`` False) and decided again once the horizon passes.
     spec = bool(getattr(kernel, "monotone_in_queue", False))
+    bl = getattr(kernel, "backlog_local", None)
+    runs = BacklogRuns(st, *bl) if bl is not None else None
     tau = np.where(N > 0, 0.0, np.inf)
     soff = np.zeros(M, dtype=np.int64)               # 0: initial decision due; M W: accelerated CNN ends at tau
     pos = st.base.copy()                             # flat index of each device's head image
@@ -269,6 +390,8 @@ def run_batched(inst: PicsysInstance, kernel: BatchKernel) -> SimResult:
     C_OFF = np.array([I_OFF, F_OFF], dtype=np.int8)      # by filtering stage
     C_SEL = np.array([S_DISC, S_UP], dtype=np.int8)      # by z2
     while True:
+        if runs is not None:                         # backlog-LOCAL runs first: H only grows
+            runs.advance(st, tau, soff, pos, out, comp, track_uplink)
         if uses_cloud:
             H = float(np.maximum(tau + bound[pos + soff], ufree + txmin[pos]).min())
             act = np.flatnonzero(tau < (np.inf if spec else H))
