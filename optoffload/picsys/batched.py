@@ -87,7 +87,9 @@ class BatchKernel(Protocol):
         (else LOCAL), ``requested`` True where the decision asked the cloud for ``q_c``.
         With ``monotone_in_queue`` the loop also passes ``safe``: False marks a device beyond
         the horizon, whose ``q_c`` is only a lower bound; its OFFLOAD is discarded, so the
-        kernel must not spend anything (tokens) on it."""
+        kernel must not spend anything (tokens) on it. The kernel may set ``safe`` True (in
+        place) where its OFFLOAD holds even at :meth:`BatchState.cloud_queue_upper`, an upper
+        bound on ``q_c``: that OFFLOAD is then certain and kept."""
         ...
 
 
@@ -155,6 +157,8 @@ class BatchState:
         self._pend: list[tuple[np.ndarray, np.ndarray]] = []
         self.horizon = 0.0
         self._heap: list[tuple[float, int]] = []    # pending arrivals when the kernel reads q_c
+        self.bj = np.zeros(M)                       # per device: no new upload ends before bj
+        self.btx = np.full(M, np.inf)               # ... and each takes at least btx (uplink time)
 
     # ------------------------------------------------------------------ what a device may ask
     def uplink_queue(self, ids: np.ndarray, t: np.ndarray) -> np.ndarray:
@@ -168,6 +172,28 @@ class BatchState:
             p = p + adv
         self.uptr[ids] = p
         return self.ucur[ids] - p
+
+    def cloud_queue_upper(self, t: np.ndarray) -> np.ndarray:
+        """An upper bound on ``q_c`` at times ``t`` beyond the horizon (eq. 11's queue).
+
+        ``q_c(t) = #(arrivals <= t) - #(done <= t)``. Jobs known final keep their done times
+        (every later arrival follows them in FIFO order); a known arrival not yet in the FIFO
+        counts at most 1 if it is ``<= t``; and device ``j``, whose next new upload cannot end
+        before ``b_j`` (the horizon's per-device bound) and whose uploads each take at least
+        ``txmin_j`` of its uplink, adds at most ``floor((t - b_j) / txmin_j) + 1`` arrivals by
+        ``t`` (with a 1e-6 margin for rounding)."""
+        q = self.cloud_queue(t)
+        heap = self._heap
+        if heap:
+            pa = np.sort(np.array([x[0] for x in heap]))
+            q = q + np.searchsorted(pa, t, side="right")
+        b, tm = self.bj, self.btx
+        ok = b <= float(t.max())                        # devices that can add an arrival at all
+        if cnz(ok):
+            b, tm = b[ok], tm[ok]
+            D = t[:, None] - b
+            q = q + np.where(D >= 0, np.floor(D / tm + 1e-6) + 1, 0).sum(axis=1).astype(np.int64)
+        return q
 
     def cloud_queue(self, t: np.ndarray) -> np.ndarray:
         """``q_c`` at each time ``t`` (all ``t`` below the current horizon; eq. 11)."""
@@ -248,104 +274,117 @@ class BacklogRuns:
     device runs the accelerated CNN while the uplink backlog ``l^t = max(0, uplink_free - t)``
     covers ``c_s + alpha``, and the expensive CNN on a positive while it covers ``beta``), a
     device whose head passes the line-2 test decides LOCAL without reading ``q_c`` or any other
-    device's state, so it is not bound by the horizon. As long as no upload is added, its uplink
-    free time is constant and its decision times are one running sum: the image ``i`` starts at
-    ``s_i``, its accelerated CNN ends at ``e_i = (s_i + c_s,i) + alpha`` and the next image starts
-    at ``s_{i+1} = e_i + beta z1_i`` (``+ 0.0`` is exact for a negative): ``np.cumsum`` over the
-    increments ``(c_s,i, alpha, beta z1_i)`` performs the reference's additions in its order, so
-    the times are bit-identical. The run stops at the first failing test (line 2 at ``s_i``, or
-    line 5 at ``e_i`` for a positive: the device is then left at the filtering stage), after the
-    first ``s-up`` (its upload moves the uplink free time), at the device's last image, or after
-    ``K`` images; whatever follows is decided by the ordinary step.
+    device's state, so it is not bound by the horizon. Its decision times are one running sum:
+    image ``i`` starts at ``s_i``, its accelerated CNN ends at ``e_i = (s_i + c_s,i) + alpha``,
+    the next image starts at ``s_{i+1} = e_i + beta z1_i`` (``+ 0.0`` is exact for a negative);
+    its uplink free time before image ``i`` is ``u_i``, and an ``s-up`` (z1 = z2 = 1) uploads at
+    ``s_{i+1}``: ``u_{i+1} = max(s_{i+1}, u_i) + tx_i``, which is ``u_i + tx_i`` while the backlog
+    lasts (``u_i >= s_{i+1}``). ``np.cumsum`` over the increments ``(c_s,i, alpha, beta z1_i)``
+    and ``(tx_i if s-up else 0)`` performs the reference's additions in its order, so every time
+    is bit-identical. The run stops at the first failing test (line 2 at ``s_i``, or line 5 at
+    ``e_i`` for a positive: the device is left at the filtering stage), after an ``s-up`` that
+    finds the uplink idle (``s_{i+1} > u_i``: the ``max`` takes the other branch), at the
+    device's last image, or after ``K`` images; the ordinary step decides what follows.
     """
 
     def __init__(self, st: BatchState, thr_init: np.ndarray, thr_filt: np.ndarray,
-                 via: np.ndarray | None = None, K: int = 16) -> None:
+                 via: np.ndarray | None = None, K: int = 8) -> None:
         M, W, K = st.M, st.W, int(K)
         MW = M * W
         self.K, self.via = K, via
         self.thr_filt = np.asarray(thr_filt, dtype=float)
-        valid = (np.arange(MW) % W) < np.repeat(st.n_images, W) if M else np.zeros(0, dtype=bool)
         pad = np.zeros(K + 1, dtype=bool)
-        valid = np.concatenate([valid, pad])
-        thr = np.full(MW + K + 1, np.inf)
-        thr[:MW] = thr_init[:MW]
-        thr[~valid] = np.inf                                  # line 2 fails past the last image
-        self.thr = thr
+        valid = np.concatenate([(np.arange(MW) % W) < np.repeat(st.n_images, W), pad])
         z1 = np.concatenate([st.Z1 == 1, pad]) & valid
-        z2 = np.concatenate([st.Z2 == 1, pad]) & valid
-        self.z1, self.su = z1, z1 & z2
-        self.z1i = z1.astype(np.int64)
-        inc = np.zeros((MW + K + 1, 3))
-        inc[:MW, 0] = st.CS
-        inc[:MW, 1] = np.repeat(st.alpha, W)
-        inc[:MW, 2] = np.where(z1[:MW], np.repeat(st.beta, W), 0.0)
-        self.inc = inc
-        self.outs = np.where(z1, np.where(self.su, S_UP, S_DISC), F_DISC).astype(np.int8)
-        self.cz1 = np.concatenate([[0], np.cumsum(self.z1i)])  # prefix counts of positives
+        su = z1 & np.concatenate([st.Z2 == 1, pad])
+        # one gather per run: (c_s, alpha, beta z1, line-2 threshold, tx if s-up, tx) by flat position
+        tab = np.zeros((MW + K + 1, 6))
+        tab[:MW, 0] = st.CS
+        tab[:MW, 1] = np.repeat(st.alpha, W)
+        tab[:MW, 2] = np.where(z1[:MW], np.repeat(st.beta, W), 0.0)
+        tab[:MW, 3] = thr_init[:MW]
+        tab[~valid, 3] = np.inf                               # line 2 fails past the last image
+        tab[:MW, 5] = st.TX
+        tab[:, 4] = np.where(su, tab[:, 5], 0.0)
+        self.tab, self.thr = tab, tab[:, 3].copy()
+        self.code = (z1 + 2 * su).astype(np.int8)            # 1: positive, 3: s-up
+        self.outs = np.where(z1, np.where(su, S_UP, S_DISC), F_DISC).astype(np.int8)
+        self.cz1 = np.concatenate([[0], np.cumsum(z1)])       # prefix counts of positives
         self.AR = np.arange(K)
-        self.col_base = 3 * self.AR + 2                       # Y column of e_i (+1: s_{i+1})
 
     def advance(self, st: BatchState, tau, soff, pos, out, comp, track_uplink: bool) -> None:
         """Take every device's backlog run (see the class docstring), in place."""
         ufree = st.ufree
-        thr = self.thr
-        cand = np.flatnonzero((soff == 0) & (np.maximum(0.0, ufree - tau) >= thr[pos]))
+        cand = np.flatnonzero((soff == 0) & (np.maximum(0.0, ufree - tau) >= self.thr[pos]))
         n = len(cand)
         if not n:
             return
         K = self.K
-        K2 = 2 * K
-        MW = st.M * st.W
+        K2, K3 = 2 * K, 3 * K
         p0 = pos[cand]
         P = p0[:, None] + self.AR
-        Y = np.empty((n, 3 * K + 1))
+        g = self.tab[P]                                        # (n, K, 6)
+        Y = np.empty((n, K3 + 1))
         Y[:, 0] = tau[cand]
-        Y[:, 1:] = self.inc[P].reshape(n, 3 * K)
-        np.cumsum(Y, axis=1, out=Y)                          # Y[:, 3i] = s_i, Y[:, 3i + 2] = e_i
-        u = ufree[cand][:, None]
-        z1 = self.z1[P]
-        su = self.su[P]
+        Y[:, 1:] = g[:, :, :3].reshape(n, K3)
+        np.cumsum(Y, axis=1, out=Y)                            # Y[:, 3i] = s_i, Y[:, 3i + 2] = e_i
+        u0 = ufree[cand]
+        U = np.empty((n, K + 1))
+        U[:, 0] = u0
+        U[:, 1:] = g[:, :, 4]
+        np.cumsum(U, axis=1, out=U)                            # U[:, i] = u_i while the backlog lasts
+        code = self.code[P]
+        z1 = code != 0
+        su = code == 3
+        S1 = Y[:, 3::3]                                        # s_{i+1}
         # half-steps 2i (line 2 at s_i) and 2i + 1 (line 5 at e_i, positives only); the first
         # failing one ends the run
         stop = np.empty((n, K2 + 1), dtype=bool)
         stop[:, K2] = True
         si = stop[:, 0:K2:2]
-        np.less(np.maximum(0.0, u - Y[:, 0:3 * K:3]), thr[P], out=si)
-        si[:, 1:] |= su[:, :-1]                                # an s-up upload ends the run
+        np.less(np.maximum(0.0, U[:, :K] - Y[:, 0:K3:3]), g[:, :, 3], out=si)
+        si[:, 1:] |= su[:, :-1] & (S1[:, :-1] > U[:, :K - 1])  # an s-up that finds the uplink idle
         sf = stop[:, 1:K2:2]
-        np.less(np.maximum(0.0, u - Y[:, 2::3]), self.thr_filt[cand][:, None], out=sf)
+        np.less(np.maximum(0.0, U[:, :K] - Y[:, 2::3]), self.thr_filt[cand][:, None], out=sf)
         sf &= z1
         h = stop.argmax(axis=1)
         L = h >> 1                                             # images finished in the run
         half = h & 1                                           # 1: left at the filtering stage
         rows = np.arange(n)
         full = self.AR < L[:, None]
+        C = np.where(z1, S1, Y[:, 2::3])                       # f-disc at e_i, s-disc at s_{i+1}
+        ms = su & full
+        nsu = ms.sum(axis=1)
+        uend = U[rows, L]
+        Lm1 = np.maximum(L - 1, 0)
+        last = (L > 0) & su[rows, Lm1]
+        if cnz(last):                                          # the last s-up: the reference's max
+            lr = rows[last]
+            lc = Lm1[last]
+            uend[last] = np.maximum(S1[lr, lc], U[lr, lc]) + g[lr, lc, 5]
+        if cnz(nsu):
+            D = U[:, 1:].copy()                                # u_{i+1}: the end of image i's upload
+            D[rows, Lm1] = np.where(last, uend, D[rows, Lm1])
+            C[ms] = D[ms]
+            if track_uplink:
+                uc = st.ucur[cand]
+                st.UD[(uc[:, None] + np.cumsum(ms, axis=1) - 1)[ms]] = D[ms]
+                st.ucur[cand] = uc + nsu
+            st.n_z2[cand] += nsu
+            ufree[cand] = uend
         Pf = P[full]
         out[Pf] = self.outs[Pf]
-        comp[Pf] = np.take_along_axis(Y, self.col_base + z1, axis=1)[full]   # e_i, or s_{i+1} after the CNN
+        comp[Pf] = C[full]
         z1n = self.cz1[p0 + L] - self.cz1[p0]
         st.n_filtered[cand] += L + half
         st.n_z1[cand] += z1n + half
         st.n_selected[cand] += z1n
-        Lm1 = np.maximum(L - 1, 0)
-        up = (L > 0) & su[rows, Lm1]
-        if cnz(up):                                            # the run's last image is an s-up
-            um, upos = cand[up], p0[up] + Lm1[up]
-            d = np.maximum(Y[rows[up], 3 * L[up]], ufree[um]) + st.TX[upos]
-            ufree[um] = d
-            if track_uplink:
-                uc = st.ucur[um]
-                st.UD[uc] = d
-                st.ucur[um] = uc + 1
-            comp[upos] = d
-            st.n_z2[um] += 1
         tau[cand] = Y[rows, 3 * L + 2 * half]
         newp = p0 + L
         pos[cand] = newp
         if cnz(half):
             hm = cand[half == 1]
-            soff[hm] = MW
+            soff[hm] = st.M * st.W
             if self.via is not None:
                 self.via[hm] = True
         fin = newp >= st.endpos[cand]
@@ -393,7 +432,9 @@ def run_batched(inst: PicsysInstance, kernel: BatchKernel) -> SimResult:
         if runs is not None:                         # backlog-LOCAL runs first: H only grows
             runs.advance(st, tau, soff, pos, out, comp, track_uplink)
         if uses_cloud:
-            H = float(np.maximum(tau + bound[pos + soff], ufree + txmin[pos]).min())
+            st.btx = txmin[pos]
+            st.bj = bj = np.maximum(tau + bound[pos + soff], ufree + st.btx)
+            H = float(bj.min())
             act = np.flatnonzero(tau < (np.inf if spec else H))
         else:
             H = np.inf
