@@ -44,7 +44,6 @@ and that decision comes later.
 
 from __future__ import annotations
 
-import heapq
 from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
@@ -156,7 +155,7 @@ class BatchState:
         self._done_list: list[float] = []
         self._pend: list[tuple[np.ndarray, np.ndarray]] = []
         self.horizon = 0.0
-        self._heap: list[tuple[float, int]] = []    # pending arrivals when the kernel reads q_c
+        self._pmin = np.inf                         # earliest pending arrival (not yet in the FIFO)
         self.bj = np.zeros(M)                       # per device: no new upload ends before bj
         self.btx = np.full(M, np.inf)               # ... and each takes at least btx (uplink time)
 
@@ -183,38 +182,41 @@ class BatchState:
         ``txmin_j`` of its uplink, adds at most ``floor((t - b_j) / txmin_j) + 1`` arrivals by
         ``t`` (with a 1e-6 margin for rounding)."""
         q = self.cloud_queue(t)
-        heap = self._heap
-        if heap:
-            pa = np.sort(np.array([x[0] for x in heap]))
-            q = q + np.searchsorted(pa, t, side="right")
+        tmax = float(t.max())
+        if self._pmin <= tmax:
+            pa = self._pending()[0]
+            q = q + np.searchsorted(np.sort(pa[pa <= tmax]), t, side="right")
         b, tm = self.bj, self.btx
-        ok = b <= float(t.max())                        # devices that can add an arrival at all
+        ok = b <= tmax                                  # devices that can add an arrival at all
         if cnz(ok):
             b, tm = b[ok], tm[ok]
+            if ((tmax - b) / tm + 1e-6 < 1.0).all():     # at most one each: count the b_j <= t
+                return q + np.searchsorted(np.sort(b), t, side="right")
             D = t[:, None] - b
             q = q + np.where(D >= 0, np.floor(D / tm + 1e-6) + 1, 0).sum(axis=1).astype(np.int64)
         return q
 
     def cloud_queue(self, t: np.ndarray) -> np.ndarray:
         """``q_c`` at each time ``t`` (all ``t`` below the current horizon; eq. 11)."""
-        heap = self._heap
-        if heap and heap[0][0] <= float(t.max()):        # an arrival not yet in the FIFO counts
-            self._settle_heap(self.horizon)
+        if self._pmin <= float(t.max()):                 # an arrival not yet in the FIFO counts
+            self._settle(self.horizon)
         n = self.njobs
         return np.searchsorted(self.arr[:n], t, side="right") - np.searchsorted(self.done[:n], t, side="right")
 
     # ------------------------------------------------------------------ cloud bookkeeping
-    def _settle_heap(self, h: float) -> None:
-        """Move the pending arrivals before ``h`` (a heap of ``(arrival, flat position)``, i.e.
-        the reference's FIFO order) into the cloud."""
-        heap, a, p = self._heap, [], []
-        pop = heapq.heappop
-        while heap and heap[0][0] < h:
-            x, q = pop(heap)
-            a.append(x)
-            p.append(q)
-        if a:
-            self._fifo(a, p)
+    def _push(self, a: np.ndarray, p: np.ndarray) -> None:
+        """New arrivals (times ``a`` of the images at flat positions ``p``), not yet in the FIFO."""
+        self._pend.append((a, p))
+        m = float(a.min())
+        if m < self._pmin:
+            self._pmin = m
+
+    def _pending(self) -> tuple[np.ndarray, np.ndarray]:
+        """The pending arrivals as one pair of arrays (times, flat positions)."""
+        pend = self._pend
+        if len(pend) > 1:
+            pend[:] = [(np.concatenate([x[0] for x in pend]), np.concatenate([x[1] for x in pend]))]
+        return pend[0]
 
     def _fifo(self, a: list, p) -> None:
         """Append jobs (already in FIFO order) to the cloud: the reference recursion, job by job."""
@@ -244,22 +246,21 @@ class BatchState:
         """Run the FIFO cloud over the pending arrivals before ``h`` (all of them when ``h`` is inf)."""
         if not self._pend:
             return
-        if len(self._pend) == 1:
-            a, p = self._pend[0]
-        else:
-            a = np.concatenate([x[0] for x in self._pend])
-            p = np.concatenate([x[1] for x in self._pend])
+        a, p = self._pending()
         pend = self._pend                           # the loop appends to this very list
         if h == np.inf:
             pend.clear()
+            self._pmin = np.inf
         else:
             now = a < h
             k = cnz(now)
             if k == len(a):
                 pend.clear()
+                self._pmin = np.inf
             else:
                 rest = ~now
                 pend[:] = [(a[rest], p[rest])]
+                self._pmin = float(pend[0][0].min())
                 if not k:
                     return
                 a, p = a[now], p[now]
@@ -425,7 +426,7 @@ def run_batched(inst: PicsysInstance, kernel: BatchKernel) -> SimResult:
     alpha, beta, ufree, UD, ucur = st.alpha, st.beta, st.ufree, st.UD, st.ucur
     nfilt, nz1, nsel, nz2 = st.n_filtered, st.n_z1, st.n_selected, st.n_z2
     requests = 0
-    pend, heap, push = st._pend, st._heap, heapq.heappush
+    push = st._push
     C_OFF = np.array([I_OFF, F_OFF], dtype=np.int8)      # by filtering stage
     C_SEL = np.array([S_DISC, S_UP], dtype=np.int8)      # by z2
     while True:
@@ -489,11 +490,7 @@ def run_batched(inst: PicsysInstance, kernel: BatchKernel) -> SimResult:
                 uc = ucur[um]
                 UD[uc] = d
                 ucur[um] = uc + 1
-            if uses_cloud:
-                for x in zip(d.tolist(), up.tolist()):
-                    push(heap, x)
-            else:
-                pend.append((d, up))
+            push(d, up)
         il = ~filt & loc
         adv = filt | off
         if cnz(il):                                  # scale + accelerated CNN, ends at t + c_s + alpha
@@ -517,7 +514,6 @@ def run_batched(inst: PicsysInstance, kernel: BatchKernel) -> SimResult:
         fin = newp >= endpos[act]
         if cnz(fin):                                 # no image left: the device is done
             tau[act[fin]] = np.inf
-    st._settle_heap(np.inf)
     st._settle(np.inf)
     n = st.njobs
     cdone = 0.0
