@@ -114,26 +114,33 @@ class BatchState:
         self.alpha = np.array([d.alpha for d in devs], dtype=float)
         self.beta = np.array([d.beta for d in devs], dtype=float)
         self.c_u, self.servers = float(inst.cloud_time), int(inst.servers)
-        CS, TX = np.zeros((M, W)), np.zeros((M, W))
-        Z1, Z2 = np.zeros((M, W), dtype=np.int8), np.zeros((M, W), dtype=np.int8)
-        txmin = np.full((M, W), np.inf)
+        N = self.n_images
+        valid = np.arange(W) < N[:, None]                   # (M, W): a real image, row-major order
+        self.valid = valid.ravel()
+
+        def table(field: str, dtype=float) -> np.ndarray:
+            out = np.zeros((M, W), dtype=dtype)
+            if M:
+                out[valid] = np.concatenate([getattr(d, field) for d in devs])
+            return out
+
+        CS, Z1, Z2 = table("c_s"), table("z1", np.int8), table("z2", np.int8)
+        rate = np.array([d.rate for d in devs], dtype=float)
+        TX = 8.0 * table("size") / rate[:, None]           # Device.tx, element by element
+        txmin = np.minimum.accumulate(np.where(valid, TX, np.inf)[:, ::-1], axis=1)[:, ::-1]
         # lower bounds on when a device's next cloud arrival can happen, after its next
-        # decision time tau: G (head image not started) and F (head image in the accelerated CNN)
-        G, F = np.full((M, W), np.inf), np.full((M, W), np.inf)
-        for m, d in enumerate(devs):
-            n = d.n
-            CS[m, :n], TX[m, :n], Z1[m, :n], Z2[m, :n] = d.c_s, d.tx, d.z1, d.z2
-            if not n:
-                continue
-            tx = np.asarray(d.tx, dtype=float)
-            txmin[m, :n] = np.minimum.accumulate(tx[::-1])[::-1]
-            # G_i = min(tx_i, cpu_i + G_{i+1}) = min_{k>=i} (Q_k + tx_k) - Q_i, Q the prefix CPU time;
-            # a nanosecond-scale margin keeps it a lower bound under rounding
-            Q = np.concatenate([[0.0], np.cumsum(d.c_s + d.alpha)])
-            g = np.minimum.accumulate((Q[:n] + tx)[::-1])[::-1] - Q[:n]
-            g = g - 1e-9 * (1.0 + Q[n] + tx.max())
-            G[m, :n] = g
-            F[m, :n] = np.minimum(np.where(d.z1 == 1, tx, np.inf), np.concatenate([g[1:], [np.inf]]))
+        # decision time tau: G (head image not started) and F (head image in the accelerated CNN).
+        # G_i = min(tx_i, cpu_i + G_{i+1}) = min_{k>=i} (Q_k + tx_k) - Q_i, Q the prefix CPU time;
+        # a nanosecond-scale margin keeps it a lower bound under rounding
+        Q = np.zeros((M, W + 1))
+        np.cumsum(np.where(valid, CS + self.alpha[:, None], 0.0), axis=1, out=Q[:, 1:])
+        Qh = Q[:, :W]
+        g = np.minimum.accumulate(np.where(valid, Qh + TX, np.inf)[:, ::-1], axis=1)[:, ::-1] - Qh
+        margin = 1e-9 * (1.0 + Q[np.arange(M), N] + np.where(valid, TX, 0.0).max(axis=1, initial=0.0))
+        G = np.where(valid, g - margin[:, None], np.inf)
+        Gn = np.full((M, W), np.inf)
+        Gn[:, :-1] = G[:, 1:]
+        F = np.where(valid, np.minimum(np.where(Z1 == 1, TX, np.inf), Gn), np.inf)
         self.CS, self.TX, self.Z1, self.Z2 = CS.ravel(), TX.ravel(), Z1.ravel(), Z2.ravel()
         self.txmin = txmin.ravel()
         self.bound = np.concatenate([G.ravel(), F.ravel()])     # index: pos + (0 or M W by stage)
@@ -291,26 +298,21 @@ class BacklogRuns:
     def __init__(self, st: BatchState, thr_init: np.ndarray, thr_filt: np.ndarray,
                  via: np.ndarray | None = None, K: int = 8) -> None:
         M, W, K = st.M, st.W, int(K)
-        MW = M * W
         self.K, self.via = K, via
         self.thr_filt = np.asarray(thr_filt, dtype=float)
-        pad = np.zeros(K + 1, dtype=bool)
-        valid = np.concatenate([(np.arange(MW) % W) < np.repeat(st.n_images, W), pad])
-        z1 = np.concatenate([st.Z1 == 1, pad]) & valid
-        su = z1 & np.concatenate([st.Z2 == 1, pad])
-        # one gather per run: (c_s, alpha, beta z1, line-2 threshold, tx if s-up, tx) by flat position
-        tab = np.zeros((MW + K + 1, 6))
-        tab[:MW, 0] = st.CS
-        tab[:MW, 1] = np.repeat(st.alpha, W)
-        tab[:MW, 2] = np.where(z1[:MW], np.repeat(st.beta, W), 0.0)
-        tab[:MW, 3] = thr_init[:MW]
-        tab[~valid, 3] = np.inf                               # line 2 fails past the last image
-        tab[:MW, 5] = st.TX
-        tab[:, 4] = np.where(su, tab[:, 5], 0.0)
-        self.tab, self.thr = tab, tab[:, 3].copy()
-        self.code = (z1 + 2 * su).astype(np.int8)            # 1: positive, 3: s-up
+        valid = st.valid
+        z1 = st.Z1 == 1
+        su = z1 & (st.Z2 == 1)
+        # per flat position; every row ends with a padding slot whose line-2 threshold is inf,
+        # so a run stops there and positions are clipped to the last slot (M W - 1, padding)
+        self.last = M * W - 1
+        self.thr = np.where(valid, thr_init, np.inf)          # line 2 fails past the last image
+        self.bz = np.where(z1, np.repeat(st.beta, W), 0.0)    # beta z1 (the expensive CNN's time)
+        self.txsu = np.where(su, st.TX, 0.0)                  # tx of an s-up
+        self.code = (z1.view(np.int8) + 2 * su.view(np.int8))  # 1: positive, 3: s-up
         self.outs = np.where(z1, np.where(su, S_UP, S_DISC), F_DISC).astype(np.int8)
-        self.cz1 = np.concatenate([[0], np.cumsum(z1)])       # prefix counts of positives
+        self.cz1 = np.zeros(M * W + 1, dtype=np.int64)        # prefix counts of positives
+        np.cumsum(z1, out=self.cz1[1:])
         self.AR = np.arange(K)
 
     def advance(self, st: BatchState, tau, soff, pos, out, comp, track_uplink: bool) -> None:
@@ -324,15 +326,16 @@ class BacklogRuns:
         K2, K3 = 2 * K, 3 * K
         p0 = pos[cand]
         P = p0[:, None] + self.AR
-        g = self.tab[P]                                        # (n, K, 6)
+        np.minimum(P, self.last, out=P)
         Y = np.empty((n, K3 + 1))
         Y[:, 0] = tau[cand]
-        Y[:, 1:] = g[:, :, :3].reshape(n, K3)
+        Y[:, 1::3] = st.CS[P]
+        Y[:, 2::3] = st.alpha[cand][:, None]
+        Y[:, 3::3] = self.bz[P]
         np.cumsum(Y, axis=1, out=Y)                            # Y[:, 3i] = s_i, Y[:, 3i + 2] = e_i
-        u0 = ufree[cand]
         U = np.empty((n, K + 1))
-        U[:, 0] = u0
-        U[:, 1:] = g[:, :, 4]
+        U[:, 0] = ufree[cand]
+        U[:, 1:] = self.txsu[P]
         np.cumsum(U, axis=1, out=U)                            # U[:, i] = u_i while the backlog lasts
         code = self.code[P]
         z1 = code != 0
@@ -343,7 +346,7 @@ class BacklogRuns:
         stop = np.empty((n, K2 + 1), dtype=bool)
         stop[:, K2] = True
         si = stop[:, 0:K2:2]
-        np.less(np.maximum(0.0, U[:, :K] - Y[:, 0:K3:3]), g[:, :, 3], out=si)
+        np.less(np.maximum(0.0, U[:, :K] - Y[:, 0:K3:3]), self.thr[P], out=si)
         si[:, 1:] |= su[:, :-1] & (S1[:, :-1] > U[:, :K - 1])  # an s-up that finds the uplink idle
         sf = stop[:, 1:K2:2]
         np.less(np.maximum(0.0, U[:, :K] - Y[:, 2::3]), self.thr_filt[cand][:, None], out=sf)
@@ -362,7 +365,7 @@ class BacklogRuns:
         if cnz(last):                                          # the last s-up: the reference's max
             lr = rows[last]
             lc = Lm1[last]
-            uend[last] = np.maximum(S1[lr, lc], U[lr, lc]) + g[lr, lc, 5]
+            uend[last] = np.maximum(S1[lr, lc], U[lr, lc]) + st.TX[P[lr, lc]]
         if cnz(nsu):
             D = U[:, 1:].copy()                                # u_{i+1}: the end of image i's upload
             D[rows, Lm1] = np.where(last, uend, D[rows, Lm1])
