@@ -315,13 +315,33 @@ class BacklogRuns:
         np.cumsum(z1, out=self.cz1[1:])
         self.AR = np.arange(K)
 
-    def advance(self, st: BatchState, tau, soff, pos, out, comp, track_uplink: bool) -> None:
-        """Take every device's backlog run (see the class docstring), in place."""
+    def advance(self, st: BatchState, tau, soff, pos, out, comp, track_uplink: bool,
+                ids: np.ndarray | None = None) -> np.ndarray:
+        """Take the backlog run of every device (of ``ids`` if given; see the class docstring),
+        in place; returns the devices that took one."""
         ufree = st.ufree
-        cand = np.flatnonzero((soff == 0) & (np.maximum(0.0, ufree - tau) >= self.thr[pos]))
+        if ids is None:
+            lt = np.maximum(0.0, ufree - tau)
+            ini = soff == 0
+            go = ini & (lt >= self.thr[pos])                  # line 2 holds at the head
+            fgo = ~ini & (lt >= self.thr_filt)                # at the filtering stage: line 5 holds
+            if self.via is not None:
+                fgo &= self.via
+            cand = np.flatnonzero(go | fgo)
+        else:
+            lt = np.maximum(0.0, ufree[ids] - tau[ids])
+            ini = soff[ids] == 0
+            go = ini & (lt >= self.thr[pos[ids]])
+            fgo = ~ini & (lt >= self.thr_filt[ids])
+            if self.via is not None:
+                fgo &= self.via[ids]
+            cand = ids[go | fgo]
+            ini = soff == 0
         n = len(cand)
         if not n:
-            return
+            return cand
+        fs = ~ini[cand]                                       # runs starting at the filtering stage
+        nfs = cnz(fs)
         K = self.K
         K2, K3 = 2 * K, 3 * K
         p0 = pos[cand]
@@ -332,6 +352,9 @@ class BacklogRuns:
         Y[:, 1::3] = st.CS[P]
         Y[:, 2::3] = st.alpha[cand][:, None]
         Y[:, 3::3] = self.bz[P]
+        if nfs:                                               # e_0 = tau: (tau + 0.0) + 0.0 is exact
+            Y[fs, 1] = 0.0
+            Y[fs, 2] = 0.0
         np.cumsum(Y, axis=1, out=Y)                            # Y[:, 3i] = s_i, Y[:, 3i + 2] = e_i
         U = np.empty((n, K + 1))
         U[:, 0] = ufree[cand]
@@ -348,6 +371,8 @@ class BacklogRuns:
         si = stop[:, 0:K2:2]
         np.less(np.maximum(0.0, U[:, :K] - Y[:, 0:K3:3]), self.thr[P], out=si)
         si[:, 1:] |= su[:, :-1] & (S1[:, :-1] > U[:, :K - 1])  # an s-up that finds the uplink idle
+        if nfs:
+            si[fs, 0] = False                                 # image 0's initial decision was taken
         sf = stop[:, 1:K2:2]
         np.less(np.maximum(0.0, U[:, :K] - Y[:, 2::3]), self.thr_filt[cand][:, None], out=sf)
         sf &= z1
@@ -380,20 +405,19 @@ class BacklogRuns:
         out[Pf] = self.outs[Pf]
         comp[Pf] = C[full]
         z1n = self.cz1[p0 + L] - self.cz1[p0]
-        st.n_filtered[cand] += L + half
-        st.n_z1[cand] += z1n + half
+        st.n_filtered[cand] += L + half - fs                   # (image 0 counted when its CNN started)
+        st.n_z1[cand] += z1n + half - fs
         st.n_selected[cand] += z1n
         tau[cand] = Y[rows, 3 * L + 2 * half]
         newp = p0 + L
         pos[cand] = newp
-        if cnz(half):
-            hm = cand[half == 1]
-            soff[hm] = st.M * st.W
-            if self.via is not None:
-                self.via[hm] = True
+        soff[cand] = half * (st.M * st.W)
+        if self.via is not None and cnz(half):
+            self.via[cand[half == 1]] = True
         fin = newp >= st.endpos[cand]
         if cnz(fin):
             tau[cand[fin]] = np.inf
+        return cand
 
 
 def applicable(inst: PicsysInstance) -> bool:
@@ -434,7 +458,11 @@ def run_batched(inst: PicsysInstance, kernel: BatchKernel) -> SimResult:
     C_SEL = np.array([S_DISC, S_UP], dtype=np.int8)      # by z2
     while True:
         if runs is not None:                         # backlog-LOCAL runs first: H only grows
-            runs.advance(st, tau, soff, pos, out, comp, track_uplink)
+            ran = runs.advance(st, tau, soff, pos, out, comp, track_uplink)
+            for _ in range(3):                       # a run ended by K images or an idle uplink
+                if not ran.size:                     # may go on at once
+                    break
+                ran = runs.advance(st, tau, soff, pos, out, comp, track_uplink, ran)
         if uses_cloud:
             st.btx = txmin[pos]
             st.bj = bj = np.maximum(tau + bound[pos + soff], ufree + st.btx)
