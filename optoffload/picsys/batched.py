@@ -315,31 +315,19 @@ class BacklogRuns:
         np.cumsum(z1, out=self.cz1[1:])
         self.AR = np.arange(K)
 
-    def advance(self, st: BatchState, tau, soff, pos, out, comp, track_uplink: bool,
-                ids: np.ndarray | None = None) -> np.ndarray:
-        """Take the backlog run of every device (of ``ids`` if given; see the class docstring),
-        in place; returns the devices that took one."""
+    def advance(self, st: BatchState, tau, soff, pos, out, comp, track_uplink: bool) -> None:
+        """Take every device's backlog run (see the class docstring), in place."""
         ufree = st.ufree
-        if ids is None:
-            lt = np.maximum(0.0, ufree - tau)
-            ini = soff == 0
-            go = ini & (lt >= self.thr[pos])                  # line 2 holds at the head
-            fgo = ~ini & (lt >= self.thr_filt)                # at the filtering stage: line 5 holds
-            if self.via is not None:
-                fgo &= self.via
-            cand = np.flatnonzero(go | fgo)
-        else:
-            lt = np.maximum(0.0, ufree[ids] - tau[ids])
-            ini = soff[ids] == 0
-            go = ini & (lt >= self.thr[pos[ids]])
-            fgo = ~ini & (lt >= self.thr_filt[ids])
-            if self.via is not None:
-                fgo &= self.via[ids]
-            cand = ids[go | fgo]
-            ini = soff == 0
+        lt = np.maximum(0.0, ufree - tau)
+        ini = soff == 0
+        go = ini & (lt >= self.thr[pos])                      # line 2 holds at the head
+        fgo = ~ini & (lt >= self.thr_filt)                    # at the filtering stage: line 5 holds
+        if self.via is not None:
+            fgo &= self.via
+        cand = np.flatnonzero(go | fgo)
         n = len(cand)
         if not n:
-            return cand
+            return
         fs = ~ini[cand]                                       # runs starting at the filtering stage
         nfs = cnz(fs)
         K = self.K
@@ -417,7 +405,6 @@ class BacklogRuns:
         fin = newp >= st.endpos[cand]
         if cnz(fin):
             tau[cand[fin]] = np.inf
-        return cand
 
 
 def applicable(inst: PicsysInstance) -> bool:
@@ -458,11 +445,7 @@ def run_batched(inst: PicsysInstance, kernel: BatchKernel) -> SimResult:
     C_SEL = np.array([S_DISC, S_UP], dtype=np.int8)      # by z2
     while True:
         if runs is not None:                         # backlog-LOCAL runs first: H only grows
-            ran = runs.advance(st, tau, soff, pos, out, comp, track_uplink)
-            for _ in range(3):                       # a run ended by K images or an idle uplink
-                if not ran.size:                     # may go on at once
-                    break
-                ran = runs.advance(st, tau, soff, pos, out, comp, track_uplink, ran)
+            runs.advance(st, tau, soff, pos, out, comp, track_uplink)
         if uses_cloud:
             st.btx = txmin[pos]
             st.bj = bj = np.maximum(tau + bound[pos + soff], ufree + st.btx)
