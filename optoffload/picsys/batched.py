@@ -186,21 +186,33 @@ class BatchState:
         (every later arrival follows them in FIFO order); a known arrival not yet in the FIFO
         counts at most 1 if it is ``<= t``; and device ``j``, whose next new upload cannot end
         before ``b_j`` (the horizon's per-device bound) and whose uploads each take at least
-        ``txmin_j`` of its uplink, adds at most ``floor((t - b_j) / txmin_j) + 1`` arrivals by
-        ``t`` (with a 1e-6 margin for rounding)."""
+        ``txmin_j`` of its uplink, adds at most one arrival at each ``b_j + k txmin_j (1 - 1e-6)``,
+        ``k = 0, 1, ...`` (the factor covers rounding in the upload recursion): all of them
+        ``<= t`` are counted."""
         q = self.cloud_queue(t)
         tmax = float(t.max())
+        pts = []
         if self._pmin <= tmax:
             pa = self._pending()[0]
-            q = q + np.searchsorted(np.sort(pa[pa <= tmax]), t, side="right")
+            pts.append(pa[pa <= tmax])
         b, tm = self.bj, self.btx
         ok = b <= tmax                                  # devices that can add an arrival at all
         if cnz(ok):
-            b, tm = b[ok], tm[ok]
-            if ((tmax - b) / tm + 1e-6 < 1.0).all():     # at most one each: count the b_j <= t
-                return q + np.searchsorted(np.sort(b), t, side="right")
-            D = t[:, None] - b
-            q = q + np.where(D >= 0, np.floor(D / tm + 1e-6) + 1, 0).sum(axis=1).astype(np.int64)
+            b, step = b[ok], tm[ok] * (1.0 - 1e-6)
+            k = np.floor((tmax - b) / step).astype(np.int64) + 1
+            tot = int(k.sum())
+            if tot == len(k):
+                pts.append(b)
+            elif tot <= 8 * (len(k) + len(t)):              # the points, sorted below
+                start = np.cumsum(k) - k
+                pts.append(np.repeat(b, k) + (np.arange(tot) - np.repeat(start, k)) * np.repeat(step, k))
+            else:                                           # many: count per (time, device)
+                D = t[:, None] - b
+                q = q + np.where(D >= 0, np.floor(D / step) + 1, 0).sum(axis=1).astype(np.int64)
+        if pts:
+            v = np.concatenate(pts) if len(pts) > 1 else pts[0]
+            v.sort()
+            q = q + np.searchsorted(v, t, side="right")
         return q
 
     def cloud_queue(self, t: np.ndarray) -> np.ndarray:
