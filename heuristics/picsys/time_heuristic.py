@@ -361,7 +361,8 @@ class TimeHeuristicKernel:
         # eqs. 11-14 for every device (cheaper than subsetting); only `ask` uses them
         k, pk, a, b = ids, p, st.alpha[ids], st.beta[ids]
         qt = st.uplink_queue(k, t)
-        e_c = lt + st.TX[pk] + (qt + st.cloud_queue(t) + 1) * st.c_u   # eq. 11
+        qc = st.cloud_queue(t)
+        e_c = lt + st.TX[pk] + (qt + qc + 1) * st.c_u               # eq. 11
         n = st.endpos[k] - pk
         cs = self.cs_suf[pk] / n
         ct = self.tx_suf[pk] / n
@@ -385,9 +386,12 @@ class TimeHeuristicKernel:
         off = ask & (e_c / e_m < 1.0)
         if safe is not None:                     # beyond the horizon: OFFLOAD even at q_c's upper bound?
             unc = np.flatnonzero(off & ~safe)
-            if unc.size:                         # eq. 11 again, same operations, monotone in q_c
-                e_hi = lt[unc] + st.TX[pk[unc]] + (qt[unc] + st.cloud_queue_upper(t[unc]) + 1) * st.c_u
-                safe[unc[e_hi / e_m[unc] < 1.0]] = True
+            for first in (True, False):          # eq. 11 again, same operations, monotone in q_c
+                if not unc.size:                 # (first: a cheap smaller count rules rows out)
+                    break
+                e_hi = lt[unc] + st.TX[pk[unc]] + (qt[unc] + st.cloud_queue_upper(t[unc], qc[unc], first) + 1) * st.c_u
+                unc = unc[e_hi / e_m[unc] < 1.0]
+            safe[unc] = True
         if pol.tokens is not None:
             pol.tokens[k[off if safe is None else off & safe]] -= 1
         return off, ask

@@ -182,7 +182,7 @@ class BatchState:
         self.uptr[ids] = p
         return self.ucur[ids] - p
 
-    def cloud_queue_upper(self, t: np.ndarray) -> np.ndarray:
+    def cloud_queue_upper(self, t: np.ndarray, q: np.ndarray | None = None, first: bool = False) -> np.ndarray:
         """An upper bound on ``q_c`` at times ``t`` beyond the horizon (eq. 11's queue).
 
         ``q_c(t) = #(arrivals <= t) - #(done <= t)``. Jobs known final keep their done times
@@ -191,8 +191,13 @@ class BatchState:
         before ``b_j`` (the horizon's per-device bound) and whose uploads each take at least
         ``txmin_j`` of its uplink, adds at most one arrival at each ``b_j + k txmin_j (1 - 1e-6)``,
         ``k = 0, 1, ...`` (the factor covers rounding in the upload recursion): all of them
-        ``<= t`` are counted."""
-        q = self.cloud_queue(t)
+        ``<= t`` are counted.
+
+        ``q``: :meth:`cloud_queue` at ``t`` if already known. ``first=True`` counts only ``k = 0``
+        (and the pending arrivals): no more than the bound, a cheap test that rules out the
+        times where even it is too large."""
+        if q is None:
+            q = self.cloud_queue(t)
         tmax = float(t.max())
         pts = []
         if self._pmin <= tmax:
@@ -202,6 +207,8 @@ class BatchState:
         ok = b <= tmax                                  # devices that can add an arrival at all
         if cnz(ok):
             b, step = b[ok], tm[ok] * (1.0 - 1e-6)
+            if first:
+                return q + np.searchsorted(np.sort(np.concatenate([b] + pts)), t, side="right")
             k = np.floor((tmax - b) / step).astype(np.int64) + 1
             tot = int(k.sum())
             if tot == len(k):
