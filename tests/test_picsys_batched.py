@@ -287,10 +287,9 @@ def test_cloud_queue_upper_bounds_the_final_queue():
     calls = []
     orig = batched.BatchState.cloud_queue_upper
 
-    def spy(self, t, q=None, first=False):
-        out = orig(self, t, q, first)
-        if not first:                                  # (first=True is only a pruning count)
-            calls.append((self, t.copy(), out.copy()))
+    def spy(self, t, q=None):
+        out = orig(self, t, q)
+        calls.append((self, t.copy(), out.copy()))
         return out
 
     batched.BatchState.cloud_queue_upper = spy

@@ -386,12 +386,9 @@ class TimeHeuristicKernel:
         off = ask & (e_c / e_m < 1.0)
         if safe is not None:                     # beyond the horizon: OFFLOAD even at q_c's upper bound?
             unc = np.flatnonzero(off & ~safe)
-            for first in (True, False):          # eq. 11 again, same operations, monotone in q_c
-                if not unc.size:                 # (first: a cheap smaller count rules rows out)
-                    break
-                e_hi = lt[unc] + st.TX[pk[unc]] + (qt[unc] + st.cloud_queue_upper(t[unc], qc[unc], first) + 1) * st.c_u
-                unc = unc[e_hi / e_m[unc] < 1.0]
-            safe[unc] = True
+            if unc.size:                         # eq. 11 again, same operations, monotone in q_c
+                e_hi = lt[unc] + st.TX[pk[unc]] + (qt[unc] + st.cloud_queue_upper(t[unc], qc[unc]) + 1) * st.c_u
+                safe[unc[e_hi / e_m[unc] < 1.0]] = True
         if pol.tokens is not None:
             pol.tokens[k[off if safe is None else off & safe]] -= 1
         return off, ask

@@ -182,48 +182,38 @@ class BatchState:
         self.uptr[ids] = p
         return self.ucur[ids] - p
 
-    def cloud_queue_upper(self, t: np.ndarray, q: np.ndarray | None = None, first: bool = False) -> np.ndarray:
+    def cloud_queue_upper(self, t: np.ndarray, q: np.ndarray | None = None) -> np.ndarray:
         """An upper bound on ``q_c`` at times ``t`` beyond the horizon (eq. 11's queue).
 
         ``q_c(t) = #(arrivals <= t) - #(done <= t)``. Jobs known final keep their done times
         (every later arrival follows them in FIFO order); a known arrival not yet in the FIFO
         counts at most 1 if it is ``<= t``; and device ``j``, whose next new upload cannot end
         before ``b_j`` (the horizon's per-device bound) and whose uploads each take at least
-        ``txmin_j`` of its uplink, adds at most one arrival at each ``b_j + k txmin_j (1 - 1e-6)``,
-        ``k = 0, 1, ...`` (the factor covers rounding in the upload recursion): all of them
-        ``<= t`` are counted.
-
-        ``q``: :meth:`cloud_queue` at ``t`` if already known. ``first=True`` counts only ``k = 0``
-        (and the pending arrivals): no more than the bound, a cheap test that rules out the
-        times where even it is too large."""
+        ``txmin_j`` of its uplink, adds at most ``1 + (t - b_j) / step_j`` arrivals by ``t >= b_j``
+        (``step_j = txmin_j (1 - 1e-6)``: the factor covers rounding in the upload recursion).
+        Summed with prefix sums over the ``b_j`` in increasing order: ``c + t S1_c - S2_c`` for
+        the ``c`` devices with ``b_j <= t``, ``S1`` the prefix sums of ``1 / step`` and ``S2``
+        those of ``b / step`` (plus a margin for their rounding). ``q``: :meth:`cloud_queue` at
+        ``t`` if already known."""
         if q is None:
             q = self.cloud_queue(t)
         tmax = float(t.max())
-        pts = []
         if self._pmin <= tmax:
             pa = self._pending()[0]
-            pts.append(pa[pa <= tmax])
-        b, tm = self.bj, self.btx
-        ok = b <= tmax                                  # devices that can add an arrival at all
-        if cnz(ok):
-            b, step = b[ok], tm[ok] * (1.0 - 1e-6)
-            if first:
-                return q + np.searchsorted(np.sort(np.concatenate([b] + pts)), t, side="right")
-            k = np.floor((tmax - b) / step).astype(np.int64) + 1
-            tot = int(k.sum())
-            if tot == len(k):
-                pts.append(b)
-            elif tot <= 8 * (len(k) + len(t)):              # the points, sorted below
-                start = np.cumsum(k) - k
-                pts.append(np.repeat(b, k) + (np.arange(tot) - np.repeat(start, k)) * np.repeat(step, k))
-            else:                                           # many: count per (time, device)
-                D = t[:, None] - b
-                q = q + np.where(D >= 0, np.floor(D / step) + 1, 0).sum(axis=1).astype(np.int64)
-        if pts:
-            v = np.concatenate(pts) if len(pts) > 1 else pts[0]
-            v.sort()
-            q = q + np.searchsorted(v, t, side="right")
-        return q
+            q = q + np.searchsorted(np.sort(pa[pa <= tmax]), t, side="right")
+        ok = self.bj <= tmax                            # devices that can add an arrival at all
+        if not cnz(ok):
+            return q
+        b = self.bj[ok]
+        inv = 1.0 / (self.btx[ok] * (1.0 - 1e-6))
+        o = np.argsort(b)
+        b, inv = b[o], inv[o]
+        S1 = np.concatenate([[0.0], np.cumsum(inv)])
+        S2 = np.concatenate([[0.0], np.cumsum(b * inv)])
+        c = np.searchsorted(b, t, side="right")
+        u = c + t * S1[c] - S2[c]
+        u = u + 1e-9 * (c + t * S1[c] + S2[c]) + 1e-6  # rounding of the sums
+        return q + np.floor(u).astype(np.int64)
 
     def cloud_queue(self, t: np.ndarray) -> np.ndarray:
         """``q_c`` at each time ``t`` (all ``t`` below the current horizon; eq. 11)."""
