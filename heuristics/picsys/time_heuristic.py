@@ -114,9 +114,6 @@ TIE = 1e-9
 #: explicit ``+1`` (issue #13; reproduces all 20 decisions of Table 3); "with-head" also counts
 #: the head image (the reading before issue #13).
 QUEUE_READINGS = ("paper", "with-head")
-#: Offload chains of the batched kernel: at most this many images a device offloads back to back
-#: at one decision time per numpy pass (:meth:`TimeHeuristicKernel._chain`); 1 turns them off.
-CHAIN_IMAGES = 8
 
 
 def token_counts(system: SystemInfo) -> np.ndarray:
@@ -334,8 +331,6 @@ class TimeHeuristicKernel:
         alpha = np.array([float(a) for a in system.alpha])
         self.back_cs = (padded(list(system.c_s), width) + alpha[:, None] - TIE).ravel()
         self.back_beta = np.asarray(system.beta, dtype=float) - TIE
-        self.chain = CHAIN_IMAGES
-        self.AR1 = np.arange(1, max(self.chain, 2))
         fh = pol.fixed_hit
         self.fixed = None if fh is None else (np.full(M, fh[0]) if len(fh) == 1 else np.asarray(fh, dtype=float))
 
@@ -362,43 +357,18 @@ class TimeHeuristicKernel:
         if pol.tokens is not None:
             ask &= pol.tokens[ids] > 0
         if not cnz(ask):
-            return ask, ask, ask.astype(np.int64)
+            return ask, ask
         # eqs. 11-14 for every device (cheaper than subsetting); only `ask` uses them
-        k, pk = ids, p
+        k, pk, a, b = ids, p, st.alpha[ids], st.beta[ids]
         qt = st.uplink_queue(k, t)
         qc = st.cloud_queue(t)
         e_c = lt + st.TX[pk] + (qt + qc + 1) * st.c_u               # eq. 11
-        h = self.fixed[k] if self.fixed is not None else \
-            hit_rates_batch(st.n_z1[k], st.n_filtered[k], pol.prior, pol.prior_weight)
-        e_m = self._e_m(st, k, pk, h)
-        off = ask & (e_c / e_m < 1.0)
-        qh = qc
-        if safe is not None:                     # beyond the horizon: OFFLOAD even at q_c's upper bound?
-            unc = np.flatnonzero(off & ~safe)
-            if unc.size:                         # eq. 11 again, same operations, monotone in q_c
-                qu = st.cloud_queue_upper(t[unc], qc[unc])
-                e_hi = lt[unc] + st.TX[pk[unc]] + (qt[unc] + qu + 1) * st.c_u
-                safe[unc[e_hi / e_m[unc] < 1.0]] = True
-                qh = qc.copy()
-                qh[unc] = qu
-        acc = off if safe is None else off & safe
-        run = acc.astype(np.int64)
-        r = np.flatnonzero(acc)
-        if r.size and self.chain > 1:
-            run[r] += self._chain(st, k[r], t[r], pk[r], qt[r], qh[r], h[r])
-        if pol.tokens is not None:
-            pol.tokens[k[r]] -= run[r]
-        return off, ask, run
-
-    def _e_m(self, st, k, pk, h):
-        """Eqs. 12-14 (:meth:`TimeHeuristic.e_device`, the same operations), at least EPS; any
-        broadcastable shapes (devices ``k``, flat image positions ``pk``, hit rates ``h``)."""
-        pol = self.pol
-        a, b = st.alpha[k], st.beta[k]
         n = st.endpos[k] - pk
         cs = self.cs_suf[pk] / n
         ct = self.tx_suf[pk] / n
         q = n - 1 if pol.queue == "paper" else n
+        h = self.fixed[k] if self.fixed is not None else \
+            hit_rates_batch(st.n_z1[k], st.n_filtered[k], pol.prior, pol.prior_weight)
         csa = cs + a
         full = csa + b
         est = pol.estimate
@@ -412,38 +382,16 @@ class TimeHeuristicKernel:
             e12 = x + full + hq * ct
             e13 = x + hq * full + ct
             e_m = e12 if est == "eq12" else e13 if est == "eq13" else np.where(ct > full, e12, e13)
-        return np.maximum(e_m, EPS)
-
-    def _chain(self, st, k, t, p, qt, q, h):
-        """How many more images each device offloads at the same time ``t`` after offloading its
-        head (at most ``chain - 1``; a device that offloads stays at ``t``, Algorithm 1 runs
-        again on its next image). The upload ends are one running sum (the uplink is busy after
-        ``t``: ``max(t, u) + tx = u + tx``), ``q_t`` grows by one per offload, ``q_c(t)`` is
-        the same (``q``: exact, or the upper bound for a device beyond the horizon), ``h`` too
-        (no CNN result comes in); the chain ends before the first image that would not be
-        offloaded for sure (line 2 holds, no token left, ``eta >= 1``, past the last image)."""
-        pol = self.pol
-        n = len(k)
-        K1 = self.chain - 1
-        AR1 = self.AR1
-        P = p[:, None] + AR1
-        valid = P < st.endpos[k][:, None]
-        np.minimum(P, len(st.TX) - 1, out=P)
-        U = np.empty((n, K1))
-        U[:, 0] = np.maximum(t, st.ufree[k]) + st.TX[p]
-        U[:, 1:] = st.TX[P[:, :-1]]
-        np.cumsum(U, axis=1, out=U)                  # uplink free at the decision on image p + j
-        lt = np.maximum(0.0, U - t[:, None])
-        ok = valid & ~(lt >= self.back_cs[P])        # Algorithm 3, line 2 fails
+        e_m = np.maximum(e_m, EPS)
+        off = ask & (e_c / e_m < 1.0)
+        if safe is not None:                     # beyond the horizon: OFFLOAD even at q_c's upper bound?
+            unc = np.flatnonzero(off & ~safe)
+            if unc.size:                         # eq. 11 again, same operations, monotone in q_c
+                e_hi = lt[unc] + st.TX[pk[unc]] + (qt[unc] + st.cloud_queue_upper(t[unc], qc[unc]) + 1) * st.c_u
+                safe[unc[e_hi / e_m[unc] < 1.0]] = True
         if pol.tokens is not None:
-            ok &= (pol.tokens[k][:, None] - AR1) > 0
-        kk = k[:, None]
-        e_c = lt + st.TX[P] + ((qt[:, None] + AR1) + q[:, None] + 1) * st.c_u      # eq. 11
-        with np.errstate(divide="ignore", invalid="ignore"):     # past the last image: masked out
-            ok &= e_c / self._e_m(st, kk, P, h[:, None]) < 1.0
-        stop = np.ones((n, K1 + 1), dtype=bool)
-        np.logical_not(ok, out=stop[:, :K1])
-        return stop.argmax(axis=1)
+            pol.tokens[k[off if safe is None else off & safe]] -= 1
+        return off, ask
 
 
 class Greedy(TimeHeuristic):

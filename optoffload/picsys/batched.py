@@ -478,22 +478,15 @@ def run_batched(inst: PicsysInstance, kernel: BatchKernel) -> SimResult:
         filt = soff[act] != 0
         if spec and uses_cloud:
             safe = t < H
-            res = kernel.decide(st, act, t, p, filt, safe)
-            off, req = res[0], res[1]
-            run = res[2] if len(res) > 2 else None
+            off, req = kernel.decide(st, act, t, p, filt, safe)
             acc = safe | ~off                        # beyond H only LOCAL is certain (see below)
             if cnz(acc) < len(acc):
                 act, p, t, filt, off, req = act[acc], p[acc], t[acc], filt[acc], off[acc], req[acc]
-                if run is not None:
-                    run = run[acc]
                 if not act.size:
                     continue
         else:
-            res = kernel.decide(st, act, t, p, filt)
-            off, req = res[0], res[1]
-            run = res[2] if len(res) > 2 else None
+            off, req = kernel.decide(st, act, t, p, filt)
         requests += cnz(req)
-        extra = None
         loc = ~off
         fl = filt & loc
         if cnz(fl):                                  # expensive CNN, ends at t + beta
@@ -525,31 +518,6 @@ def run_batched(inst: PicsysInstance, kernel: BatchKernel) -> SimResult:
                 UD[uc] = d
                 ucur[um] = uc + 1
             push(d, up)
-            if run is not None:                      # offload chains: more images at the same t
-                ro = run[off] - 1
-                ch = ro > 0
-                if cnz(ch):
-                    requests += int(ro.sum())
-                    cm, c = um[ch], ro[ch]
-                    Kc = int(c.max())
-                    ar = np.arange(Kc)
-                    P = up[ch][:, None] + 1 + ar
-                    mask = ar < c[:, None]
-                    np.minimum(P, MW - 1, out=P)
-                    E = np.empty((len(cm), Kc + 1))
-                    E[:, 0] = ufree[cm]
-                    E[:, 1:] = TX[P]
-                    np.cumsum(E, axis=1, out=E)      # the uplink is busy: max(t, u) + tx = u + tx
-                    pm, ends = P[mask], E[:, 1:][mask]
-                    out[pm] = I_OFF
-                    push(ends, pm)
-                    ufree[cm] = E[np.arange(len(cm)), c]
-                    if track_uplink:
-                        uc = ucur[cm]
-                        UD[(uc[:, None] + ar)[mask]] = ends
-                        ucur[cm] = uc + c
-                    extra = np.zeros(len(act), dtype=np.int64)
-                    extra[np.flatnonzero(off)[ch]] = c
         il = ~filt & loc
         adv = filt | off
         if cnz(il):                                  # scale + accelerated CNN, ends at t + c_s + alpha
@@ -568,7 +536,7 @@ def run_batched(inst: PicsysInstance, kernel: BatchKernel) -> SimResult:
             soff[act] = (il & ~adv) * MW
         else:
             soff[act] = 0
-        newp = p + adv if extra is None else p + adv + extra
+        newp = p + adv
         pos[act] = newp
         fin = newp >= endpos[act]
         if cnz(fin):                                 # no image left: the device is done
