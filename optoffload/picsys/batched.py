@@ -344,60 +344,63 @@ class BacklogRuns:
         nfs = cnz(fs)
         K = self.K
         K2, K3 = 2 * K, 3 * K
+        # blocks are (image i of the run, device): the running sums go down axis 0, one
+        # vector addition per step for all devices (np.cumsum: sequential, the loop's order)
         p0 = pos[cand]
-        P = p0[:, None] + self.AR
+        P = self.AR[:, None] + p0
         np.minimum(P, self.last, out=P)
-        Y = np.empty((n, K3 + 1))
-        Y[:, 0] = tau[cand]
-        Y[:, 1::3] = st.CS[P]
-        Y[:, 2::3] = st.alpha[cand][:, None]
-        Y[:, 3::3] = self.bz[P]
+        Y = np.empty((K3 + 1, n))
+        Y[0] = tau[cand]
+        Y[1::3] = st.CS[P]
+        Y[2::3] = st.alpha[cand]
+        Y[3::3] = self.bz[P]
         if nfs:                                               # e_0 = tau: (tau + 0.0) + 0.0 is exact
-            Y[fs, 1] = 0.0
-            Y[fs, 2] = 0.0
-        np.cumsum(Y, axis=1, out=Y)                            # Y[:, 3i] = s_i, Y[:, 3i + 2] = e_i
-        U = np.empty((n, K + 1))
-        U[:, 0] = ufree[cand]
-        U[:, 1:] = self.txsu[P]
-        np.cumsum(U, axis=1, out=U)                            # U[:, i] = u_i while the backlog lasts
+            Y[1:3, fs] = 0.0
+        np.cumsum(Y, axis=0, out=Y)                            # Y[3i] = s_i, Y[3i + 2] = e_i
+        U = np.empty((K + 1, n))
+        U[0] = ufree[cand]
+        U[1:] = self.txsu[P]
+        np.cumsum(U, axis=0, out=U)                            # U[i] = u_i while the backlog lasts
         code = self.code[P]
         z1 = code != 0
         su = code == 3
-        S1 = Y[:, 3::3]                                        # s_{i+1}
+        S1 = Y[3::3]                                           # s_{i+1}
+        E = Y[2::3]                                            # e_i
         # half-steps 2i (line 2 at s_i) and 2i + 1 (line 5 at e_i, positives only); the first
         # failing one ends the run
-        stop = np.empty((n, K2 + 1), dtype=bool)
-        stop[:, K2] = True
-        si = stop[:, 0:K2:2]
-        np.less(np.maximum(0.0, U[:, :K] - Y[:, 0:K3:3]), self.thr[P], out=si)
-        si[:, 1:] |= su[:, :-1] & (S1[:, :-1] > U[:, :K - 1])  # an s-up that finds the uplink idle
+        stop = np.empty((K2 + 1, n), dtype=bool)
+        stop[K2] = True
+        si = stop[0:K2:2]
+        Uk = U[:K]
+        np.less(np.maximum(0.0, Uk - Y[0:K3:3]), self.thr[P], out=si)
+        si[1:] |= su[:-1] & (S1[:-1] > U[:K - 1])             # an s-up that finds the uplink idle
         if nfs:
-            si[fs, 0] = False                                 # image 0's initial decision was taken
-        sf = stop[:, 1:K2:2]
-        np.less(np.maximum(0.0, U[:, :K] - Y[:, 2::3]), self.thr_filt[cand][:, None], out=sf)
+            si[0, fs] = False                                 # image 0's initial decision was taken
+        sf = stop[1:K2:2]
+        np.less(np.maximum(0.0, Uk - E), self.thr_filt[cand], out=sf)
         sf &= z1
-        h = stop.argmax(axis=1)
+        h = stop.argmax(axis=0)
         L = h >> 1                                             # images finished in the run
         half = h & 1                                           # 1: left at the filtering stage
         rows = np.arange(n)
-        full = self.AR < L[:, None]
-        C = np.where(z1, S1, Y[:, 2::3])                       # f-disc at e_i, s-disc at s_{i+1}
+        full = self.AR[:, None] < L
+        C = np.where(z1, S1, E)                                # f-disc at e_i, s-disc at s_{i+1}
         ms = su & full
-        nsu = ms.sum(axis=1)
-        uend = U[rows, L]
+        nsu = ms.sum(axis=0)
+        uend = U[L, rows]
         Lm1 = np.maximum(L - 1, 0)
-        last = (L > 0) & su[rows, Lm1]
+        last = (L > 0) & su[Lm1, rows]
         if cnz(last):                                          # the last s-up: the reference's max
             lr = rows[last]
             lc = Lm1[last]
-            uend[last] = np.maximum(S1[lr, lc], U[lr, lc]) + st.TX[P[lr, lc]]
+            uend[last] = np.maximum(S1[lc, lr], U[lc, lr]) + st.TX[P[lc, lr]]
         if cnz(nsu):
-            D = U[:, 1:].copy()                                # u_{i+1}: the end of image i's upload
-            D[rows, Lm1] = np.where(last, uend, D[rows, Lm1])
+            D = U[1:].copy()                                   # u_{i+1}: the end of image i's upload
+            D[Lm1, rows] = np.where(last, uend, D[Lm1, rows])
             C[ms] = D[ms]
             if track_uplink:
                 uc = st.ucur[cand]
-                st.UD[(uc[:, None] + np.cumsum(ms, axis=1) - 1)[ms]] = D[ms]
+                st.UD[(uc + np.cumsum(ms, axis=0) - 1)[ms]] = D[ms]
                 st.ucur[cand] = uc + nsu
             st.n_z2[cand] += nsu
             ufree[cand] = uend
@@ -408,7 +411,7 @@ class BacklogRuns:
         st.n_filtered[cand] += L + half - fs                   # (image 0 counted when its CNN started)
         st.n_z1[cand] += z1n + half - fs
         st.n_selected[cand] += z1n
-        tau[cand] = Y[rows, 3 * L + 2 * half]
+        tau[cand] = Y[3 * L + 2 * half, rows]
         newp = p0 + L
         pos[cand] = newp
         soff[cand] = half * (st.M * st.W)
