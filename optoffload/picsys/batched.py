@@ -59,8 +59,8 @@ if TYPE_CHECKING:  # pragma: no cover
     from .model import PicsysInstance
     from .simulator import SimResult
 
-RUN_IMAGES = 16
-"""Images per device per backlog-run pass (:class:`BacklogRuns`; 8 to 24 measured within 5% at 200 x 1,000)."""
+RUN_IMAGES = 12
+"""Images per device per backlog-run pass (:class:`BacklogRuns`; 6 to 16 measured within 10% at 200 x 1,000)."""
 
 _AR8 = np.arange(8)
 
