@@ -31,7 +31,16 @@ non-decreasing in FIFO order).
 Speculation: for a kernel whose offload test only gets harder as ``q_c`` grows
 (``monotone_in_queue``), devices beyond ``H`` decide too, with ``q_c`` counted
 over the jobs known final, a lower bound (more arrivals only delay FIFO jobs):
-a LOCAL there is final, an OFFLOAD is discarded and decided again later.
+a LOCAL there is final; an OFFLOAD is kept when it also holds at an upper bound
+on ``q_c`` (:meth:`BatchState.cloud_queue_upper`), else discarded and decided
+again later.
+
+Backlog runs: for a kernel with ``backlog_local`` (the time-heuristic's
+Algorithm 3, lines 2 and 5), decisions taken on the uplink backlog alone read no
+other device, so each device takes a whole run of them per pass, whatever the
+horizon (:class:`BacklogRuns`: running sums down the image axis, bit-identical).
+Pending cloud arrivals (decided, not yet in the FIFO) are kept as numpy batches
+and settled with one ``lexsort`` each time the horizon moves past some of them.
 
 Scope: instances without energy data (a budget makes decisions depend on the
 running energy; those runs take the reference loop) and with every transfer
