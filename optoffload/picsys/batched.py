@@ -316,7 +316,9 @@ class BacklogRuns:
     is bit-identical. The run stops at the first failing test (line 2 at ``s_i``, or line 5 at
     ``e_i`` for a positive: the device is left at the filtering stage), after an ``s-up`` that
     finds the uplink idle (``s_{i+1} > u_i``: the ``max`` takes the other branch), at the
-    device's last image, or after ``K`` images; the ordinary step decides what follows.
+    device's last image, or after ``K`` images (``RUN_IMAGES``); the ordinary step decides what
+    follows. A device left at the filtering stage whose line-5 test holds starts its run there
+    (image 0's increments ``c_s, alpha`` are then 0.0: ``e_0 = tau`` exactly).
     """
 
     def __init__(self, st: BatchState, thr_init: np.ndarray, thr_filt: np.ndarray,
