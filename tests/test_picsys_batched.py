@@ -162,3 +162,168 @@ def test_baseline_event_loop_option_rejects_other_values():
     inst = generate(seed=4, devices=2, images=10)
     with pytest.raises(oo.InvalidInstance, match="event_loop"):
         oo.solve(inst, "all-cloud", event_loop="fast")
+
+
+# ---------------------------------------------------------------------- backlog runs (issue #15)
+
+RUN_POLICIES = {k: POLICIES[k] for k in ("time-heuristic", "time-heuristic+tokens", "time-heuristic eq14 direct",
+                                         "time-heuristic fixed h", "time-heuristic eq13 with-head")}
+
+
+@settings(max_examples=40, deadline=None)
+@given(seed=st.integers(0, 100_000), devices=st.integers(1, 6), images=st.integers(0, 80),
+       servers=st.integers(1, 3), hit=st.sampled_from([0.25, 0.6, 0.9]), rate=st.sampled_from([1e6, 4e6, 50e6]),
+       K=st.sampled_from([1, 2, 3, 8]), alpha=st.sampled_from([0.02, 0.2]), c_u=st.sampled_from([0.001, 0.05]))
+def test_backlog_runs_equal_reference_random(seed, devices, images, servers, hit, rate, K, alpha, c_u):
+    """Slow uplinks and cheap local steps give long backlog runs (Algorithm 3, lines 2 and 5); run
+    lengths K of 1-3 put the K boundary everywhere; high hit rates give runs that end at the
+    filtering stage and s-up uploads inside runs. The oracle is the reference loop (exact ==)."""
+    inst = generate(seed=seed, devices=devices, images=images, servers=servers, hit_rate=hit, rate=rate,
+                    alpha=alpha, c_u=c_u)
+    old = batched.RUN_IMAGES
+    batched.RUN_IMAGES = K
+    try:
+        for make in RUN_POLICIES.values():
+            _assert_identical(*_both(inst, make, seed))
+    finally:
+        batched.RUN_IMAGES = old
+
+
+def _one_device(ufree, z1, z2, tx=(0.5, 0.5, 0.3, 0.5)):
+    """One device, alpha = 0.1, beta = 0.4, c_s = 0.05 per image, tx = 8 B / r with r = 8 Mbps
+    (so tx = B / 1e6 s), uplink busy until ``ufree``; the time-heuristic's thresholds
+    (c_s + alpha - TIE = 0.15 - 1e-9 and beta - TIE = 0.4 - 1e-9)."""
+    from optoffload.heuristics.picsys.time_heuristic import TIE
+    from optoffload.picsys.model import PicsysInstance
+
+    n = len(z1)
+    d = {"format": 1, "family": "picsys", "name": "runs", "cloud": {"c_u": 0.01, "servers": 1}, "devices": [
+        {"rate": 8e6, "alpha": 0.1, "beta": 0.4, "images": {
+            "size": [x * 1e6 for x in tx[:n]], "c_s": [0.05] * n, "z1": list(z1), "z2": list(z2),
+            "hit": list(z2)}}]}
+    inst = PicsysInstance.from_dict(d)
+    stt = batched.BatchState(inst)
+    stt.ufree[:] = ufree
+    runs = batched.BacklogRuns(stt, stt.CS + 0.1 - TIE, stt.beta - TIE, K=8)
+    MW = stt.M * stt.W
+    state = dict(tau=np.zeros(1), soff=np.zeros(1, dtype=np.int64), pos=stt.base.copy(),
+                 out=np.full(MW, -1, dtype=np.int8), comp=np.full(MW, np.nan))
+    return stt, runs, state
+
+
+def _advance(stt, runs, s):
+    runs.advance(stt, s["tau"], s["soff"], s["pos"], s["out"], s["comp"], True)
+
+
+def test_backlog_run_by_hand_stops_at_filtering_stage():
+    """Uplink busy until 1.0, z1 = (0, 1, 1, 0), z2 = 0. By hand: image 0 starts at 0 (l^t = 1.0
+    >= 0.15: LOCAL), its accelerated CNN ends at 0.15, negative: f-disc at 0.15; image 1 at 0.15
+    (l^t = 0.85), CNN ends 0.30, positive, l^t = 0.70 >= 0.4: expensive CNN to 0.70, s-disc;
+    image 2 at 0.70 (l^t = 0.30 >= 0.15), CNN ends 0.85, positive, l^t = 0.15 < 0.4: the run
+    stops at image 2's filtering decision (tau = 0.85, filtering stage)."""
+    from optoffload.picsys.model import F_DISC, S_DISC
+
+    stt, runs, s = _one_device(1.0, (0, 1, 1, 0), (0, 0, 0, 0))
+    _advance(stt, runs, s)
+    assert s["tau"][0] == pytest.approx(0.85) and s["pos"][0] == 2 and s["soff"][0] == stt.M * stt.W
+    assert list(s["out"][:4]) == [F_DISC, S_DISC, -1, -1]
+    np.testing.assert_allclose(s["comp"][:2], [0.15, 0.70])
+    assert (stt.n_filtered[0], stt.n_z1[0], stt.n_selected[0], stt.n_z2[0]) == (3, 2, 1, 0)
+    assert stt.ufree[0] == 1.0
+
+
+def test_backlog_run_by_hand_through_an_s_up():
+    """Uplink busy until 2.0, z1 = (1, 1, 0, 0), z2 = (1, 0, 0, 0). By hand: image 0: CNN ends
+    0.15 (l^t = 1.85 >= 0.4), expensive CNN to 0.55, s-up: upload max(0.55, 2.0) + 0.5 = 2.5;
+    image 1 at 0.55 (l^t = 2.5 - 0.55 = 1.95), CNN to 0.70, expensive CNN to 1.10, s-disc;
+    image 2 at 1.10 (l^t = 1.40): f-disc at 1.25; image 3 at 1.25 (l^t = 1.25): f-disc at 1.40;
+    no image left: the device is done."""
+    from optoffload.picsys.model import F_DISC, S_DISC, S_UP
+
+    stt, runs, s = _one_device(2.0, (1, 1, 0, 0), (1, 0, 0, 0))
+    _advance(stt, runs, s)
+    assert s["tau"][0] == np.inf and s["pos"][0] == 4
+    assert list(s["out"][:4]) == [S_UP, S_DISC, F_DISC, F_DISC]
+    np.testing.assert_allclose(s["comp"][:4], [2.5, 1.10, 1.25, 1.40])
+    assert stt.ufree[0] == pytest.approx(2.5) and stt.UD[0] == pytest.approx(2.5) and stt.ucur[0] == 1
+    assert (stt.n_filtered[0], stt.n_z1[0], stt.n_selected[0], stt.n_z2[0]) == (4, 2, 2, 1)
+
+
+def test_backlog_run_by_hand_s_up_on_an_idle_uplink():
+    """Uplink free at u = t2 - 5e-10, t2 = 0.55 the end of image 0's expensive CNN: line 5 still
+    holds within TIE (l^t = 0.4 - 5e-10 >= 0.4 - 1e-9), the s-up then finds the uplink idle and
+    uploads from t2 (max(t2, u) = t2, not u): the run stops after image 0 with uplink free at
+    t2 + 0.5 and the next decision at t2."""
+    t2 = ((0.0 + 0.05) + 0.1) + 0.4                   # the loop's additions, in its order
+    stt, runs, s = _one_device(t2 - 5e-10, (1, 0), (1, 0))
+    _advance(stt, runs, s)
+    assert s["pos"][0] == 1 and s["tau"][0] == t2 and s["soff"][0] == 0
+    assert stt.ufree[0] == t2 + 0.5 and s["comp"][0] == t2 + 0.5
+
+
+def test_backlog_runs_thresholds_are_the_time_heuristics():
+    """The kernel's thresholds are Algorithm 3's: c_s + alpha - TIE per image, beta - TIE per device."""
+    from optoffload.heuristics.picsys.time_heuristic import TIE
+    from optoffload.picsys.simulator import system_info
+
+    inst = generate(seed=3, devices=3, images=30)
+    pol = TimeHeuristic()
+    system = system_info(inst)
+    pol.reset(system, np.random.default_rng(0))
+    thr_i, thr_f, via = pol.batch_kernel(system).backlog_local
+    W = int(system.n_images.max()) + 1
+    for m, d in enumerate(inst.devices):
+        np.testing.assert_array_equal(thr_i[m * W:m * W + d.n], d.c_s + d.alpha - TIE)
+        assert thr_f[m] == d.beta - TIE
+    assert via is None
+    pol = TimeHeuristic(filter="direct")
+    pol.reset(system, np.random.default_rng(0))
+    assert pol.batch_kernel(system).backlog_local[2] is not None
+
+
+def test_cloud_queue_upper_bounds_the_final_queue():
+    """Every upper bound the loop computed beyond the horizon is >= the true q_c at that time,
+    taken from the final FIFO (arrivals and done times of every job, by brute-force counting)."""
+    calls = []
+    orig = batched.BatchState.cloud_queue_upper
+
+    def spy(self, t, q=None):
+        out = orig(self, t, q)
+        calls.append((self, t.copy(), out.copy()))
+        return out
+
+    batched.BatchState.cloud_queue_upper = spy
+    try:
+        for seed in range(3):
+            inst = generate(seed=seed, devices=15, images=1500, servers=1 + seed % 2)
+            run_policy(inst, TimeHeuristic(), event_loop="batched")
+    finally:
+        batched.BatchState.cloud_queue_upper = orig
+    assert calls
+    for stt, t, q in calls:
+        n = stt.njobs
+        arr, done = stt.arr[:n], stt.done[:n]
+        true = np.array([int(np.sum(arr <= x)) - int(np.sum(done <= x)) for x in t])
+        assert np.all(q >= true)
+
+
+def test_backlog_runs_take_most_images():
+    """On the paper's large-system distribution most images are decided by backlog runs, not by
+    the kernel: the kernel sees far fewer decisions than there are images (the point of the runs)."""
+    from optoffload.heuristics.picsys.time_heuristic import TimeHeuristicKernel
+
+    inst = generate(seed=0, devices=20, images=4000)
+    seen = [0]
+    orig = TimeHeuristicKernel.decide
+
+    def spy(self, st_, ids, *a, **k):
+        seen[0] += len(ids)
+        return orig(self, st_, ids, *a, **k)
+
+    TimeHeuristicKernel.decide = spy
+    try:
+        a, b = _both(inst, TimeHeuristic)
+    finally:
+        TimeHeuristicKernel.decide = orig
+    _assert_identical(a, b)
+    assert seen[0] < inst.n_images / 2

@@ -15,7 +15,8 @@ Target: at least 200,000 images/s on one core. Each row is the best of
 ``repeats`` runs (timings on a shared machine are noisy; the ratio between
 the paths in one run is the figure to compare).
 
-Event-loop rows (issue #15): ``time-heuristic``, ``balance`` and ``all-cloud``
+Event-loop rows (issue #15; also the batched loop's best CPU-time rate, ``cpu_images_per_s``):
+``time-heuristic``, ``balance`` and ``all-cloud``
 through the event loop, the batched loop (:mod:`optoffload.picsys.batched`,
 the default) against the reference one-event-at-a-time loop
 (``event_loop="reference"``) in the same run: images/s of both, the ratio
@@ -69,11 +70,12 @@ def _run_loop(task: dict, inst) -> dict:
     t0 = time.perf_counter()
     ref = run_policy(inst, _policy(task["policy"]), event_loop="reference")
     t_ref = time.perf_counter() - t0
-    best, new = float("inf"), None
+    best, cpu, new = float("inf"), float("inf"), None
     for _ in range(task["repeats"]):
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         new = run_policy(inst, _policy(task["policy"]), event_loop="batched")
         best = min(best, time.perf_counter() - t0)
+        cpu = min(cpu, time.process_time() - c0)
     same = (ref.makespan == new.makespan and ref.requests == new.requests
             and all(np.array_equal(a, b) for a, b in zip(ref.outcomes, new.outcomes)))
     n = inst.n_images
@@ -85,7 +87,8 @@ def _run_loop(task: dict, inst) -> dict:
             run_policy(inst, _policy("time-heuristic"), event_loop="batched")
             th = min(th, time.perf_counter() - t0)
         target = n / th / 2
-    return {"images": n, "seconds": best, "images_per_s": n / best, "reference_images_per_s": n / t_ref,
+    return {"images": n, "seconds": best, "images_per_s": n / best, "cpu_images_per_s": n / cpu,
+            "reference_images_per_s": n / t_ref,
             "speedup": t_ref / best, "makespan": new.makespan, "identical": same,
             "target": target, "meets_target": n / best >= target}
 
@@ -130,8 +133,11 @@ def _report(rows: list[dict], outdir: Path) -> str:
         lines += ["", "## Event loop: batched vs reference (issue #15)", "",
                   f"Target: at least {LOOP_TARGET:,} images/s for time-heuristic and all-cloud; balance at least "
                   "half of time-heuristic's batched rate measured in the same task. `reference_images_per_s` is the one-event-at-a-time loop "
-                  "(`event_loop=\"reference\"`) in the same run, `speedup` = batched / reference.", "",
-                  markdown_table(loop, ["policy", "devices", "images", "images_per_s", "target", "meets_target",
+                  "(`event_loop=\"reference\"`) in the same run, `speedup` = batched / reference; `cpu_images_per_s` "
+                  "counts the process's CPU time instead of wall time (less sensitive to a shared machine; "
+                  "the target is judged on wall time).", "",
+                  markdown_table(loop, ["policy", "devices", "images", "images_per_s", "cpu_images_per_s", "target",
+                                        "meets_target",
                                         "reference_images_per_s", "speedup", "identical", "makespan"])]
     ev = {r["policy"]: r for r in rows if r["path"] == "policy-events"}
     st = {r["policy"]: r for r in rows if r["path"] == "policy-static"}

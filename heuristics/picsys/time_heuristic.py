@@ -334,6 +334,12 @@ class TimeHeuristicKernel:
         fh = pol.fixed_hit
         self.fixed = None if fh is None else (np.full(M, fh[0]) if len(fh) == 1 else np.asarray(fh, dtype=float))
 
+    @property
+    def backlog_local(self):
+        """Algorithm 3's lines 2 and 5 as thresholds on ``l^t`` (the batched loop's backlog runs;
+        ``via``: in ``filter="direct"`` mode line 5 applies after a backlog LOCAL only)."""
+        return self.back_cs, self.back_beta, (self.via if self.pol.filter == "direct" else None)
+
     monotone_in_queue = True
     """eq. 11's e_c grows with q_c and e_m does not depend on it: a larger queue never turns
     LOCAL into OFFLOAD (the batched loop's speculation beyond the horizon relies on it)."""
@@ -354,7 +360,9 @@ class TimeHeuristicKernel:
             return ask, ask
         # eqs. 11-14 for every device (cheaper than subsetting); only `ask` uses them
         k, pk, a, b = ids, p, st.alpha[ids], st.beta[ids]
-        e_c = lt + st.TX[pk] + (st.uplink_queue(k, t) + st.cloud_queue(t) + 1) * st.c_u   # eq. 11
+        qt = st.uplink_queue(k, t)
+        qc = st.cloud_queue(t)
+        e_c = lt + st.TX[pk] + (qt + qc + 1) * st.c_u               # eq. 11
         n = st.endpos[k] - pk
         cs = self.cs_suf[pk] / n
         ct = self.tx_suf[pk] / n
@@ -374,7 +382,13 @@ class TimeHeuristicKernel:
             e12 = x + full + hq * ct
             e13 = x + hq * full + ct
             e_m = e12 if est == "eq12" else e13 if est == "eq13" else np.where(ct > full, e12, e13)
-        off = ask & (e_c / np.maximum(e_m, EPS) < 1.0)
+        e_m = np.maximum(e_m, EPS)
+        off = ask & (e_c / e_m < 1.0)
+        if safe is not None:                     # beyond the horizon: OFFLOAD even at q_c's upper bound?
+            unc = np.flatnonzero(off & ~safe)
+            if unc.size:                         # eq. 11 again, same operations, monotone in q_c
+                e_hi = lt[unc] + st.TX[pk[unc]] + (qt[unc] + st.cloud_queue_upper(t[unc], qc[unc]) + 1) * st.c_u
+                safe[unc[e_hi / e_m[unc] < 1.0]] = True
         if pol.tokens is not None:
             pol.tokens[k[off if safe is None else off & safe]] -= 1
         return off, ask

@@ -31,7 +31,16 @@ non-decreasing in FIFO order).
 Speculation: for a kernel whose offload test only gets harder as ``q_c`` grows
 (``monotone_in_queue``), devices beyond ``H`` decide too, with ``q_c`` counted
 over the jobs known final, a lower bound (more arrivals only delay FIFO jobs):
-a LOCAL there is final, an OFFLOAD is discarded and decided again later.
+a LOCAL there is final; an OFFLOAD is kept when it also holds at an upper bound
+on ``q_c`` (:meth:`BatchState.cloud_queue_upper`), else discarded and decided
+again later.
+
+Backlog runs: for a kernel with ``backlog_local`` (the time-heuristic's
+Algorithm 3, lines 2 and 5), decisions taken on the uplink backlog alone read no
+other device, so each device takes a whole run of them per pass, whatever the
+horizon (:class:`BacklogRuns`: running sums down the image axis, bit-identical).
+Pending cloud arrivals (decided, not yet in the FIFO) are kept as numpy batches
+and settled with one ``lexsort`` each time the horizon moves past some of them.
 
 Scope: instances without energy data (a budget makes decisions depend on the
 running energy; those runs take the reference loop) and with every transfer
@@ -44,7 +53,6 @@ and that decision comes later.
 
 from __future__ import annotations
 
-import heapq
 from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
@@ -60,7 +68,12 @@ if TYPE_CHECKING:  # pragma: no cover
     from .model import PicsysInstance
     from .simulator import SimResult
 
-__all__ = ["cnz", "BatchKernel", "BatchState", "applicable", "run_batched"]
+RUN_IMAGES = 12
+"""Images per device per backlog-run pass (:class:`BacklogRuns`; 6 to 16 measured within 10% at 200 x 1,000)."""
+
+_AR8 = np.arange(8)
+
+__all__ = ["cnz", "BacklogRuns", "BatchKernel", "BatchState", "applicable", "run_batched"]
 
 
 class BatchKernel(Protocol):
@@ -68,7 +81,14 @@ class BatchKernel(Protocol):
 
     Optional attributes ``uses_cloud`` (default True): False when no decision reads ``q_c``;
     the devices are then independent and all advance together; ``uses_uplink_queue``
-    (default True): False when no decision reads the uplink queue length (not tracked then).
+    (default True): False when no decision reads the uplink queue length (not tracked then);
+    ``backlog_local`` (default None): ``(thr_init, thr_filt)`` when the policy has Algorithm 3's
+    backlog shortcuts: LOCAL at the initial stage of the image at flat position ``p`` whenever
+    ``max(0, ufree - t) >= thr_init[p]``, and at the filtering stage of device ``m`` whenever
+    ``max(0, ufree - t) >= thr_filt[m]``, without reading anything else (no ``q_c``, no tokens,
+    no counts); the loop then takes whole runs of such decisions at once (:class:`BacklogRuns`);
+    an optional third entry, a boolean array by device, is set True for the devices a run leaves
+    at the filtering stage (their initial decision was a backlog LOCAL).
     """
 
     def decide(self, st: BatchState, ids: np.ndarray, t: np.ndarray, p: np.ndarray,
@@ -80,7 +100,9 @@ class BatchKernel(Protocol):
         (else LOCAL), ``requested`` True where the decision asked the cloud for ``q_c``.
         With ``monotone_in_queue`` the loop also passes ``safe``: False marks a device beyond
         the horizon, whose ``q_c`` is only a lower bound; its OFFLOAD is discarded, so the
-        kernel must not spend anything (tokens) on it."""
+        kernel must not spend anything (tokens) on it. The kernel may set ``safe`` True (in
+        place) where its OFFLOAD holds even at :meth:`BatchState.cloud_queue_upper`, an upper
+        bound on ``q_c``: that OFFLOAD is then certain and kept."""
         ...
 
 
@@ -106,26 +128,33 @@ class BatchState:
         self.alpha = np.array([d.alpha for d in devs], dtype=float)
         self.beta = np.array([d.beta for d in devs], dtype=float)
         self.c_u, self.servers = float(inst.cloud_time), int(inst.servers)
-        CS, TX = np.zeros((M, W)), np.zeros((M, W))
-        Z1, Z2 = np.zeros((M, W), dtype=np.int8), np.zeros((M, W), dtype=np.int8)
-        txmin = np.full((M, W), np.inf)
+        N = self.n_images
+        valid = np.arange(W) < N[:, None]                   # (M, W): a real image, row-major order
+        self.valid = valid.ravel()
+
+        def table(field: str, dtype=float) -> np.ndarray:
+            out = np.zeros((M, W), dtype=dtype)
+            if M:
+                out[valid] = np.concatenate([getattr(d, field) for d in devs])
+            return out
+
+        CS, Z1, Z2 = table("c_s"), table("z1", np.int8), table("z2", np.int8)
+        rate = np.array([d.rate for d in devs], dtype=float)
+        TX = 8.0 * table("size") / rate[:, None]           # Device.tx, element by element
+        txmin = np.minimum.accumulate(np.where(valid, TX, np.inf)[:, ::-1], axis=1)[:, ::-1]
         # lower bounds on when a device's next cloud arrival can happen, after its next
-        # decision time tau: G (head image not started) and F (head image in the accelerated CNN)
-        G, F = np.full((M, W), np.inf), np.full((M, W), np.inf)
-        for m, d in enumerate(devs):
-            n = d.n
-            CS[m, :n], TX[m, :n], Z1[m, :n], Z2[m, :n] = d.c_s, d.tx, d.z1, d.z2
-            if not n:
-                continue
-            tx = np.asarray(d.tx, dtype=float)
-            txmin[m, :n] = np.minimum.accumulate(tx[::-1])[::-1]
-            # G_i = min(tx_i, cpu_i + G_{i+1}) = min_{k>=i} (Q_k + tx_k) - Q_i, Q the prefix CPU time;
-            # a nanosecond-scale margin keeps it a lower bound under rounding
-            Q = np.concatenate([[0.0], np.cumsum(d.c_s + d.alpha)])
-            g = np.minimum.accumulate((Q[:n] + tx)[::-1])[::-1] - Q[:n]
-            g = g - 1e-9 * (1.0 + Q[n] + tx.max())
-            G[m, :n] = g
-            F[m, :n] = np.minimum(np.where(d.z1 == 1, tx, np.inf), np.concatenate([g[1:], [np.inf]]))
+        # decision time tau: G (head image not started) and F (head image in the accelerated CNN).
+        # G_i = min(tx_i, cpu_i + G_{i+1}) = min_{k>=i} (Q_k + tx_k) - Q_i, Q the prefix CPU time;
+        # a nanosecond-scale margin keeps it a lower bound under rounding
+        Q = np.zeros((M, W + 1))
+        np.cumsum(np.where(valid, CS + self.alpha[:, None], 0.0), axis=1, out=Q[:, 1:])
+        Qh = Q[:, :W]
+        g = np.minimum.accumulate(np.where(valid, Qh + TX, np.inf)[:, ::-1], axis=1)[:, ::-1] - Qh
+        margin = 1e-9 * (1.0 + Q[np.arange(M), N] + np.where(valid, TX, 0.0).max(axis=1, initial=0.0))
+        G = np.where(valid, g - margin[:, None], np.inf)
+        Gn = np.full((M, W), np.inf)
+        Gn[:, :-1] = G[:, 1:]
+        F = np.where(valid, np.minimum(np.where(Z1 == 1, TX, np.inf), Gn), np.inf)
         self.CS, self.TX, self.Z1, self.Z2 = CS.ravel(), TX.ravel(), Z1.ravel(), Z2.ravel()
         self.txmin = txmin.ravel()
         self.bound = np.concatenate([G.ravel(), F.ravel()])     # index: pos + (0 or M W by stage)
@@ -135,7 +164,7 @@ class BatchState:
         self.n_selected = np.zeros(M, dtype=np.int64)
         self.n_z2 = np.zeros(M, dtype=np.int64)
         # uplink: completion times per device in order (FIFO: non-decreasing), inf beyond
-        self.UD = np.full(M * W, np.inf)
+        self.UD = np.full(M * W + 8, np.inf)        # (+ 8: the look-ahead of uplink_queue)
         self.ucur = self.base.copy()                # where the next upload of each device is stored
         self.uptr = self.base.copy()                # first upload not known finished
         # cloud: jobs known final (arrival < horizon), in FIFO order
@@ -147,41 +176,78 @@ class BatchState:
         self._done_list: list[float] = []
         self._pend: list[tuple[np.ndarray, np.ndarray]] = []
         self.horizon = 0.0
-        self._heap: list[tuple[float, int]] = []    # pending arrivals when the kernel reads q_c
+        self._pmin = np.inf                         # earliest pending arrival (not yet in the FIFO)
+        self.bj = np.zeros(M)                       # per device: no new upload ends before bj
+        self.btx = np.full(M, np.inf)               # ... and each takes at least btx (uplink time)
 
     # ------------------------------------------------------------------ what a device may ask
     def uplink_queue(self, ids: np.ndarray, t: np.ndarray) -> np.ndarray:
         """Images of each device still on its uplink at ``t`` (the view's ``uplink_queue``)."""
         p = self.uptr[ids]
         UD = self.UD
-        while True:
-            adv = UD[p] <= t
-            if not cnz(adv):
+        tt = t[:, None]
+        while True:                                  # 8 entries at a time (each row is sorted)
+            k = np.logical_and.accumulate(UD[p[:, None] + _AR8] <= tt, axis=1).sum(axis=1)   # the prefix
+            p = p + k
+            if not cnz(k == 8):
                 break
-            p = p + adv
         self.uptr[ids] = p
         return self.ucur[ids] - p
 
+    def cloud_queue_upper(self, t: np.ndarray, q: np.ndarray | None = None) -> np.ndarray:
+        """An upper bound on ``q_c`` at times ``t`` beyond the horizon (eq. 11's queue).
+
+        ``q_c(t) = #(arrivals <= t) - #(done <= t)``. Jobs known final keep their done times
+        (every later arrival follows them in FIFO order); a known arrival not yet in the FIFO
+        counts at most 1 if it is ``<= t``; and device ``j``, whose next new upload cannot end
+        before ``b_j`` (the horizon's per-device bound) and whose uploads each take at least
+        ``txmin_j`` of its uplink, adds at most ``1 + (t - b_j) / step_j`` arrivals by ``t >= b_j``
+        (``step_j = txmin_j (1 - 1e-6)``: the factor covers rounding in the upload recursion).
+        Summed with prefix sums over the ``b_j`` in increasing order: ``c + t S1_c - S2_c`` for
+        the ``c`` devices with ``b_j <= t``, ``S1`` the prefix sums of ``1 / step`` and ``S2``
+        those of ``b / step`` (plus a margin for their rounding). ``q``: :meth:`cloud_queue` at
+        ``t`` if already known."""
+        if q is None:
+            q = self.cloud_queue(t)
+        tmax = float(t.max())
+        if self._pmin <= tmax:
+            pa = self._pending()[0]
+            q = q + np.searchsorted(np.sort(pa[pa <= tmax]), t, side="right")
+        ok = self.bj <= tmax                            # devices that can add an arrival at all
+        if not cnz(ok):
+            return q
+        b = self.bj[ok]
+        inv = 1.0 / (self.btx[ok] * (1.0 - 1e-6))
+        o = np.argsort(b)
+        b, inv = b[o], inv[o]
+        S1 = np.concatenate([[0.0], np.cumsum(inv)])
+        S2 = np.concatenate([[0.0], np.cumsum(b * inv)])
+        c = np.searchsorted(b, t, side="right")
+        u = c + t * S1[c] - S2[c]
+        u = u + 1e-9 * (c + t * S1[c] + S2[c]) + 1e-6  # rounding of the sums
+        return q + np.floor(u).astype(np.int64)
+
     def cloud_queue(self, t: np.ndarray) -> np.ndarray:
         """``q_c`` at each time ``t`` (all ``t`` below the current horizon; eq. 11)."""
-        heap = self._heap
-        if heap and heap[0][0] <= float(t.max()):        # an arrival not yet in the FIFO counts
-            self._settle_heap(self.horizon)
+        if self._pmin <= float(t.max()):                 # an arrival not yet in the FIFO counts
+            self._settle(self.horizon)
         n = self.njobs
         return np.searchsorted(self.arr[:n], t, side="right") - np.searchsorted(self.done[:n], t, side="right")
 
     # ------------------------------------------------------------------ cloud bookkeeping
-    def _settle_heap(self, h: float) -> None:
-        """Move the pending arrivals before ``h`` (a heap of ``(arrival, flat position)``, i.e.
-        the reference's FIFO order) into the cloud."""
-        heap, a, p = self._heap, [], []
-        pop = heapq.heappop
-        while heap and heap[0][0] < h:
-            x, q = pop(heap)
-            a.append(x)
-            p.append(q)
-        if a:
-            self._fifo(a, p)
+    def _push(self, a: np.ndarray, p: np.ndarray) -> None:
+        """New arrivals (times ``a`` of the images at flat positions ``p``), not yet in the FIFO."""
+        self._pend.append((a, p))
+        m = float(a.min())
+        if m < self._pmin:
+            self._pmin = m
+
+    def _pending(self) -> tuple[np.ndarray, np.ndarray]:
+        """The pending arrivals as one pair of arrays (times, flat positions)."""
+        pend = self._pend
+        if len(pend) > 1:
+            pend[:] = [(np.concatenate([x[0] for x in pend]), np.concatenate([x[1] for x in pend]))]
+        return pend[0]
 
     def _fifo(self, a: list, p) -> None:
         """Append jobs (already in FIFO order) to the cloud: the reference recursion, job by job."""
@@ -211,22 +277,21 @@ class BatchState:
         """Run the FIFO cloud over the pending arrivals before ``h`` (all of them when ``h`` is inf)."""
         if not self._pend:
             return
-        if len(self._pend) == 1:
-            a, p = self._pend[0]
-        else:
-            a = np.concatenate([x[0] for x in self._pend])
-            p = np.concatenate([x[1] for x in self._pend])
+        a, p = self._pending()
         pend = self._pend                           # the loop appends to this very list
         if h == np.inf:
             pend.clear()
+            self._pmin = np.inf
         else:
             now = a < h
             k = cnz(now)
             if k == len(a):
                 pend.clear()
+                self._pmin = np.inf
             else:
                 rest = ~now
                 pend[:] = [(a[rest], p[rest])]
+                self._pmin = float(pend[0][0].min())
                 if not k:
                     return
                 a, p = a[now], p[now]
@@ -234,11 +299,149 @@ class BatchState:
         self._fifo(a[order].tolist(), p[order])
 
 
+class BacklogRuns:
+    """Runs of backlog-LOCAL decisions, up to ``K`` images per device per numpy pass.
+
+    For a kernel with ``backlog_local`` (Algorithm 3, lines 2 and 5 of the PicSys paper: the
+    device runs the accelerated CNN while the uplink backlog ``l^t = max(0, uplink_free - t)``
+    covers ``c_s + alpha``, and the expensive CNN on a positive while it covers ``beta``), a
+    device whose head passes the line-2 test decides LOCAL without reading ``q_c`` or any other
+    device's state, so it is not bound by the horizon. Its decision times are one running sum:
+    image ``i`` starts at ``s_i``, its accelerated CNN ends at ``e_i = (s_i + c_s,i) + alpha``,
+    the next image starts at ``s_{i+1} = e_i + beta z1_i`` (``+ 0.0`` is exact for a negative);
+    its uplink free time before image ``i`` is ``u_i``, and an ``s-up`` (z1 = z2 = 1) uploads at
+    ``s_{i+1}``: ``u_{i+1} = max(s_{i+1}, u_i) + tx_i``, which is ``u_i + tx_i`` while the backlog
+    lasts (``u_i >= s_{i+1}``). ``np.cumsum`` over the increments ``(c_s,i, alpha, beta z1_i)``
+    and ``(tx_i if s-up else 0)`` performs the reference's additions in its order, so every time
+    is bit-identical. The run stops at the first failing test (line 2 at ``s_i``, or line 5 at
+    ``e_i`` for a positive: the device is left at the filtering stage), after an ``s-up`` that
+    finds the uplink idle (``s_{i+1} > u_i``: the ``max`` takes the other branch), at the
+    device's last image, or after ``K`` images (``RUN_IMAGES``); the ordinary step decides what
+    follows. A device left at the filtering stage whose line-5 test holds starts its run there
+    (image 0's increments ``c_s, alpha`` are then 0.0: ``e_0 = tau`` exactly).
+    """
+
+    def __init__(self, st: BatchState, thr_init: np.ndarray, thr_filt: np.ndarray,
+                 via: np.ndarray | None = None, K: int | None = None) -> None:
+        M, W, K = st.M, st.W, int(RUN_IMAGES if K is None else K)
+        self.K, self.via = K, via
+        self.thr_filt = np.asarray(thr_filt, dtype=float)
+        valid = st.valid
+        z1 = st.Z1 == 1
+        su = z1 & (st.Z2 == 1)
+        # per flat position; every row ends with a padding slot whose line-2 threshold is inf,
+        # so a run stops there and positions are clipped to the last slot (M W - 1, padding)
+        self.last = M * W - 1
+        self.thr = np.where(valid, thr_init, np.inf)          # line 2 fails past the last image
+        self.bz = np.where(z1, np.repeat(st.beta, W), 0.0)    # beta z1 (the expensive CNN's time)
+        self.txsu = np.where(su, st.TX, 0.0)                  # tx of an s-up
+        self.code = (z1.view(np.int8) + 2 * su.view(np.int8))  # 1: positive, 3: s-up
+        self.outs = np.where(z1, np.where(su, S_UP, S_DISC), F_DISC).astype(np.int8)
+        self.cz1 = np.zeros(M * W + 1, dtype=np.int64)        # prefix counts of positives
+        np.cumsum(z1, out=self.cz1[1:])
+        self.AR = np.arange(K)
+
+    def advance(self, st: BatchState, tau, soff, pos, out, comp, track_uplink: bool) -> None:
+        """Take every device's backlog run (see the class docstring), in place."""
+        ufree = st.ufree
+        lt = np.maximum(0.0, ufree - tau)
+        ini = soff == 0
+        go = ini & (lt >= self.thr[pos])                      # line 2 holds at the head
+        fgo = ~ini & (lt >= self.thr_filt)                    # at the filtering stage: line 5 holds
+        if self.via is not None:
+            fgo &= self.via
+        cand = np.flatnonzero(go | fgo)
+        n = len(cand)
+        if not n:
+            return
+        fs = ~ini[cand]                                       # runs starting at the filtering stage
+        nfs = cnz(fs)
+        K = self.K
+        K2, K3 = 2 * K, 3 * K
+        # blocks are (image i of the run, device): the running sums go down axis 0, one
+        # vector addition per step for all devices (np.cumsum: sequential, the loop's order)
+        p0 = pos[cand]
+        P = self.AR[:, None] + p0
+        np.minimum(P, self.last, out=P)
+        Y = np.empty((K3 + 1, n))
+        Y[0] = tau[cand]
+        Y[1::3] = st.CS[P]
+        Y[2::3] = st.alpha[cand]
+        Y[3::3] = self.bz[P]
+        if nfs:                                               # e_0 = tau: (tau + 0.0) + 0.0 is exact
+            Y[1:3, fs] = 0.0
+        np.cumsum(Y, axis=0, out=Y)                            # Y[3i] = s_i, Y[3i + 2] = e_i
+        U = np.empty((K + 1, n))
+        U[0] = ufree[cand]
+        U[1:] = self.txsu[P]
+        np.cumsum(U, axis=0, out=U)                            # U[i] = u_i while the backlog lasts
+        code = self.code[P]
+        z1 = code != 0
+        su = code == 3
+        S1 = Y[3::3]                                           # s_{i+1}
+        E = Y[2::3]                                            # e_i
+        # half-steps 2i (line 2 at s_i) and 2i + 1 (line 5 at e_i, positives only); the first
+        # failing one ends the run
+        stop = np.empty((K2 + 1, n), dtype=bool)
+        stop[K2] = True
+        si = stop[0:K2:2]
+        Uk = U[:K]
+        np.less(np.maximum(0.0, Uk - Y[0:K3:3]), self.thr[P], out=si)
+        si[1:] |= su[:-1] & (S1[:-1] > U[:K - 1])             # an s-up that finds the uplink idle
+        if nfs:
+            si[0, fs] = False                                 # image 0's initial decision was taken
+        sf = stop[1:K2:2]
+        np.less(np.maximum(0.0, Uk - E), self.thr_filt[cand], out=sf)
+        sf &= z1
+        h = stop.argmax(axis=0)
+        L = h >> 1                                             # images finished in the run
+        half = h & 1                                           # 1: left at the filtering stage
+        rows = np.arange(n)
+        full = self.AR[:, None] < L
+        C = np.where(z1, S1, E)                                # f-disc at e_i, s-disc at s_{i+1}
+        ms = su & full
+        nsu = ms.sum(axis=0)
+        uend = U[L, rows]
+        Lm1 = np.maximum(L - 1, 0)
+        last = (L > 0) & su[Lm1, rows]
+        if cnz(last):                                          # the last s-up: the reference's max
+            lr = rows[last]
+            lc = Lm1[last]
+            uend[last] = np.maximum(S1[lc, lr], U[lc, lr]) + st.TX[P[lc, lr]]
+        if cnz(nsu):
+            D = U[1:].copy()                                   # u_{i+1}: the end of image i's upload
+            D[Lm1, rows] = np.where(last, uend, D[Lm1, rows])
+            C[ms] = D[ms]
+            if track_uplink:
+                uc = st.ucur[cand]
+                st.UD[(uc + np.cumsum(ms, axis=0) - 1)[ms]] = D[ms]
+                st.ucur[cand] = uc + nsu
+            st.n_z2[cand] += nsu
+            ufree[cand] = uend
+        Pf = P[full]
+        out[Pf] = self.outs[Pf]
+        comp[Pf] = C[full]
+        z1n = self.cz1[p0 + L] - self.cz1[p0]
+        st.n_filtered[cand] += L + half - fs                   # (image 0 counted when its CNN started)
+        st.n_z1[cand] += z1n + half - fs
+        st.n_selected[cand] += z1n
+        tau[cand] = Y[3 * L + 2 * half, rows]
+        newp = p0 + L
+        pos[cand] = newp
+        soff[cand] = half * (st.M * st.W)
+        if self.via is not None and cnz(half):
+            self.via[cand[half == 1]] = True
+        fin = newp >= st.endpos[cand]
+        if cnz(fin):
+            tau[cand[fin]] = np.inf
+
+
 def applicable(inst: PicsysInstance) -> bool:
     """Whether the batched loop covers ``inst`` (no energy data, every transfer time positive)."""
     if inst.has_energy or inst.n_devices == 0:
         return False
-    return all(d.n == 0 or float(np.min(d.tx)) > 0.0 for d in inst.devices)
+    # min tx = 8 min(B) / r: division by a positive rate is monotone, rounding too
+    return all(d.n == 0 or 8.0 * float(np.min(d.size)) / d.rate > 0.0 for d in inst.devices)
 
 
 def run_batched(inst: PicsysInstance, kernel: BatchKernel) -> SimResult:
@@ -255,6 +458,8 @@ def run_batched(inst: PicsysInstance, kernel: BatchKernel) -> SimResult:
     # q_c (more arrivals only delay FIFO jobs), so a LOCAL there is final; an OFFLOAD is
     # discarded (no side effect: ``safe`` False) and decided again once the horizon passes.
     spec = bool(getattr(kernel, "monotone_in_queue", False))
+    bl = getattr(kernel, "backlog_local", None)
+    runs = BacklogRuns(st, *bl) if bl is not None else None
     tau = np.where(N > 0, 0.0, np.inf)
     soff = np.zeros(M, dtype=np.int64)               # 0: initial decision due; M W: accelerated CNN ends at tau
     pos = st.base.copy()                             # flat index of each device's head image
@@ -265,12 +470,16 @@ def run_batched(inst: PicsysInstance, kernel: BatchKernel) -> SimResult:
     alpha, beta, ufree, UD, ucur = st.alpha, st.beta, st.ufree, st.UD, st.ucur
     nfilt, nz1, nsel, nz2 = st.n_filtered, st.n_z1, st.n_selected, st.n_z2
     requests = 0
-    pend, heap, push = st._pend, st._heap, heapq.heappush
+    push = st._push
     C_OFF = np.array([I_OFF, F_OFF], dtype=np.int8)      # by filtering stage
     C_SEL = np.array([S_DISC, S_UP], dtype=np.int8)      # by z2
     while True:
+        if runs is not None:                         # backlog-LOCAL runs first: H only grows
+            runs.advance(st, tau, soff, pos, out, comp, track_uplink)
         if uses_cloud:
-            H = float(np.maximum(tau + bound[pos + soff], ufree + txmin[pos]).min())
+            st.btx = txmin[pos]
+            st.bj = bj = np.maximum(tau + bound[pos + soff], ufree + st.btx)
+            H = float(bj.min())
             act = np.flatnonzero(tau < (np.inf if spec else H))
         else:
             H = np.inf
@@ -325,11 +534,7 @@ def run_batched(inst: PicsysInstance, kernel: BatchKernel) -> SimResult:
                 uc = ucur[um]
                 UD[uc] = d
                 ucur[um] = uc + 1
-            if uses_cloud:
-                for x in zip(d.tolist(), up.tolist()):
-                    push(heap, x)
-            else:
-                pend.append((d, up))
+            push(d, up)
         il = ~filt & loc
         adv = filt | off
         if cnz(il):                                  # scale + accelerated CNN, ends at t + c_s + alpha
@@ -353,7 +558,6 @@ def run_batched(inst: PicsysInstance, kernel: BatchKernel) -> SimResult:
         fin = newp >= endpos[act]
         if cnz(fin):                                 # no image left: the device is done
             tau[act[fin]] = np.inf
-    st._settle_heap(np.inf)
     st._settle(np.inf)
     n = st.njobs
     cdone = 0.0
