@@ -288,7 +288,7 @@ def lower_bound(inst: PicsysInstance, *, mode: str = "makespan", lp: bool = True
         full = list(range(inst.n_devices))
     from .devicedp import decompose
 
-    dec = decompose(inst, devices=full)
+    dec = decompose(inst, devices=full, relieve=False)
     best = dec.bound
     if not dec.exact:
         # some exact device DP outgrew its state limit: add the merging DP at ``cap``
