@@ -26,8 +26,8 @@ from pathlib import Path
 from ..suite import Suite, markdown_table
 
 BACKENDS = ("cpsat", "pyomo", "pulp")
-SIZES = {"cpsat": (20, 50, 100, 200, 500, 1000, 2000, 3000), "pyomo": (20, 50, 100, 200, 300),
-         "pulp": (20, 50, 100, 200, 300)}
+SIZES = {"cpsat": (20, 50, 100, 200, 500, 1000, 2000, 3000, 5000), "pyomo": (20, 50, 100, 200, 300, 1000),
+         "pulp": (20, 50, 100, 200, 300, 1000)}
 SEEDS = (0, 1)
 QUICK_SIZES = (10, 20)
 PAPER_TABLE2_OPT = 1.74
