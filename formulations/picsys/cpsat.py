@@ -70,6 +70,8 @@ until this share of the limit is spent; later devices get the cheaper valid cut 
 
 MIN_SOLVE = 0.05
 """Seconds CP-SAT must have left after the build for the search to be started."""
+MAX_CLOUD_CUTS = 64
+"""Most threshold cuts (:func:`~optoffload.formulations.picsys.cloudcuts.threshold_cuts`) added for ``S > 1``."""
 DEFAULT_SCALE = 10**9
 """Ticks per second of the CP-SAT model (nanoseconds)."""
 MAX_TICKS = 2**50
@@ -94,7 +96,9 @@ def choose_scale(horizon: float, scale: int | None) -> int:
 class CpsatModel:
     """The CP-SAT model of one instance (attributes expose the native model and variables)."""
 
-    def __init__(self, prep: Prepared, scale: int | None = None, *, no_overlap_uplink: bool = True):
+    def __init__(self, prep: Prepared, scale: int | None = None, *, no_overlap_uplink: bool = True,
+                 cloud: str = "auto"):
+        self.cloud = cloud
         from ortools.sat.python import cp_model
 
         inst = prep.inst
@@ -109,6 +113,7 @@ class CpsatModel:
         self.T = md.NewIntVar(0, H, "T")
         ends = []
         cloud_iv = []
+        self.jobs: list[CloudJob] = []
         for m, dev in enumerate(inst.devices):
             ym = []
             # V: latest cloud start of the device's offloads so far; -c before the first (S = 1)
@@ -146,6 +151,7 @@ class CpsatModel:
                         cs = md.NewIntVar(0, H, f"cs_{m}_{i}")
                         civ = md.NewOptionalFixedSizeIntervalVar(cs, c, o, f"cloud_{m}_{i}")
                         cloud_iv.append(civ)
+                        self.jobs.append(CloudJob(m, i, o, cs, st, tx, civ))
                         md.Add(cs >= st + tx).OnlyEnforceIf(o)
                         md.Add(cs >= V_prev + (c if inst.servers == 1 else 0)).OnlyEnforceIf(o)
                         md.Add(self.T >= cs + c).OnlyEnforceIf(o)
@@ -176,12 +182,68 @@ class CpsatModel:
             if inst.servers == 1:
                 md.AddNoOverlap(cloud_iv)
             else:
-                md.AddCumulative(cloud_iv, [1] * len(cloud_iv), inst.servers)
+                self._cloud_servers(cloud)
         self.lb_int = self._device_cuts()
         md.Add(self.T >= self.lb_int)
         md.Minimize(self.T)
 
     # ----------------------------------------------------------------------------------- parts
+    def _cloud_servers(self, variant: str) -> None:
+        """The cloud for ``S > 1`` (see the module docstring, "Several cloud servers")."""
+        md, S, c = self.model, self.prep.inst.servers, self.c_int
+        jobs = self.jobs
+        parts = set(variant.split("+")) if variant != "auto" else {"servers", "lag", "cuts"}
+        if "cumulative" in parts or "servers" not in parts:
+            md.AddCumulative([j.iv for j in jobs], [1] * len(jobs), S)
+        if "lag" in parts:
+            by_dev: dict[int, list[CloudJob]] = {}
+            for j in jobs:
+                by_dev.setdefault(j.m, []).append(j)
+            for m, js in by_dev.items():
+                R = [-c] * S  # the device's last S cloud starts (latest first); -c: none yet
+                for j in js:
+                    md.Add(j.cs >= R[-1] + c).OnlyEnforceIf(j.o)
+                    if j is js[-1]:
+                        break
+                    newR = []
+                    for r in range(S):
+                        v = md.NewIntVar(-c, self.horizon, f"R_{j.m}_{j.i}_{r}")
+                        md.Add(v == (j.cs if r == 0 else R[r - 1])).OnlyEnforceIf(j.o)
+                        if not isinstance(j.o, int):
+                            md.Add(v == R[r]).OnlyEnforceIf(j.o.Not())
+                        newR.append(v)
+                    R = newR
+        if "servers" in parts:
+            prev = None
+            per_server = [[] for _ in range(S)]
+            for k, j in enumerate(jobs):
+                xs = [md.NewBoolVar(f"x_{j.m}_{j.i}_{s}") for s in range(S)]
+                md.Add(sum(xs) == j.o)
+                for s in range(S):
+                    per_server[s].append(md.NewOptionalFixedSizeIntervalVar(j.cs, c, xs[s], f"cl_{j.m}_{j.i}_{s}"))
+                # symmetry: servers are numbered by their first job (in this fixed job order)
+                for s in range(1, S):
+                    if prev is None:
+                        md.Add(xs[s] == 0)
+                    else:
+                        md.AddImplication(xs[s], prev[s - 1])
+                if k < len(jobs) - 1:
+                    pref = [md.NewBoolVar(f"p_{j.m}_{j.i}_{s}") for s in range(S)]
+                    for s in range(S):
+                        terms = [xs[s]] + ([prev[s]] if prev is not None else [])
+                        md.AddMaxEquality(pref[s], terms)
+                    prev = pref
+            for ivs in per_server:
+                md.AddNoOverlap(ivs)
+        if "cuts" in parts:
+            from .cloudcuts import earliest_arrivals, threshold_cuts
+            arr = earliest_arrivals(self.prep.inst, self.prep.options, lambda x: ticks(x, self.scale))
+            o_of = {(j.m, j.i): j.o for j in jobs}
+            for t, grp in threshold_cuts(arr, max_cuts=MAX_CLOUD_CUTS):
+                q = md.NewIntVar(0, len(grp), f"q_{t}")
+                md.Add(S * q >= sum(o_of[g] for g in grp))
+                md.Add(self.T >= t + c * q)
+
     def _horizon(self, S: int) -> int:
         """An upper bound on the integer makespan of the warm plan (or of any plan if none)."""
         inst = self.prep.inst
@@ -232,6 +294,33 @@ class CpsatModel:
         return plan
 
 
+class CloudJob:
+    """One potential cloud step: image ``i`` of device ``m``, present iff ``o``, starting at ``cs``
+    after the upload interval ``[st, st + tx)``; ``iv`` its optional interval of length ``c``."""
+
+    __slots__ = ("m", "i", "o", "cs", "st", "tx", "iv")
+
+    def __init__(self, m, i, o, cs, st, tx, iv):
+        self.m, self.i, self.o, self.cs, self.st, self.tx, self.iv = m, i, o, cs, st, tx, iv
+
+
+CLOUD_PARTS = ("servers", "lag", "cuts", "cumulative")
+"""Parts of the ``S > 1`` cloud model that option ``cloud`` may combine with ``+``."""
+
+
+def check_cloud(cloud) -> str:
+    """Validate option ``cloud``: ``"auto"`` or a ``+``-joined subset of :data:`CLOUD_PARTS`."""
+    from optoffload.errors import InvalidInstance
+
+    if cloud == "auto":
+        return cloud
+    parts = cloud.split("+") if isinstance(cloud, str) else None
+    if not parts or any(p not in CLOUD_PARTS for p in parts):
+        raise InvalidInstance("cloud", f"must be 'auto' or a '+'-joined subset of {', '.join(CLOUD_PARTS)}, "
+                                       f"got {cloud!r}")
+    return cloud
+
+
 def _or_var(md, lits: list, name: str):
     """A Boolean equal to the sum of mutually exclusive literals (1 if they cover every option)."""
     if len(lits) == 1:
@@ -280,7 +369,7 @@ _STATUS = {"OPTIMAL": "optimal", "FEASIBLE": "feasible", "INFEASIBLE": "infeasib
 
 
 def solve_cpsat(inst: PicsysInstance, *, time_limit=None, seed=0, threads=None, objective="makespan",
-                scale=None, warm=True, cuts=True, dominance=True, log=False, params=None, **options):
+                scale=None, warm=True, cuts=True, dominance=True, log=False, params=None, cloud="auto", **options):
     """Method ``cpsat``: the CP-SAT model above (see module docstring).
 
     Options: ``objective`` (``"makespan"`` or ``"max-processed"``), ``scale``
@@ -295,6 +384,7 @@ def solve_cpsat(inst: PicsysInstance, *, time_limit=None, seed=0, threads=None, 
     from .common import no_unknown_options
 
     no_unknown_options("cpsat", options)
+    cloud = check_cloud(cloud)
     prep = prepare(inst, objective=objective, time_limit=time_limit, warm=warm, cuts=cuts,
                    dominance=dominance)
     if prep.infeasible:
@@ -303,7 +393,7 @@ def solve_cpsat(inst: PicsysInstance, *, time_limit=None, seed=0, threads=None, 
         return finalize(prep, "cpsat", native="EMPTY", proven=True, plan=[np.zeros(0, np.int8)] * inst.n_devices,
                         bound=0.0)
     try:
-        cm = CpsatModel(prep, scale)
+        cm = CpsatModel(prep, scale, cloud=cloud)
         if prep.remaining() is not None and prep.deadline - time.perf_counter() < MIN_SOLVE:
             raise BuildTimeout
     except BuildTimeout:
