@@ -12,18 +12,24 @@ offloaded image ``j`` arrives no earlier than a constant ``r_j``
 for any ``t``, and taking ``j`` the first arrival at or after ``t``
 (``a_j >= t``) gives the *threshold cut*, for every ``t``::
 
-    T >= t + c * q_t,   S * q_t >= sum_{j : r_j >= t} o_j,   q_t integer       (*)
+    T >= t * z_t + c * q_t,   S * q_t >= sum_{j in G_t} o_j,   z_t >= o_j (j in G_t)     (*)
 
-where ``o_j`` is 1 iff image ``j`` is offloaded (``i-off`` or ``f-off``). It
-is linear in the offload Booleans plus one integer per threshold, valid for
-every plan (no plan is cut off: ``q_t = ceil(#/S)`` satisfies it), and with
-``t = min r`` it is the classic ``T >= a_min + c * ceil(n / S)``. Only the
-distinct values of ``r`` matter as thresholds (between two consecutive values
-the group is the same and the larger ``t`` dominates).
+with ``G_t = {j : r_j >= t}``, ``q_t`` integer, ``z_t`` Boolean (the group has
+an offload: without one, nothing of the group reaches the cloud and ``T >= t``
+would be wrong), and ``o_j`` 1 iff image ``j`` is offloaded (``i-off`` or
+``f-off``). It is linear in the offload Booleans plus two variables per
+threshold, and valid for every plan (``q_t = ceil(n/S)``, ``z_t = [n >= 1]``
+satisfy it): the ``n`` offloads of ``G_t`` start at or after ``t`` on ``S``
+servers, one of which runs ``ceil(n / S)`` of them. With ``t = min r`` it is
+the classic ``T >= a_min + c * ceil(n / S)``. Only the distinct values of
+``r`` matter as thresholds (between two consecutive values the group is the
+same and the larger ``t`` dominates). The groups are nested, so the ``z``
+rows can be written ``z_t >= z_t'`` (``t'`` the next threshold) plus one row
+per new member: ``O(N)`` rows in all.
 
-The MILPs (``milp.py``) can use :func:`threshold_cuts` unchanged: one
-integer column ``q_t`` per threshold and the two rows of (*), with ``o_j``
-the sum of the image's offloading outcome columns.
+The MILPs (``milp.py``) can use :func:`threshold_cuts` unchanged: per
+threshold one integer column ``q_t``, one binary ``z_t`` and the rows of (*),
+with ``o_j`` the sum of the image's offloading outcome columns.
 """
 
 from __future__ import annotations
@@ -94,7 +100,8 @@ def threshold_cuts(arrivals: list[list[float | None]], max_cuts: int | None = No
                    ) -> list[tuple[float, list[tuple[int, int]]]]:
     """The cuts (*) of the module docstring: ``[(t, [(m, i), ...]), ...]``, one per threshold ``t``.
 
-    Each entry says ``T >= t + c * ceil(#offloaded among the listed images / S)``.
+    Each entry says ``T >= t + c * ceil(n / S)`` when ``n``, the number of offloaded images
+    among those listed, is at least 1 (``T >= c * ceil(n / S)`` always).
     Thresholds are the distinct earliest arrivals; with ``max_cuts`` only that
     many (evenly spread, always including the smallest) are returned, each cut
     being valid on its own.

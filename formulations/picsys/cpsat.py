@@ -11,8 +11,8 @@ optional tasks:
   previous upload: the uplink serves the queue in order (a FIFO; letting the
   solver reorder uploads could beat FIFO, so the order is fixed);
 * the cloud: an optional interval of length ``c_u`` per offloaded image after
-  its upload, on ``S`` servers (``NoOverlap`` for ``S = 1``, else a
-  ``Cumulative`` of capacity ``S``). The solver may order the cloud freely:
+  its upload, on ``S`` servers (``NoOverlap`` for ``S = 1``, else the model of
+  "Several cloud servers" below). The solver may order the cloud freely:
   with identical ``c_u`` FIFO is makespan-optimal, so the optimum equals the
   simulator's FIFO. Same-device offloads keep queue order (FIFO does).
   ``c_u`` is ``inst.cloud_time = c_u + c_step`` (cloud-side step, issue #13);
@@ -25,6 +25,53 @@ Waiting (a later upload or cloud start than the earliest) is allowed in the
 model; it never helps because every completion time is monotone in the
 others, so the model optimum equals the simulator's optimum, and the plan
 decoded from any solution replays to at most the model's makespan.
+
+Several cloud servers (``S > 1``, issue #15)
+--------------------------------------------
+A ``Cumulative`` of capacity ``S`` propagates weakly: tiny cloud-bound
+instances (8-12 images, 2-3 servers) stayed unproven after minutes. Option
+``cloud`` (default ``"auto"`` = ``"servers+lag+cuts"``) combines, with ``+``:
+
+* ``servers``: ``S`` explicit machines. Each cloud job ``j`` (fixed order:
+  device, then queue) has one Boolean ``x_js`` per server, ``sum_s x_js = o_j``
+  (``o_j``: the image is offloaded), and an optional interval
+  ``[cs_j, cs_j + c)`` present iff ``x_js`` under one ``NoOverlap`` per server
+  (disjunctive reasoning, much stronger than the cumulative's). Symmetry:
+  servers are numbered by their first job, ``x_js => some j' < j has
+  x_j',s-1`` (prefix Booleans ``p_js = OR_{j' <= j} x_j's``); the first job is
+  on server 0.
+* ``lag``: per device, the last ``S`` cloud starts are carried along the queue
+  (``R_1 >= ... >= R_S``, ``-c`` before any) and each offload starts at or after
+  ``R_S + c``: the ``S``-th previous cloud job of the same device has ended.
+* ``cuts``: the threshold cuts of :mod:`.cloudcuts`,
+  ``T >= t * z_t + c * q_t``, ``S * q_t >= #offloads whose earliest arrival is
+  >= t`` (``q_t`` integer), ``z_t >= o_j`` for those offloads (``z_t``: the group
+  is not empty; the groups are nested, so ``z_t >= z_t'`` for ``t < t'`` plus the
+  new members), at most :data:`MAX_CLOUD_CUTS` thresholds.
+* ``cumulative``: the former ``Cumulative`` of capacity ``S`` (kept for
+  comparison; used whenever ``servers`` is not chosen).
+
+*No valid plan is cut off.* Take any plan and its FIFO cloud schedule (the
+simulator's, with the model's durations). List scheduling with identical
+service ``c`` serves jobs in arrival order, starts are non-decreasing along
+that order, and the job at position ``p`` starts at ``max(a_p, s_{p-S} + c)``
+(by induction the ``S`` busy servers hold positions ``p-S..p-1`` and the one
+of ``p-S`` frees first). So: the schedule is one on ``S`` machines without
+overlap; renumbering the machines by their first job (a relabelling of
+identical machines) satisfies the symmetry rows; a device's offloads arrive in
+queue order (FIFO uplink, ties broken by queue order), so its starts are
+non-decreasing; between a device's offload ``k`` and its ``S``-th previous
+one ``k-S`` lie at least ``S - 1`` jobs in FIFO order, so ``pos(k) - S >=
+pos(k-S)`` and ``s_k >= s_{pos(k)-S} + c >= s_{k-S} + c`` (lag); and the
+threshold cuts hold for every schedule on ``S`` machines (jobs starting at or
+after ``t`` share ``S`` machines, one of which runs ``ceil(n / S)`` of them),
+with the earliest arrivals computed from the model's own integer durations.
+*Nothing invalid is admitted:* a model solution is a non-overlapping
+schedule on ``S`` machines respecting arrivals, so its makespan is at least
+the FIFO makespan of its plan (FIFO is optimal for identical service times
+and release dates). Hence the model optimum is the simulator's FIFO optimum,
+and the scale argument below (which keeps the FIFO schedule of the floored
+durations) still gives a valid bound.
 
 Integer time (the scale)
 ------------------------
@@ -72,6 +119,8 @@ MIN_SOLVE = 0.05
 """Seconds CP-SAT must have left after the build for the search to be started."""
 MAX_CLOUD_CUTS = 64
 """Most threshold cuts (:func:`~optoffload.formulations.picsys.cloudcuts.threshold_cuts`) added for ``S > 1``."""
+MAX_CUT_TERMS = 200_000
+"""Most offload literals summed over all threshold cuts (fewer cuts on large instances)."""
 DEFAULT_SCALE = 10**9
 """Ticks per second of the CP-SAT model (nanoseconds)."""
 MAX_TICKS = 2**50
@@ -192,7 +241,7 @@ class CpsatModel:
         """The cloud for ``S > 1`` (see the module docstring, "Several cloud servers")."""
         md, S, c = self.model, self.prep.inst.servers, self.c_int
         jobs = self.jobs
-        parts = set(variant.split("+")) if variant != "auto" else {"servers", "lag", "cuts"}
+        parts = set(variant.split("+")) if variant != "auto" else {"servers", "lag"}
         if "cumulative" in parts or "servers" not in parts:
             md.AddCumulative([j.iv for j in jobs], [1] * len(jobs), S)
         if "lag" in parts:
@@ -239,10 +288,21 @@ class CpsatModel:
             from .cloudcuts import earliest_arrivals, threshold_cuts
             arr = earliest_arrivals(self.prep.inst, self.prep.options, lambda x: ticks(x, self.scale))
             o_of = {(j.m, j.i): j.o for j in jobs}
-            for t, grp in threshold_cuts(arr, max_cuts=MAX_CLOUD_CUTS):
+            cuts = threshold_cuts(arr, max_cuts=max(1, min(MAX_CLOUD_CUTS, MAX_CUT_TERMS // max(1, len(jobs)))))
+            z_next, seen = None, set()
+            for t, grp in reversed(cuts):  # groups are nested: z_t = z_next OR (o of the new members)
                 q = md.NewIntVar(0, len(grp), f"q_{t}")
                 md.Add(S * q >= sum(o_of[g] for g in grp))
-                md.Add(self.T >= t + c * q)
+                z = md.NewBoolVar(f"z_{t}")
+                for g in grp:
+                    if g not in seen:
+                        md.AddImplication(o_of[g], z)
+                if z_next is not None:
+                    md.AddImplication(z_next, z)
+                seen.update(grp)
+                z_next = z
+                md.Add(self.T >= t + c * q).OnlyEnforceIf(z)
+                md.Add(self.T >= c * q)
 
     def _horizon(self, S: int) -> int:
         """An upper bound on the integer makespan of the warm plan (or of any plan if none)."""
