@@ -30,7 +30,8 @@ Several cloud servers (``S > 1``, issue #15)
 --------------------------------------------
 A ``Cumulative`` of capacity ``S`` propagates weakly: tiny cloud-bound
 instances (8-12 images, 2-3 servers) stayed unproven after minutes. Option
-``cloud`` (default ``"auto"`` = ``"servers+lag+cuts"``) combines, with ``+``:
+``cloud`` (default ``"auto"``: ``"servers+lag"`` up to :data:`AUTO_SERVERS_MAX_JOBS`
+potential cloud jobs, ``"cumulative+lag"`` beyond) combines, with ``+``:
 
 * ``servers``: ``S`` explicit machines. Each cloud job ``j`` (fixed order:
   device, then queue) has one Boolean ``x_js`` per server, ``sum_s x_js = o_j``
@@ -47,7 +48,9 @@ instances (8-12 images, 2-3 servers) stayed unproven after minutes. Option
   ``T >= t * z_t + c * q_t``, ``S * q_t >= #offloads whose earliest arrival is
   >= t`` (``q_t`` integer), ``z_t >= o_j`` for those offloads (``z_t``: the group
   is not empty; the groups are nested, so ``z_t >= z_t'`` for ``t < t'`` plus the
-  new members), at most :data:`MAX_CLOUD_CUTS` thresholds.
+  new members), at most :data:`MAX_CLOUD_CUTS` thresholds. Not in ``auto``:
+  on the reproduced hard instances it made cold runs (``warm=False``) stall
+  without any incumbent on 2 of 33, while ``servers+lag`` proved all.
 * ``cumulative``: the former ``Cumulative`` of capacity ``S`` (kept for
   comparison; used whenever ``servers`` is not chosen).
 
@@ -81,9 +84,11 @@ fractions; ``scale`` defaults to ``1e9`` (nanoseconds), lowered by powers of
 ten if the horizon would pass ``2^50`` ticks. Claim: the integer model's
 optimum ``T*_int`` satisfies ``T*_int <= scale * T*``. Take an optimal plan;
 its simulator schedule is a max-plus expression of sums of durations, monotone
-in each duration; replacing each duration by its floor (and keeping the
-simulator's cloud order) gives an integral schedule feasible for the integer
-model with every time at most ``scale`` times the real one. So CP-SAT's best
+in each duration; replacing each duration by its floor (and serving the
+cloud FIFO in the order of the floored arrivals, the schedule the ``S > 1``
+rows above are proven for; FIFO with identical service is monotone in the
+arrivals) gives an integral schedule feasible for the integer model with
+every time at most ``scale`` times the real one. So CP-SAT's best
 bound divided by ``scale`` is a valid lower bound on the real optimum. The
 objective reported is never the integer one: it is the simulator's makespan of
 the decoded plan. For a plan optimal in the integer model this exceeds the
@@ -119,6 +124,11 @@ MIN_SOLVE = 0.05
 """Seconds CP-SAT must have left after the build for the search to be started."""
 MAX_CLOUD_CUTS = 64
 """Most threshold cuts (:func:`~optoffload.formulations.picsys.cloudcuts.threshold_cuts`) added for ``S > 1``."""
+AUTO_SERVERS_MAX_JOBS = 200
+"""Option ``cloud="auto"`` models ``S > 1`` servers explicitly (``servers+lag``) up to this many
+potential cloud jobs, and as ``cumulative+lag`` beyond: at 1,000 images (20 devices, S = 3) the
+explicit servers found the optimum later than the cumulative (unproven at 20 s against 10-17 s),
+while at 30-60 cloud-bound images they proved more instances (18 of 24 against 16 at 5 s)."""
 MAX_CUT_TERMS = 200_000
 """Most offload literals summed over all threshold cuts (fewer cuts on large instances)."""
 DEFAULT_SCALE = 10**9
@@ -241,7 +251,10 @@ class CpsatModel:
         """The cloud for ``S > 1`` (see the module docstring, "Several cloud servers")."""
         md, S, c = self.model, self.prep.inst.servers, self.c_int
         jobs = self.jobs
-        parts = set(variant.split("+")) if variant != "auto" else {"servers", "lag"}
+        if variant == "auto":
+            parts = {"servers", "lag"} if len(jobs) <= AUTO_SERVERS_MAX_JOBS else {"cumulative", "lag"}
+        else:
+            parts = set(variant.split("+"))
         if "cumulative" in parts or "servers" not in parts:
             md.AddCumulative([j.iv for j in jobs], [1] * len(jobs), S)
         if "lag" in parts:
@@ -436,7 +449,10 @@ def solve_cpsat(inst: PicsysInstance, *, time_limit=None, seed=0, threads=None, 
     (ticks per second, default 1e9), ``warm`` (hint the best simple plan),
     ``cuts`` (add the per-device DP bound ``T >= LB``), ``dominance`` (leave
     out ``f-off``, dominated by ``i-off``), ``log`` (solver log),
-    ``params`` (dict of extra CP-SAT parameters, applied last).
+    ``params`` (dict of extra CP-SAT parameters, applied last),
+    ``cloud`` (the ``S > 1`` cloud model: ``"auto"`` (``"servers+lag"`` up to
+    :data:`AUTO_SERVERS_MAX_JOBS` potential cloud jobs, else ``"cumulative+lag"``) or a
+    ``+``-joined subset of :data:`CLOUD_PARTS`; ignored for ``S = 1``).
     ``threads`` = CP-SAT workers (default 1: deterministic for a seed).
     """
     from ortools.sat.python import cp_model
