@@ -216,3 +216,33 @@ def test_cli_cloud_option(tmp_path):
                           "--option", "cloud=bogus"], capture_output=True, text=True, timeout=120)
     assert bad.returncode == 2
     assert len(bad.stderr.strip().splitlines()) == 1 and "cloud" in bad.stderr
+
+
+def _constraint_kinds(inst, cloud="auto"):
+    from optoffload.formulations.picsys.common import prepare
+    from optoffload.formulations.picsys.cpsat import CpsatModel
+
+    cm = CpsatModel(prepare(inst, objective="makespan", time_limit=None), cloud=cloud)
+    cons = list(cm.model.Proto().constraints)
+
+    def count(kind):  # the proto wrapper of OR-Tools >= 9.12 has has_<kind>(), protobuf has HasField
+        return sum(bool(getattr(c, f"has_{kind}")() if hasattr(c, f"has_{kind}") else c.HasField(kind))
+                   for c in cons)
+    return count("cumulative"), count("no_overlap"), inst.n_devices
+
+
+def test_auto_switches_model_by_size():
+    """auto: S explicit servers (one NoOverlap each, plus one per device uplink) up to
+    AUTO_SERVERS_MAX_JOBS cloud jobs, a Cumulative beyond; S = 1 keeps one NoOverlap for the cloud."""
+    from optoffload.formulations.picsys.cpsat import AUTO_SERVERS_MAX_JOBS
+    from optoffload.picsys.generator import generate
+
+    small = generate(seed=0, preset="large", devices=4, images=40, servers=3)
+    cum, nov, M = _constraint_kinds(small)
+    assert (cum, nov) == (0, M + 3)
+    assert _constraint_kinds(small, "cumulative")[:2] == (1, M)
+    big = generate(seed=0, preset="large", devices=4, images=AUTO_SERVERS_MAX_JOBS + 4, servers=3)
+    cum, nov, M = _constraint_kinds(big)
+    assert (cum, nov) == (1, M)
+    cum, nov, M = _constraint_kinds(small.with_(servers=1))
+    assert (cum, nov) == (0, M + 1)
