@@ -246,3 +246,22 @@ def test_auto_switches_model_by_size():
     assert (cum, nov) == (1, M)
     cum, nov, M = _constraint_kinds(small.with_(servers=1))
     assert (cum, nov) == (0, M + 1)
+
+
+def test_earliest_arrivals_honours_deadline():
+    """Past its deadline the cut preparation stops with BuildTimeout (the model build is charged to the limit)."""
+    import time
+
+    from optoffload.formulations.picsys.milp import BuildTimeout
+
+    with pytest.raises(BuildTimeout):
+        earliest_arrivals(cloud_bound_instance(0), deadline=time.perf_counter() - 1.0)
+
+
+def test_more_servers_than_jobs_needs_no_cloud_rows():
+    """S >= number of offloadable images: each offload has its own server; brute force agrees."""
+    inst = cloud_bound_instance(7, max_images=5).with_(servers=8)
+    best, _ = brute_force(inst)
+    _check(oo.solve(inst, "cpsat", warm=False, cuts=False), best)
+    cum, nov, M = _constraint_kinds(inst)
+    assert (cum, nov) == (0, sum(1 for d in inst.devices if d.n > 1))

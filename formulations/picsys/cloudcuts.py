@@ -34,10 +34,13 @@ with ``o_j`` the sum of the image's offloading outcome columns.
 
 from __future__ import annotations
 
+import time
 from typing import Callable, Sequence
 
 from optoffload.picsys import bounds as B
 from optoffload.picsys.model import PicsysInstance
+
+from .milp import BuildTimeout
 
 FRONT_CAP = 64
 """Largest Pareto front kept per image by :func:`earliest_arrivals` (beyond it, neighbours are merged
@@ -45,13 +48,16 @@ into their component-wise minimum: the arrivals stay valid lower bounds)."""
 
 
 def earliest_arrivals(inst: PicsysInstance, options: Callable[[int, int], Sequence[int]] | None = None,
-                      dur: Callable[[float], float] | None = None) -> list[list[float | None]]:
+                      dur: Callable[[float], float] | None = None, deadline: float | None = None
+                      ) -> list[list[float | None]]:
     """Per device and image: the earliest time the image can reach the cloud, over every plan.
 
     ``options(m, i)``: the outcome codes allowed for image ``i`` of device ``m``
     (default: every feasible outcome); ``dur``: maps each duration (seconds) to
     the model's units (e.g. integer ticks; default: identity), sums are taken in
-    those units. ``None`` for images with no offloading outcome.
+    those units. ``None`` for images with no offloading outcome. Past ``deadline``
+    (a ``time.perf_counter()`` value) it raises
+    :class:`~optoffload.formulations.picsys.milp.BuildTimeout` (checked every 256 images).
 
     The earliest arrival of image ``i`` is ``min max(W, E + cpu) + tx_i`` over the
     states ``(E, W)`` (CPU end, uplink free time; eq. 9 and the FIFO uplink)
@@ -68,6 +74,8 @@ def earliest_arrivals(inst: PicsysInstance, options: Callable[[int, int], Sequen
         front = [(0, 0)]
         row: list[float | None] = []
         for i in range(dev.n):
+            if i & 255 == 0 and deadline is not None and time.perf_counter() > deadline:
+                raise BuildTimeout
             ks = opt(m, i)
             tx = f(float(dev.tx[i]))
             cpu = {k: f(B.cpu_time(dev, i, k)) for k in ks}

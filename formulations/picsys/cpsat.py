@@ -54,6 +54,10 @@ potential cloud jobs, ``"cumulative+lag"`` beyond) combines, with ``+``:
 * ``cumulative``: the former ``Cumulative`` of capacity ``S`` (kept for
   comparison; used whenever ``servers`` is not chosen).
 
+With ``S`` at least the number of potential cloud jobs, nothing is added: every
+job has its own server and FIFO never queues (each offload starts at its
+arrival, which the rows above already allow).
+
 *No valid plan is cut off.* Take any plan and its FIFO cloud schedule (the
 simulator's, with the model's durations). List scheduling with identical
 service ``c`` serves jobs in arrival order, starts are non-decreasing along
@@ -251,6 +255,14 @@ class CpsatModel:
         """The cloud for ``S > 1`` (see the module docstring, "Several cloud servers")."""
         md, S, c = self.model, self.prep.inst.servers, self.c_int
         jobs = self.jobs
+        if S >= len(jobs):
+            return  # a server per job: FIFO never queues, every row below would be void
+        deadline = self.prep.deadline
+
+        def tick(k: int) -> None:
+            if k & 255 == 0 and deadline is not None and time.perf_counter() > deadline:
+                raise BuildTimeout  # the model is charged to the limit (issue #14, item 3)
+
         if variant == "auto":
             parts = {"servers", "lag"} if len(jobs) <= AUTO_SERVERS_MAX_JOBS else {"cumulative", "lag"}
         else:
@@ -263,7 +275,8 @@ class CpsatModel:
                 by_dev.setdefault(j.m, []).append(j)
             for m, js in by_dev.items():
                 R = [-c] * S  # the device's last S cloud starts (latest first); -c: none yet
-                for j in js:
+                for k, j in enumerate(js):
+                    tick(k)
                     md.Add(j.cs >= R[-1] + c).OnlyEnforceIf(j.o)
                     if j is js[-1]:
                         break
@@ -279,6 +292,7 @@ class CpsatModel:
             prev = None
             per_server = [[] for _ in range(S)]
             for k, j in enumerate(jobs):
+                tick(k)
                 xs = [md.NewBoolVar(f"x_{j.m}_{j.i}_{s}") for s in range(S)]
                 md.Add(sum(xs) == j.o)
                 for s in range(S):
@@ -299,7 +313,8 @@ class CpsatModel:
                 md.AddNoOverlap(ivs)
         if "cuts" in parts:
             from .cloudcuts import earliest_arrivals, threshold_cuts
-            arr = earliest_arrivals(self.prep.inst, self.prep.options, lambda x: ticks(x, self.scale))
+            arr = earliest_arrivals(self.prep.inst, self.prep.options, lambda x: ticks(x, self.scale),
+                                    deadline=deadline)
             o_of = {(j.m, j.i): j.o for j in jobs}
             cuts = threshold_cuts(arr, max_cuts=max(1, min(MAX_CLOUD_CUTS, MAX_CUT_TERMS // max(1, len(jobs)))))
             z_next, seen = None, set()
