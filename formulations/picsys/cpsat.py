@@ -128,11 +128,13 @@ MIN_SOLVE = 0.05
 """Seconds CP-SAT must have left after the build for the search to be started."""
 MAX_CLOUD_CUTS = 64
 """Most threshold cuts (:func:`~optoffload.formulations.picsys.cloudcuts.threshold_cuts`) added for ``S > 1``."""
-AUTO_SERVERS_MAX_JOBS = 200
+AUTO_SERVERS_MAX_JOBS = 100
 """Option ``cloud="auto"`` models ``S > 1`` servers explicitly (``servers+lag``) up to this many
-potential cloud jobs, and as ``cumulative+lag`` beyond: at 1,000 images (20 devices, S = 3) the
-explicit servers found the optimum later than the cumulative (unproven at 20 s against 10-17 s),
-while at 30-60 cloud-bound images they proved more instances (18 of 24 against 16 at 5 s)."""
+potential cloud jobs, and as ``cumulative+lag`` beyond. Measured (docs/picsys-exact.md): at 12-60
+cloud-bound images the explicit servers proved more instances (12-20 images: 60 of 60 against 50
+of 60 at 3 s; 30-60: 18 of 24 against 16 at 5 s); at 100-200 both proved the same 8 of 12 runs, the
+servers taking 0.85-2.2x as long (median 1.45x); at 500-1,000 images (20 devices) the servers were
+3-16x slower than ``cumulative+lag`` or unproven at 20 s."""
 MAX_CUT_TERMS = 200_000
 """Most offload literals summed over all threshold cuts (fewer cuts on large instances)."""
 DEFAULT_SCALE = 10**9
