@@ -164,6 +164,8 @@ class CpsatModel:
     def __init__(self, prep: Prepared, scale: int | None = None, *, no_overlap_uplink: bool = True,
                  cloud: str = "auto"):
         self.cloud = cloud
+        self.cloud_parts: tuple[str, ...] = ()
+        """The parts of the ``S > 1`` cloud model actually built (empty for ``S = 1``)."""
         from ortools.sat.python import cp_model
 
         inst = prep.inst
@@ -258,6 +260,7 @@ class CpsatModel:
         md, S, c = self.model, self.prep.inst.servers, self.c_int
         jobs = self.jobs
         if S >= len(jobs):
+            self.cloud_parts = ("none",)
             return  # a server per job: FIFO never queues, every row below would be void
         deadline = self.prep.deadline
 
@@ -269,6 +272,9 @@ class CpsatModel:
             parts = {"servers", "lag"} if len(jobs) <= AUTO_SERVERS_MAX_JOBS else {"cumulative", "lag"}
         else:
             parts = set(variant.split("+"))
+        if "servers" not in parts:
+            parts.add("cumulative")
+        self.cloud_parts = tuple(p for p in CLOUD_PARTS if p in parts)
         if "cumulative" in parts or "servers" not in parts:
             md.AddCumulative([j.iv for j in jobs], [1] * len(jobs), S)
         if "lag" in parts:
@@ -394,7 +400,7 @@ class CloudJob:
         self.m, self.i, self.o, self.cs, self.st, self.tx, self.iv = m, i, o, cs, st, tx, iv
 
 
-CLOUD_PARTS = ("servers", "lag", "cuts", "cumulative")
+CLOUD_PARTS = ("cumulative", "servers", "lag", "cuts")
 """Parts of the ``S > 1`` cloud model that option ``cloud`` may combine with ``+``."""
 
 
@@ -515,4 +521,6 @@ def solve_cpsat(inst: PicsysInstance, *, time_limit=None, seed=0, threads=None, 
         bound = math.nextafter(float(Fraction(int(math.floor(b))) / cm.scale), -math.inf)
     info = {"backend": "ortools-cpsat", "scale": cm.scale, "horizon_ticks": cm.horizon,
             "wall_solver_s": solver.WallTime(), "branches": solver.NumBranches(), "conflicts": solver.NumConflicts()}
+    if cm.cloud_parts:
+        info["cloud_model"] = "+".join(cm.cloud_parts)  # the S > 1 cloud model built (option cloud)
     return finalize(prep, "cpsat", native=name, proven=name == "OPTIMAL", plan=plan, bound=bound, info=info)
