@@ -27,9 +27,13 @@ same and the larger ``t`` dominates). The groups are nested, so the ``z``
 rows can be written ``z_t >= z_t'`` (``t'`` the next threshold) plus one row
 per new member: ``O(N)`` rows in all.
 
-The MILPs (``milp.py``) can use :func:`threshold_cuts` unchanged: per
-threshold one integer column ``q_t``, one binary ``z_t`` and the rows of (*),
-with ``o_j`` the sum of the image's offloading outcome columns.
+CP-SAT (``cpsat.py``, option ``cloud=...+cuts``) writes the first row as
+``T >= t + c * q_t`` enforced by ``z_t``, and ``T >= c * q_t``, which is the same
+for Boolean ``z_t``. The MILPs (``milp.py``) can use :func:`threshold_cuts`
+unchanged: per threshold one integer column ``q_t``, one binary ``z_t`` and
+the rows of (*), with ``o_j`` the sum of the image's offloading outcome
+columns, arrivals in seconds (``dur`` left as the identity), and ``options`` the
+model's outcome set. The cuts are valid for ``S = 1`` as well.
 """
 
 from __future__ import annotations
