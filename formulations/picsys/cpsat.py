@@ -11,8 +11,8 @@ optional tasks:
   previous upload: the uplink serves the queue in order (a FIFO; letting the
   solver reorder uploads could beat FIFO, so the order is fixed);
 * the cloud: an optional interval of length ``c_u`` per offloaded image after
-  its upload, on ``S`` servers (``NoOverlap`` for ``S = 1``, else a
-  ``Cumulative`` of capacity ``S``). The solver may order the cloud freely:
+  its upload, on ``S`` servers (``NoOverlap`` for ``S = 1``, else the model of
+  "Several cloud servers" below). The solver may order the cloud freely:
   with identical ``c_u`` FIFO is makespan-optimal, so the optimum equals the
   simulator's FIFO. Same-device offloads keep queue order (FIFO does).
   ``c_u`` is ``inst.cloud_time = c_u + c_step`` (cloud-side step, issue #13);
@@ -26,6 +26,60 @@ model; it never helps because every completion time is monotone in the
 others, so the model optimum equals the simulator's optimum, and the plan
 decoded from any solution replays to at most the model's makespan.
 
+Several cloud servers (``S > 1``, issue #15)
+--------------------------------------------
+A ``Cumulative`` of capacity ``S`` propagates weakly: tiny cloud-bound
+instances (8-12 images, 2-3 servers) stayed unproven after minutes. Option
+``cloud`` (default ``"auto"``: ``"servers+lag"`` up to :data:`AUTO_SERVERS_MAX_JOBS`
+potential cloud jobs, ``"cumulative+lag"`` beyond) combines, with ``+``:
+
+* ``servers``: ``S`` explicit machines. Each cloud job ``j`` (fixed order:
+  device, then queue) has one Boolean ``x_js`` per server, ``sum_s x_js = o_j``
+  (``o_j``: the image is offloaded), and an optional interval
+  ``[cs_j, cs_j + c)`` present iff ``x_js`` under one ``NoOverlap`` per server
+  (disjunctive reasoning, much stronger than the cumulative's). Symmetry:
+  servers are numbered by their first job, ``x_js => some j' < j has
+  x_j',s-1`` (prefix Booleans ``p_js = OR_{j' <= j} x_j's``); the first job is
+  on server 0.
+* ``lag``: per device, the last ``S`` cloud starts are carried along the queue
+  (``R_1 >= ... >= R_S``, ``-c`` before any) and each offload starts at or after
+  ``R_S + c``: the ``S``-th previous cloud job of the same device has ended.
+* ``cuts``: the threshold cuts of :mod:`.cloudcuts`,
+  ``T >= t * z_t + c * q_t``, ``S * q_t >= #offloads whose earliest arrival is
+  >= t`` (``q_t`` integer), ``z_t >= o_j`` for those offloads (``z_t``: the group
+  is not empty; the groups are nested, so ``z_t >= z_t'`` for ``t < t'`` plus the
+  new members), at most :data:`MAX_CLOUD_CUTS` thresholds. Not in ``auto``:
+  on the reproduced hard instances it made cold runs (``warm=False``) stall
+  without any incumbent on 2 of 33, while ``servers+lag`` proved all.
+* ``cumulative``: the former ``Cumulative`` of capacity ``S`` (kept for
+  comparison; used whenever ``servers`` is not chosen).
+
+With ``S`` at least the number of potential cloud jobs, nothing is added: every
+job has its own server and FIFO never queues (each offload starts at its
+arrival, which the rows above already allow).
+
+*No valid plan is cut off.* Take any plan and its FIFO cloud schedule (the
+simulator's, with the model's durations). List scheduling with identical
+service ``c`` serves jobs in arrival order, starts are non-decreasing along
+that order, and the job at position ``p`` starts at ``max(a_p, s_{p-S} + c)``
+(by induction the ``S`` busy servers hold positions ``p-S..p-1`` and the one
+of ``p-S`` frees first). So: the schedule is one on ``S`` machines without
+overlap; renumbering the machines by their first job (a relabelling of
+identical machines) satisfies the symmetry rows; a device's offloads arrive in
+queue order (FIFO uplink, ties broken by queue order), so its starts are
+non-decreasing; between a device's offload ``k`` and its ``S``-th previous
+one ``k-S`` lie at least ``S - 1`` jobs in FIFO order, so ``pos(k) - S >=
+pos(k-S)`` and ``s_k >= s_{pos(k)-S} + c >= s_{k-S} + c`` (lag); and the
+threshold cuts hold for every schedule on ``S`` machines (jobs starting at or
+after ``t`` share ``S`` machines, one of which runs ``ceil(n / S)`` of them),
+with the earliest arrivals computed from the model's own integer durations.
+*Nothing invalid is admitted:* a model solution is a non-overlapping
+schedule on ``S`` machines respecting arrivals, so its makespan is at least
+the FIFO makespan of its plan (FIFO is optimal for identical service times
+and release dates). Hence the model optimum is the simulator's FIFO optimum,
+and the scale argument below (which keeps the FIFO schedule of the floored
+durations) still gives a valid bound.
+
 Integer time (the scale)
 ------------------------
 CP-SAT needs integers. Every duration ``d`` (seconds, as the simulator
@@ -34,9 +88,11 @@ fractions; ``scale`` defaults to ``1e9`` (nanoseconds), lowered by powers of
 ten if the horizon would pass ``2^50`` ticks. Claim: the integer model's
 optimum ``T*_int`` satisfies ``T*_int <= scale * T*``. Take an optimal plan;
 its simulator schedule is a max-plus expression of sums of durations, monotone
-in each duration; replacing each duration by its floor (and keeping the
-simulator's cloud order) gives an integral schedule feasible for the integer
-model with every time at most ``scale`` times the real one. So CP-SAT's best
+in each duration; replacing each duration by its floor (and serving the
+cloud FIFO in the order of the floored arrivals, the schedule the ``S > 1``
+rows above are proven for; FIFO with identical service is monotone in the
+arrivals) gives an integral schedule feasible for the integer model with
+every time at most ``scale`` times the real one. So CP-SAT's best
 bound divided by ``scale`` is a valid lower bound on the real optimum. The
 objective reported is never the integer one: it is the simulator's makespan of
 the decoded plan. For a plan optimal in the integer model this exceeds the
@@ -70,6 +126,17 @@ until this share of the limit is spent; later devices get the cheaper valid cut 
 
 MIN_SOLVE = 0.05
 """Seconds CP-SAT must have left after the build for the search to be started."""
+MAX_CLOUD_CUTS = 64
+"""Most threshold cuts (:func:`~optoffload.formulations.picsys.cloudcuts.threshold_cuts`) added for ``S > 1``."""
+AUTO_SERVERS_MAX_JOBS = 100
+"""Option ``cloud="auto"`` models ``S > 1`` servers explicitly (``servers+lag``) up to this many
+potential cloud jobs, and as ``cumulative+lag`` beyond. Measured (docs/picsys-exact.md): at 12-60
+cloud-bound images the explicit servers proved more instances (12-20 images: 60 of 60 against 50
+of 60 at 3 s; 30-60: 18 of 24 against 16 at 5 s); at 100-200 both proved the same 8 of 12 runs, the
+servers taking 0.85-2.2x as long (median 1.45x); at 500-1,000 images (20 devices) the servers were
+3-16x slower than ``cumulative+lag`` or unproven at 20 s."""
+MAX_CUT_TERMS = 200_000
+"""Most offload literals summed over all threshold cuts (fewer cuts on large instances)."""
 DEFAULT_SCALE = 10**9
 """Ticks per second of the CP-SAT model (nanoseconds)."""
 MAX_TICKS = 2**50
@@ -94,7 +161,11 @@ def choose_scale(horizon: float, scale: int | None) -> int:
 class CpsatModel:
     """The CP-SAT model of one instance (attributes expose the native model and variables)."""
 
-    def __init__(self, prep: Prepared, scale: int | None = None, *, no_overlap_uplink: bool = True):
+    def __init__(self, prep: Prepared, scale: int | None = None, *, no_overlap_uplink: bool = True,
+                 cloud: str = "auto"):
+        self.cloud = cloud
+        self.cloud_parts: tuple[str, ...] = ()
+        """The parts of the ``S > 1`` cloud model actually built (empty for ``S = 1``)."""
         from ortools.sat.python import cp_model
 
         inst = prep.inst
@@ -109,6 +180,7 @@ class CpsatModel:
         self.T = md.NewIntVar(0, H, "T")
         ends = []
         cloud_iv = []
+        self.jobs: list[CloudJob] = []
         for m, dev in enumerate(inst.devices):
             ym = []
             # V: latest cloud start of the device's offloads so far; -c before the first (S = 1)
@@ -146,6 +218,7 @@ class CpsatModel:
                         cs = md.NewIntVar(0, H, f"cs_{m}_{i}")
                         civ = md.NewOptionalFixedSizeIntervalVar(cs, c, o, f"cloud_{m}_{i}")
                         cloud_iv.append(civ)
+                        self.jobs.append(CloudJob(m, i, o, cs, st, tx, civ))
                         md.Add(cs >= st + tx).OnlyEnforceIf(o)
                         md.Add(cs >= V_prev + (c if inst.servers == 1 else 0)).OnlyEnforceIf(o)
                         md.Add(self.T >= cs + c).OnlyEnforceIf(o)
@@ -176,12 +249,97 @@ class CpsatModel:
             if inst.servers == 1:
                 md.AddNoOverlap(cloud_iv)
             else:
-                md.AddCumulative(cloud_iv, [1] * len(cloud_iv), inst.servers)
+                self._cloud_servers(cloud)
         self.lb_int = self._device_cuts()
         md.Add(self.T >= self.lb_int)
         md.Minimize(self.T)
 
     # ----------------------------------------------------------------------------------- parts
+    def _cloud_servers(self, variant: str) -> None:
+        """The cloud for ``S > 1`` (see the module docstring, "Several cloud servers")."""
+        md, S, c = self.model, self.prep.inst.servers, self.c_int
+        jobs = self.jobs
+        if S >= len(jobs):
+            self.cloud_parts = ("none",)
+            return  # a server per job: FIFO never queues, every row below would be void
+        deadline = self.prep.deadline
+
+        def tick(k: int) -> None:
+            if k & 255 == 0 and deadline is not None and time.perf_counter() > deadline:
+                raise BuildTimeout  # the model is charged to the limit (issue #14, item 3)
+
+        if variant == "auto":
+            parts = {"servers", "lag"} if len(jobs) <= AUTO_SERVERS_MAX_JOBS else {"cumulative", "lag"}
+        else:
+            parts = set(variant.split("+"))
+        if "servers" not in parts:
+            parts.add("cumulative")
+        self.cloud_parts = tuple(p for p in CLOUD_PARTS if p in parts)
+        if "cumulative" in parts or "servers" not in parts:
+            md.AddCumulative([j.iv for j in jobs], [1] * len(jobs), S)
+        if "lag" in parts:
+            by_dev: dict[int, list[CloudJob]] = {}
+            for j in jobs:
+                by_dev.setdefault(j.m, []).append(j)
+            for m, js in by_dev.items():
+                R = [-c] * S  # the device's last S cloud starts (latest first); -c: none yet
+                for k, j in enumerate(js):
+                    tick(k)
+                    md.Add(j.cs >= R[-1] + c).OnlyEnforceIf(j.o)
+                    if j is js[-1]:
+                        break
+                    newR = []
+                    for r in range(S):
+                        v = md.NewIntVar(-c, self.horizon, f"R_{j.m}_{j.i}_{r}")
+                        md.Add(v == (j.cs if r == 0 else R[r - 1])).OnlyEnforceIf(j.o)
+                        if not isinstance(j.o, int):
+                            md.Add(v == R[r]).OnlyEnforceIf(j.o.Not())
+                        newR.append(v)
+                    R = newR
+        if "servers" in parts:
+            prev = None
+            per_server = [[] for _ in range(S)]
+            for k, j in enumerate(jobs):
+                tick(k)
+                xs = [md.NewBoolVar(f"x_{j.m}_{j.i}_{s}") for s in range(S)]
+                md.Add(sum(xs) == j.o)
+                for s in range(S):
+                    per_server[s].append(md.NewOptionalFixedSizeIntervalVar(j.cs, c, xs[s], f"cl_{j.m}_{j.i}_{s}"))
+                # symmetry: servers are numbered by their first job (in this fixed job order)
+                for s in range(1, S):
+                    if prev is None:
+                        md.Add(xs[s] == 0)
+                    else:
+                        md.AddImplication(xs[s], prev[s - 1])
+                if k < len(jobs) - 1:
+                    pref = [md.NewBoolVar(f"p_{j.m}_{j.i}_{s}") for s in range(S)]
+                    for s in range(S):
+                        terms = [xs[s]] + ([prev[s]] if prev is not None else [])
+                        md.AddMaxEquality(pref[s], terms)
+                    prev = pref
+            for ivs in per_server:
+                md.AddNoOverlap(ivs)
+        if "cuts" in parts:
+            from .cloudcuts import earliest_arrivals, threshold_cuts
+            arr = earliest_arrivals(self.prep.inst, self.prep.options, lambda x: ticks(x, self.scale),
+                                    deadline=deadline)
+            o_of = {(j.m, j.i): j.o for j in jobs}
+            cuts = threshold_cuts(arr, max_cuts=max(1, min(MAX_CLOUD_CUTS, MAX_CUT_TERMS // max(1, len(jobs)))))
+            z_next, seen = None, set()
+            for t, grp in reversed(cuts):  # groups are nested: z_t = z_next OR (o of the new members)
+                q = md.NewIntVar(0, len(grp), f"q_{t}")
+                md.Add(S * q >= sum(o_of[g] for g in grp))
+                z = md.NewBoolVar(f"z_{t}")
+                for g in grp:
+                    if g not in seen:
+                        md.AddImplication(o_of[g], z)
+                if z_next is not None:
+                    md.AddImplication(z_next, z)
+                seen.update(grp)
+                z_next = z
+                md.Add(self.T >= t + c * q).OnlyEnforceIf(z)
+                md.Add(self.T >= c * q)
+
     def _horizon(self, S: int) -> int:
         """An upper bound on the integer makespan of the warm plan (or of any plan if none)."""
         inst = self.prep.inst
@@ -232,6 +390,33 @@ class CpsatModel:
         return plan
 
 
+class CloudJob:
+    """One potential cloud step: image ``i`` of device ``m``, present iff ``o``, starting at ``cs``
+    after the upload interval ``[st, st + tx)``; ``iv`` its optional interval of length ``c``."""
+
+    __slots__ = ("m", "i", "o", "cs", "st", "tx", "iv")
+
+    def __init__(self, m, i, o, cs, st, tx, iv):
+        self.m, self.i, self.o, self.cs, self.st, self.tx, self.iv = m, i, o, cs, st, tx, iv
+
+
+CLOUD_PARTS = ("cumulative", "servers", "lag", "cuts")
+"""Parts of the ``S > 1`` cloud model that option ``cloud`` may combine with ``+``."""
+
+
+def check_cloud(cloud) -> str:
+    """Validate option ``cloud``: ``"auto"`` or a ``+``-joined subset of :data:`CLOUD_PARTS`."""
+    from optoffload.errors import InvalidInstance
+
+    if cloud == "auto":
+        return cloud
+    parts = cloud.split("+") if isinstance(cloud, str) else None
+    if not parts or any(p not in CLOUD_PARTS for p in parts):
+        raise InvalidInstance("cloud", f"must be 'auto' or a '+'-joined subset of {', '.join(CLOUD_PARTS)}, "
+                                       f"got {cloud!r}")
+    return cloud
+
+
 def _or_var(md, lits: list, name: str):
     """A Boolean equal to the sum of mutually exclusive literals (1 if they cover every option)."""
     if len(lits) == 1:
@@ -280,14 +465,17 @@ _STATUS = {"OPTIMAL": "optimal", "FEASIBLE": "feasible", "INFEASIBLE": "infeasib
 
 
 def solve_cpsat(inst: PicsysInstance, *, time_limit=None, seed=0, threads=None, objective="makespan",
-                scale=None, warm=True, cuts=True, dominance=True, log=False, params=None, **options):
+                scale=None, warm=True, cuts=True, dominance=True, log=False, params=None, cloud="auto", **options):
     """Method ``cpsat``: the CP-SAT model above (see module docstring).
 
     Options: ``objective`` (``"makespan"`` or ``"max-processed"``), ``scale``
     (ticks per second, default 1e9), ``warm`` (hint the best simple plan),
     ``cuts`` (add the per-device DP bound ``T >= LB``), ``dominance`` (leave
     out ``f-off``, dominated by ``i-off``), ``log`` (solver log),
-    ``params`` (dict of extra CP-SAT parameters, applied last).
+    ``params`` (dict of extra CP-SAT parameters, applied last),
+    ``cloud`` (the ``S > 1`` cloud model: ``"auto"`` (``"servers+lag"`` up to
+    :data:`AUTO_SERVERS_MAX_JOBS` potential cloud jobs, else ``"cumulative+lag"``) or a
+    ``+``-joined subset of :data:`CLOUD_PARTS`; ignored for ``S = 1``).
     ``threads`` = CP-SAT workers (default 1: deterministic for a seed).
     """
     t_call = time.perf_counter()
@@ -296,6 +484,7 @@ def solve_cpsat(inst: PicsysInstance, *, time_limit=None, seed=0, threads=None, 
     from .common import no_unknown_options
 
     no_unknown_options("cpsat", options)
+    cloud = check_cloud(cloud)
     if time_limit is not None:
         time_limit = max(0.0, float(time_limit) - (time.perf_counter() - t_call))
     prep = prepare(inst, objective=objective, time_limit=time_limit, warm=warm, cuts=cuts,
@@ -308,7 +497,7 @@ def solve_cpsat(inst: PicsysInstance, *, time_limit=None, seed=0, threads=None, 
         return finalize(prep, "cpsat", native="EMPTY", proven=True, plan=[np.zeros(0, np.int8)] * inst.n_devices,
                         bound=0.0)
     try:
-        cm = CpsatModel(prep, scale)
+        cm = CpsatModel(prep, scale, cloud=cloud)
         if prep.remaining() is not None and prep.deadline - time.perf_counter() < MIN_SOLVE:
             raise BuildTimeout
     except BuildTimeout:
@@ -337,4 +526,6 @@ def solve_cpsat(inst: PicsysInstance, *, time_limit=None, seed=0, threads=None, 
         bound = math.nextafter(float(Fraction(int(math.floor(b))) / cm.scale), -math.inf)
     info = {"backend": "ortools-cpsat", "scale": cm.scale, "horizon_ticks": cm.horizon,
             "wall_solver_s": solver.WallTime(), "branches": solver.NumBranches(), "conflicts": solver.NumConflicts()}
+    if cm.cloud_parts:
+        info["cloud_model"] = "+".join(cm.cloud_parts)  # the S > 1 cloud model built (option cloud)
     return finalize(prep, "cpsat", native=name, proven=name == "OPTIMAL", plan=plan, bound=bound, info=info)
