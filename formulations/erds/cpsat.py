@@ -247,6 +247,8 @@ def solve_erds_cpsat(inst: ErdsInstance, *, time_limit: float | None = None, see
                      dominance: bool = True, log: bool = False, params: dict | None = None) -> Solution:
     """``erds-cpsat``: the grid model of the module docstring.
 
+    ``early_exit`` (model the early exits of eq. (7); False: every task runs to its last exit, as without exits); ``log`` (print CP-SAT's search log on stderr).
+
     Options: ``resolution`` (grid step as a fraction of the capacity, default 0.01),
     ``continuous_bound`` (solve the relaxed grid model for a bound on the continuous optimum;
     False reports no bound), ``early_exit``, ``dominance`` (drop dominated splits), ``log``,

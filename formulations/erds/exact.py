@@ -82,6 +82,8 @@ def solve_exact(inst: ErdsInstance, *, time_limit: float | None = None, seed: in
                 relaxation: str = "coupled", inner_gap: float = INNER_GAP, share_lp: str = "warm") -> Solution:
     """``erds-exact``: certified global optimum of eq. (7) (module docstring).
 
+    ``early_exit`` (model the early exits of eq. (7); False: every task runs to its last exit, as without exits).
+
     Node order (docs/erds.md, "erds-exact: bound under a limit"): best-first on the node bound,
     with a depth-first dive every ``DIVE_EVERY`` pops. Every node carries a key that is a valid
     lower bound on its subtree and never below its parent's key, so the reported bound

@@ -263,6 +263,8 @@ def solve_erds_pyomo(inst: ErdsInstance, *, time_limit: float | None = None, see
                      dominance: bool = True, gap: float = 1e-7, max_iter: int = 500, log: bool = False) -> Solution:
     """``erds-pyomo``: the model of the module docstring solved by HiGHS (OA loop) or SCIP.
 
+    ``early_exit`` (model the early exits of eq. (7); False: every task runs to its last exit, as without exits); ``log`` (print the solver's log on stderr).
+
     Options: ``solver`` ("highs" | "scip"), ``outcomes`` ("auto" | "joint" | "sampled"),
     ``samples`` (scenario count of the sampled variant), ``early_exit``, ``dominance`` (drop
     dominated splits from the model; same optimum), ``gap`` (relative UB-LB gap closing the OA

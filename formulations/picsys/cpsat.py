@@ -470,7 +470,7 @@ def solve_cpsat(inst: PicsysInstance, *, time_limit=None, seed=0, threads=None, 
 
     Options: ``objective`` (``"makespan"`` or ``"max-processed"``), ``scale``
     (ticks per second, default 1e9), ``warm`` (hint the best simple plan),
-    ``cuts`` (add the per-device DP bound ``T >= LB``), ``dominance`` (leave
+    ``cuts`` (add the device decomposition's bound ``T >= LB``; with ``warm``, a warm plan that meets it is returned without a model), ``dominance`` (leave
     out ``f-off``, dominated by ``i-off``), ``log`` (solver log),
     ``params`` (dict of extra CP-SAT parameters, applied last),
     ``cloud`` (the ``S > 1`` cloud model: ``"auto"`` (``"servers+lag"`` up to

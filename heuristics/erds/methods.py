@@ -118,7 +118,9 @@ def erds_hsa(inst, *, time_limit=None, seed=0, threads=None, evaluator="exact", 
 def erds_brb(inst, *, time_limit=None, seed=0, threads=None, evaluator="exact", inner="osa", tol=1e-4,
              max_iter=20000, decimals=None, stall_work=STALL_WORK) -> Solution:
     """BRB (erds.md 3.1) run to its tolerance; with ``inner="osa"`` and the exact evaluator its
-    bound is a proven lower bound (monotonicity of F*, erds.md 2.3)."""
+    bound is a proven lower bound (monotonicity of F*, erds.md 2.3).
+
+    ``inner`` (the splitting rule BRB calls for each share vector: "osa", optimal, or "hsa", per task)."""
     if inner not in ("osa", "hsa"):
         raise InvalidInstance("inner", f"must be 'osa' or 'hsa', got {inner!r}")
     return _brb_method(inst, "erds-brb", inner, time_limit=time_limit, evaluator=evaluator, tol=tol,
@@ -168,12 +170,16 @@ def _equal(inst) -> np.ndarray:
 
 
 def edgent_e(inst, *, time_limit=None, seed=0, threads=None, evaluator="exact", split_rule="osa") -> Solution:
-    """Edgent-E (erds.md 4): early-exit-aware splits (OSA) with equal shares C/U."""
+    """Edgent-E (erds.md 4): early-exit-aware splits (OSA) with equal shares C/U.
+
+    ``split_rule`` (how the splits are chosen for the fixed shares: "osa", optimal, or "hsa", per task)."""
     return _fixed_share_method(inst, "edgent-e", _equal(inst), evaluator=evaluator, split_rule=split_rule)
 
 
 def edgent_m(inst, *, time_limit=None, seed=0, threads=None, evaluator="exact", split_rule="osa") -> Solution:
-    """Edgent-M (erds.md 4): early-exit-aware splits (OSA) with minimum shares w_min."""
+    """Edgent-M (erds.md 4): early-exit-aware splits (OSA) with minimum shares w_min.
+
+    ``split_rule`` (how the splits are chosen for the fixed shares: "osa", optimal, or "hsa", per task)."""
     return _fixed_share_method(inst, "edgent-m", np.full(inst.U, inst.w_min), evaluator=evaluator,
                                split_rule=split_rule)
 
