@@ -202,15 +202,28 @@ def model_nonzeros(instance, formulation=None) -> int:
     if instance.problem == "airtime":
         return 3 * len(sp.devices) * (sp.slots + 1)
     if _formulation(instance, formulation) == "nested-knapsack":
-        vals, _p, _c, first = ordering_levels(sp)
-        J = len(vals)
-        nvar = int(np.sum(J - first))
-        chained = int(np.sum(first < J))
-        dom = sum(J - int(first[b]) for _a, b in dominance_pairs(sp.sizes, sp.importance))
-        # knapsack + objective: 1 per variable; nesting: 2 per consecutive pair; dominance: 2 per row
-        return 3 * nvar - 2 * chained + 2 * dom
+        return _nested_structure(sp)[-1]
     n, J = len(sp.sizes), len(np.unique(sp.budget_values))
     return 6 * (n * (n - 1) * (n - 2) // 6) + n * J * n + n * J
+
+
+def _nested_structure(sp):
+    """``(vals, probs, const, first, rows, pairs, nnz)`` of the nested-knapsack model:
+    :func:`ordering_levels`, the levels whose knapsack row can bind (``rows``: the chunks that
+    fit weigh more than ``s_j``), :func:`dominance_pairs` and the exact nonzero count."""
+    vals, probs, const, first = ordering_levels(sp)
+    J = len(vals)
+    c = sp.sizes
+    cnt = np.bincount(first, minlength=J + 1)[:J].cumsum()  # variables per level
+    fits = np.bincount(first, weights=c, minlength=J + 1)[:J].cumsum()  # bytes of the chunks that fit
+    rows = fits > vals + LEVEL_TOL
+    pairs = dominance_pairs(c, sp.importance)
+    nvar = int(cnt.sum())
+    nest = nvar - int(np.sum(first < J))
+    dom = sum(J - int(first[b]) for _a, b in pairs)
+    # objective: 1 per variable; knapsack rows: 1 per variable of a binding level; nesting and dominance: 2 per row
+    nnz = nvar + int(cnt[rows].sum()) + 2 * nest + 2 * dom
+    return vals, probs, const, first, rows, pairs, nnz
 
 
 def _solve(model, time_limit, threads, deadline=None, log=False, extra=None):
@@ -373,12 +386,10 @@ def _ordering_nested(pyo, sp, time_limit, threads, deadline=None, log=False):
     """The nested-knapsack model of the module docstring; the order is decoded by first level."""
     n = len(sp.sizes)
     c, w = sp.sizes, sp.importance
-    vals, probs, const, first = ordering_levels(sp)
+    vals, probs, const, first, rows, pairs, nnz = _nested_structure(sp)
     J = len(vals)
     idx = [(i, j) for i in range(n) for j in range(int(first[i]), J)]
-    pairs = dominance_pairs(c, w)
     dom_nnz = 2 * sum(J - int(first[b]) for _a, b in pairs)
-    nnz = 3 * len(idx) + dom_nnz
     _check(deadline, nnz)
     m = pyo.ConcreteModel()
     m.x = pyo.Var(idx, within=pyo.Binary)
@@ -388,8 +399,8 @@ def _ordering_nested(pyo, sp, time_limit, threads, deadline=None, log=False):
     m.cap = pyo.ConstraintList()
     for j in range(J):
         if j & 255 == 0:
-            _check(deadline, 3 * len(idx) * (J - j) // max(J, 1) + dom_nnz)
-        if float(c[members[j]].sum()) > vals[j] + LEVEL_TOL:  # a row that can bind
+            _check(deadline, (nnz - dom_nnz) * (J - j) // max(J, 1) + dom_nnz)
+        if rows[j]:  # a row that can bind
             m.cap.add(sum(float(c[i]) * m.x[i, j] for i in members[j]) <= float(vals[j]) + LEVEL_TOL)
     m.nest = pyo.ConstraintList()
     for i, j in idx:
@@ -411,9 +422,18 @@ def _ordering_nested(pyo, sp, time_limit, threads, deadline=None, log=False):
         bound += const
     if not status.has_solution:
         return None, None, status, bound, info
-    level = [min((j for j in range(int(first[i]), J) if pyo.value(m.x[i, j]) > 0.5), default=J) for i in range(n)]
-    order = sorted(range(n), key=lambda i: (level[i], -w[i] / c[i], i))
+    x = {(i, j): pyo.value(m.x[i, j]) > 0.5 for i, j in idx}
+    info["model_objective"] = const + float(sum(w[i] * probs[j] for (i, j), on in x.items() if on))
+    level = [min((j for j in range(int(first[i]), J) if x[i, j]), default=J) for i in range(n)]
+    order = decode_order(c, w, level)
     return {"order": order}, sp.value(order), status, bound, info
+
+
+def decode_order(c, w, level):
+    """The order of a feasible ``x`` of the nested-knapsack model: chunks by ``level[i]``, the
+    first level where ``x[i, j] = 1`` (``J`` if none), ties by the ratio rule ``w / c``
+    descending, then index. Its value is at least the model's (module docstring, part (b))."""
+    return sorted(range(len(c)), key=lambda i: (level[i], -w[i] / c[i], i))
 
 
 def _ordering_linear(pyo, sp, time_limit, threads, deadline=None, log=False):
