@@ -261,3 +261,16 @@ def test_cli_formulation_option():
     assert bad.returncode == 2
     assert len(bad.stderr.strip().splitlines()) == 1 and "formulation" in bad.stderr
     assert "Traceback" not in bad.stderr
+
+
+def test_ordering_milp_suite_rows():
+    """progressive-ordering-milp, quick tasks of 5 chunks: both formulations proven optimal and equal
+    to the DP (to 1e-9), the report has a row per formulation and size."""
+    from optoffload.benchmarks.progressive import ordering_milp as S
+
+    tasks = [t for t in S._tasks(True) if t["size"] == 5]
+    assert {t["formulation"] for t in tasks} == set(M.FORMULATIONS)
+    rows = [{**t, **S._run(t)} for t in tasks]
+    assert all(r["status"] == "optimal" and abs(r["milp_vs_dp"]) <= TOL for r in rows)
+    rep = S._report(rows, None)
+    assert "| nested-knapsack | 5 |" in rep and "| linear-ordering | 5 |" in rep

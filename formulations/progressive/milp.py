@@ -267,7 +267,7 @@ def _solve(model, time_limit, threads, deadline=None, log=False, extra=None):
     return status, bound, str(tc.name)
 
 
-def milp(instance, *, time_limit=None, seed=0, threads=None, log=False, formulation=None,
+def milp(instance, *, time_limit=None, seed=0, threads=None, log=False, formulation: str | None = None,
          **options) -> Solution:
     """Dispatch on ``instance.problem`` (see the module docstring). ``log`` (bool) streams HiGHS's
     log (``optoffload solve --log``). ``formulation`` (ordering only) "nested-knapsack" (default)
