@@ -274,3 +274,30 @@ def test_ordering_milp_suite_rows():
     assert all(r["status"] == "optimal" and abs(r["milp_vs_dp"]) <= TOL for r in rows)
     rep = S._report(rows, None)
     assert "| nested-knapsack | 5 |" in rep and "| linear-ordering | 5 |" in rep
+
+
+@pytest.mark.parametrize("budget, want", [([8, 10], 3.0), ([1, 2], 0.0), ([0, 9], 1.5)])
+def test_levels_that_are_all_constant(budget, want):
+    """Chunks 3 B (importance 1) and 5 B (2), S uniform on two values. By hand: budgets 8 and 10
+    hold both chunks in any order (1 + 2 = 3); 1 and 2 hold none (0); 0 or 9: both with
+    probability 1/2 (1.5). No level is left for the model: OPTIMAL without HiGHS, bound = objective."""
+    d = {"format": 1, "family": "progressive", "name": "t", "problem": "ordering",
+         "chunks": [{"bytes": 3, "importance": 1.0}, {"bytes": 5, "importance": 2.0}],
+         "budget": {"bytes": budget, "probs": [0.5, 0.5]}}
+    sol = oo.solve(oo.from_dict(d), "milp")
+    assert sol.status == oo.Status.OPTIMAL and sol.info["levels"] == 0
+    assert sol.objective == pytest.approx(want) and sol.bound == pytest.approx(want)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_fractional_sizes_equal_the_dp(seed):
+    """Non-integer chunk sizes (no subset-sum reduction): generated instances with sizes x 1.37 and
+    8-10 chunks; the MILP equals the subset DP."""
+    d = _gen(8 + seed % 3, 700 + seed).to_dict()
+    for ch in d["chunks"]:
+        ch["bytes"] = ch["bytes"] * 1.37
+    inst = oo.from_dict(d)
+    assert M.subset_sums(inst.spec.sizes) is None
+    sol = oo.solve(inst, "milp", time_limit=120)
+    assert sol.status == oo.Status.OPTIMAL
+    assert sol.objective == pytest.approx(_dp(inst), abs=TOL)
