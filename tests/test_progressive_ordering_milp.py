@@ -187,9 +187,9 @@ def test_model_nonzeros_counts_the_built_model(monkeypatch):
         return real(model, *a, **k)
 
     monkeypatch.setattr(M, "_solve", spy)
-    for n, seed in ((4, 1), (7, 2), (10, 3)):
+    for n, seed in ((4, 1), (6, 2), (10, 3)):
         inst = _gen(n, seed)
-        for form in M.FORMULATIONS if n <= 7 else M.FORMULATIONS[:1]:
+        for form in M.FORMULATIONS if n <= 6 else M.FORMULATIONS[:1]:
             oo.solve(inst, "milp", formulation=form, time_limit=60)
             assert seen.pop("nnz") == M.model_nonzeros(inst, form), (n, form)
 
