@@ -198,7 +198,7 @@ def test_every_method_and_generator_treats_seeds_the_same(family):
 NON_NUMERIC = {"objective", "solver", "executable", "write", "solver_options", "warm", "cuts", "dominance", "log",
                "direct", "cbc_options", "params", "exact", "bound", "stages", "event_loop", "early_exit",
                "relaxation", "evaluator", "inner", "split_rule", "allocation", "share_lp", "outcomes",
-               "continuous_bound", "candidates", "swaps", "cloud"}
+               "continuous_bound", "candidates", "swaps", "cloud", "formulation"}
 
 
 def test_every_numeric_option_has_a_range():

@@ -7,7 +7,7 @@ METHODS = {
     "exact": MethodSpec("optoffload.formulations.progressive.exact:exact", "exact",
                         "config: enumeration in the simulator; airtime: DP over slots; ordering: DP over subsets"),
     "milp": MethodSpec("optoffload.formulations.progressive.milp:milp", "exact",
-                       "Pyomo + HiGHS MILP (config choice, multiple-choice knapsack, linear ordering)"),
+                       "Pyomo + HiGHS MILP (config choice, multiple-choice knapsack, nested knapsack for ordering)"),
     "greedy": MethodSpec("optoffload.heuristics.progressive.greedy:greedy", "heuristic",
                          "config: fit-mean rule; airtime: greedy marginal gain per slot; ordering: ratio rule"),
 }
