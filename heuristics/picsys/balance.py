@@ -237,29 +237,54 @@ class BalanceKernel:
             off = np.zeros(len(ids), dtype=bool)
             if not np.count_nonzero(ask):
                 return off, ask
-            o, _ = self.decide_all(st, ids[ask], t[ask], p[ask], filt[ask])
+            s2 = None if safe is None else safe[ask]
+            o, _ = self.decide_all(st, ids[ask], t[ask], p[ask], filt[ask], s2)
             off[ask] = o
+            if s2 is not None:
+                safe[ask] = s2
             pol.tokens[ids[off if safe is None else off & safe]] -= 1
             return off, ask
-        return self.decide_all(st, ids, t, p, filt)
+        return self.decide_all(st, ids, t, p, filt, safe)
 
-    def decide_all(self, st, k, t, i, filt):
+    def decide_all(self, st, k, t, i, filt, safe=None):
+        """Decisions for devices ``k`` (all asking ``q_c``); with ``safe`` (devices beyond the
+        horizon marked False), an OFFLOAD that also holds at :meth:`BatchState.cloud_queue_upper`
+        is marked certain (``safe`` set True in place): ``f_off`` grows with ``q_c``, ``f_loc``
+        does not read it (``monotone_in_queue``), and float rounding is monotone."""
         with np.errstate(divide="ignore", invalid="ignore"):   # R = 0 and parallel lines: masked out
-            return self._decide_all(st, k, t, i, filt)
+            q = st.cloud_queue(t)
+            u_off, rest_off, f_loc = self._terms(st, k, t, i, filt, st.ufree[k], st.n_z1[k], st.n_filtered[k],
+                                                 st.n_z2[k], st.n_selected[k], q)
+            c_u, S = st.c_u, st.servers
+            thr = f_loc - self.pol.tie
+            off = np.maximum(np.maximum(u_off, t + q * c_u / S) + c_u, rest_off) < thr
+            if safe is not None:
+                unc = np.flatnonzero(off & ~safe)
+                if unc.size:                                   # the same operations at q's upper bound
+                    tu = t[unc]
+                    qh = st.cloud_queue_upper(tu, q[unc])
+                    f_hi = np.maximum(np.maximum(u_off[unc], tu + qh * c_u / S) + c_u, rest_off[unc])
+                    safe[unc[f_hi < thr[unc]]] = True
+            return off, np.ones(len(k), dtype=bool)
 
-    def _decide_all(self, st, k, t, i, filt):
+    def _terms(self, st, k, t, i, filt, ufree, nz1, nfilt, nz2, nsel, q):
+        """The parts of :meth:`Balance._decide` for devices ``k`` in the given state: ``u_off``
+        (the head's upload end if offloaded), ``rest_off`` (the rest's fluid finish then) and
+        ``f_loc``. Without ``cloud_share`` only the head's cloud completion
+        ``max(u_off, t + q c_u / S) + c_u`` reads ``q`` (eq. 11's queue), so ``f_off =
+        max(that, rest_off)`` grows with ``q`` and ``f_loc`` does not depend on it."""
         pol = self.pol
         alpha, beta = st.alpha[k], st.beta[k]
         n0 = pol.prior_weight
-        p1 = hit_rates_batch(st.n_z1[k], st.n_filtered[k], pol.prior, n0)
-        p2 = hit_rates_batch(st.n_z2[k], st.n_selected[k], pol.prior_z2, n0)
-        U = t + np.maximum(0.0, st.ufree[k] - t)
+        p1 = hit_rates_batch(nz1, nfilt, pol.prior, n0)
+        p2 = hit_rates_batch(nz2, nsel, pol.prior_z2, n0)
+        U = t + np.maximum(0.0, ufree - t)
         c_u, S = st.c_u, st.servers
-        cloud0 = t + st.cloud_queue(t) * c_u / S
+        cloud0 = t + q * c_u / S if pol.cloud_share else None
         tx_i = st.TX[i]
         u_off = U + tx_i
-        head_off = np.maximum(u_off, cloud0) + c_u
-        f_off = np.maximum(head_off, self._rest(st, k, i, alpha, beta, t, u_off, cloud0 + c_u / S, p1, p2))
+        rest_off = self._rest(st, k, i, alpha, beta, t, u_off, cloud0 + c_u / S if pol.cloud_share else None,
+                              p1, p2)
         # local: filtering stage (head known positive) or initial stage
         c_f = t + beta
         pos = p2 > 0
@@ -270,7 +295,7 @@ class BalanceKernel:
         h_i = np.maximum(c_i, u_i)
         c_loc, u_loc, head_loc = np.where(filt, c_f, c_i), np.where(filt, u_f, u_i), np.where(filt, h_f, h_i)
         f_loc = np.maximum(head_loc, self._rest(st, k, i, alpha, beta, c_loc, u_loc, cloud0, p1, p2))
-        return f_off < f_loc - pol.tie, np.ones(len(k), dtype=bool)
+        return u_off, rest_off, f_loc
 
 
 def balance(inst, *, time_limit=None, seed=0, threads=None, **options):
