@@ -206,8 +206,8 @@ class BalanceKernel:
     def __init__(self, pol: Balance, system: SystemInfo) -> None:
         self.pol = pol
         width = int(system.n_images.max()) + 1 if system.n_devices else 1
-        self.cs = padded(pol._cs, width).ravel()
-        self.tx = padded(pol._tx, width).ravel()
+        self.cs = np.append(padded(pol._cs, width).ravel(), 0.0)   # (+ 1: the head may be the last
+        self.tx = np.append(padded(pol._tx, width).ravel(), 0.0)   # padding slot in a KernelRuns block)
 
     def _rest(self, st, k, p, alpha, beta, C, U, cloud0, p1, p2):
         pol = self.pol
@@ -229,6 +229,33 @@ class BalanceKernel:
     def monotone_in_queue(self) -> bool:
         """Without ``cloud_share`` only ``f_off`` depends on q_c, and it grows with it."""
         return not self.pol.cloud_share
+
+    @property
+    def local_runs(self) -> bool:
+        """Certain-LOCAL runs (:class:`optoffload.picsys.batched.KernelRuns`): as ``monotone_in_queue``."""
+        return not self.pol.cloud_share
+
+    def local_certain(self, st, k, t, i, filt, ufree, nz1, nfilt, nz2, nsel):
+        """Where the decision in the given (hypothetical) state is LOCAL for every ``q_c`` at least
+        the jobs known final give (:meth:`BatchState.cloud_queue`, a lower bound at any time);
+        with tokens, a device without one is LOCAL and asks nothing. Returns ``(local, asked)``."""
+        pol = self.pol
+        with np.errstate(divide="ignore", invalid="ignore"):
+            u_off, rest_off, f_loc = self._terms(st, k, t, i, filt, ufree, nz1, nfilt, nz2, nsel, None)
+            c_u, S = st.c_u, st.servers
+            thr = f_loc - pol.tie
+            # q_c = 0 first (f_off at q_c = 0 is a lower bound: LOCAL there is LOCAL for any q_c);
+            # the cloud count only where that does not settle it
+            loc = ~(np.maximum(u_off + c_u, rest_off) < thr)
+            w = np.flatnonzero(~loc)
+            if w.size:
+                tw = t[w]
+                q = st.cloud_queue(tw)
+                loc[w] = ~(np.maximum(np.maximum(u_off[w], tw + q * c_u / S) + c_u, rest_off[w]) < thr[w])
+        if pol.tokens is None:
+            return loc, np.ones(len(k), dtype=bool)
+        asked = pol.tokens[k] > 0
+        return loc | ~asked, asked
 
     def decide(self, st, ids, t, p, filt, safe=None):
         pol = self.pol

@@ -71,9 +71,12 @@ if TYPE_CHECKING:  # pragma: no cover
 RUN_IMAGES = 12
 """Images per device per backlog-run pass (:class:`BacklogRuns`; 6 to 16 measured within 10% at 200 x 1,000)."""
 
+LOCAL_RUN_IMAGES = 8
+"""Images per device per kernel-run pass (:class:`KernelRuns`)."""
+
 _AR8 = np.arange(8)
 
-__all__ = ["cnz", "BacklogRuns", "BatchKernel", "BatchState", "applicable", "run_batched"]
+__all__ = ["cnz", "BacklogRuns", "KernelRuns", "BatchKernel", "BatchState", "applicable", "run_batched"]
 
 
 class BatchKernel(Protocol):
@@ -436,6 +439,158 @@ class BacklogRuns:
             tau[cand[fin]] = np.inf
 
 
+class KernelRuns:
+    """Runs of certain-LOCAL decisions taken by the kernel itself, up to ``K`` images per device per pass.
+
+    For a kernel with ``local_runs`` (``balance``) whose offload test only gets harder as
+    ``q_c`` grows (``monotone_in_queue``): a LOCAL decided at a *lower* bound on ``q_c`` is the
+    reference's decision, and the jobs known final give such a bound at any time, beyond the
+    horizon too (:meth:`BatchState.cloud_queue`). So each device takes the decisions of its
+    next ``K`` images *assuming* all of them are LOCAL, in one numpy pass: along that path its
+    decision times, uplink free time and CNN counts are known in advance (the same running sums
+    as :class:`BacklogRuns`: ``s_{i+1} = ((s_i + c_s,i) + alpha) + beta z1_i`` by ``np.cumsum``,
+    and the uplink ``u_{i+1} = max(s_{i+1}, u_i) + tx_i`` after an ``s-up``, else ``u_i``, the
+    reference's operations in its order). The kernel's ``local_certain`` evaluates every
+    decision of that path (initial stage at ``s_i``, filtering stage at ``e_i = (s_i + c_s,i) +
+    alpha`` for a positive) on a ``(2 K, devices)`` block; the device keeps the prefix up to the
+    first decision that is not certainly LOCAL, which the ordinary step then takes (exactly,
+    before the horizon, or as a certain OFFLOAD, or again later). Devices in ``skip`` (their
+    OFFLOAD was just discarded beyond the horizon) are left to the ordinary step.
+    """
+
+    def __init__(self, st: BatchState, K: int | None = None) -> None:
+        M, W = st.M, st.W
+        self.K = K = int(LOCAL_RUN_IMAGES if K is None else K)
+        z1 = st.Z1 == 1
+        su = z1 & (st.Z2 == 1)
+        self.last = M * W - 1                                  # a padding slot (see BacklogRuns)
+        self.pad = ~st.valid
+        self.bz = np.where(z1, np.repeat(st.beta, W), 0.0)
+        self.code = z1.view(np.int8) + 2 * su.view(np.int8)   # 1: positive, 3: s-up
+        self.outs = np.where(z1, np.where(su, S_UP, S_DISC), F_DISC).astype(np.int8)
+        self.cz1 = np.zeros(M * W + 1, dtype=np.int64)        # prefix counts of positives
+        np.cumsum(z1, out=self.cz1[1:])
+        self.csu = np.zeros(M * W + 1, dtype=np.int64)        # ... and of s-ups
+        np.cumsum(su, out=self.csu[1:])
+        self.AR = np.arange(K)
+        self.init_rows = np.zeros((2 * K, 1), dtype=bool)
+        self.init_rows[0::2] = True
+
+    def advance(self, st: BatchState, kernel, tau, soff, pos, out, comp, track_uplink: bool,
+                skip: np.ndarray | None = None) -> int:
+        """Take every device's run (class docstring), in place; returns the cloud requests made."""
+        act = tau < np.inf
+        if skip is not None:
+            act &= ~skip
+        cand = np.flatnonzero(act)
+        n = len(cand)
+        if not n:
+            return 0
+        K = self.K
+        K2, K3 = 2 * K, 3 * K
+        fs = soff[cand] != 0                                   # runs starting at the filtering stage
+        fsi = fs.view(np.int8).astype(np.int64)
+        nfs = cnz(fs)
+        p0 = pos[cand]
+        P = self.AR[:, None] + p0
+        np.minimum(P, self.last, out=P)
+        Y = np.empty((K3 + 1, n))
+        Y[0] = tau[cand]
+        Y[1::3] = st.CS[P]
+        Y[2::3] = st.alpha[cand]
+        Y[3::3] = self.bz[P]
+        if nfs:                                                # e_0 = tau: (tau + 0.0) + 0.0 is exact
+            Y[1:3, fs] = 0.0
+        np.cumsum(Y, axis=0, out=Y)                            # Y[3i] = s_i, Y[3i + 2] = e_i
+        S1 = Y[3::3]                                           # s_{i+1}
+        code = self.code[P]
+        z1 = code != 0
+        su = code == 3
+        TXP = st.TX[P]
+        Uu = np.empty((K + 1, n))                              # u_i: uplink free before image i
+        u = Uu[0] = st.ufree[cand]
+        for i in range(K):                                     # the reference's max, then +
+            u = Uu[i + 1] = np.where(su[i], np.maximum(S1[i], u) + TXP[i], u)
+        # the 2 K decisions of the path: row 2i at s_i (initial), row 2i + 1 at e_i (filtering)
+        c1 = self.cz1[P] - self.cz1[p0]                        # positives of the run before image i
+        cs = self.csu[P] - self.csu[p0]
+        T2 = np.empty((K2, n))
+        T2[0::2] = Y[0:K3:3]
+        T2[1::2] = Y[2::3]
+        P2 = np.repeat(P, 2, axis=0)
+        U2 = np.repeat(Uu[:K], 2, axis=0)
+        nf = np.empty((K2, n), dtype=np.int64)
+        base = st.n_filtered[cand] - fsi + self.AR[:, None]
+        nf[0::2] = base
+        nf[1::2] = base + 1
+        nz = np.empty((K2, n), dtype=np.int64)
+        b1 = st.n_z1[cand] - fsi + c1
+        nz[0::2] = b1
+        nz[1::2] = b1 + z1
+        ns = np.repeat(st.n_selected[cand] + c1, 2, axis=0)
+        n2 = np.repeat(st.n_z2[cand] + cs, 2, axis=0)
+        # only the decisions that exist: initial ones on real images (not image 0's when fs),
+        # filtering ones of positives
+        pad = self.pad[P]
+        need = np.empty((K2, n), dtype=bool)
+        np.logical_not(pad, out=need[0::2])
+        if nfs:
+            need[0, fs] = False
+        need[1::2] = z1
+        w = np.flatnonzero(need)
+        F2 = np.broadcast_to(~self.init_rows, (K2, n)).ravel()
+        k2 = np.broadcast_to(cand, (K2, n)).ravel()
+        lw, aw = kernel.local_certain(st, k2[w], T2.ravel()[w], P2.ravel()[w], F2[w], U2.ravel()[w],
+                                      nz.ravel()[w], nf.ravel()[w], n2.ravel()[w], ns.ravel()[w])
+        loc = np.ones(K2 * n, dtype=bool)
+        loc[w] = lw
+        loc = loc.reshape(K2, n)
+        asked = np.zeros(K2 * n, dtype=bool)
+        asked[w] = aw
+        stop = np.empty((K2 + 1, n), dtype=bool)
+        stop[K2] = True
+        si = stop[0:K2:2]
+        np.logical_or(~loc[0::2], pad, out=si)                 # not certainly LOCAL, or no image left
+        if nfs:
+            si[0, fs] = False                                 # image 0's initial decision was taken
+        sf = stop[1:K2:2]
+        np.logical_and(z1, ~loc[1::2], out=sf)
+        h = stop.argmax(axis=0)
+        L = h >> 1                                             # images finished in the run
+        half = h & 1                                           # 1: left at the filtering stage
+        # requests: every accepted decision (rows < h: initial ones but image 0's when fs,
+        # filtering ones of positives) that asked for q_c
+        take = np.arange(K2)[:, None] < h
+        req = cnz(take & asked.reshape(K2, n))            # (asked is False where need is)
+        rows = np.arange(n)
+        full = self.AR[:, None] < L
+        D = Uu[1:]
+        C = np.where(z1, np.where(su, D, S1), Y[2::3])         # s-up at u_{i+1}, s-disc at s_{i+1}, f-disc at e_i
+        Pf = P[full]
+        out[Pf] = self.outs[Pf]
+        comp[Pf] = C[full]
+        ms = su & full
+        nsu = ms.sum(axis=0)
+        if track_uplink and cnz(nsu):
+            uc = st.ucur[cand]
+            st.UD[(uc + np.cumsum(ms, axis=0) - 1)[ms]] = D[ms]
+            st.ucur[cand] = uc + nsu
+        st.ufree[cand] = Uu[L, rows]
+        newp = p0 + L
+        c1L = self.cz1[newp] - self.cz1[p0]
+        st.n_filtered[cand] += L + half - fsi                  # (image 0 counted when its CNN started)
+        st.n_z1[cand] += c1L + half - fsi
+        st.n_selected[cand] += c1L
+        st.n_z2[cand] += nsu
+        tau[cand] = Y[3 * L + 2 * half, rows]
+        pos[cand] = newp
+        soff[cand] = half * (st.M * st.W)
+        fin = newp >= st.endpos[cand]
+        if cnz(fin):
+            tau[cand[fin]] = np.inf
+        return req
+
+
 def applicable(inst: PicsysInstance) -> bool:
     """Whether the batched loop covers ``inst`` (no energy data, every transfer time positive)."""
     if inst.has_energy or inst.n_devices == 0:
@@ -460,6 +615,8 @@ def run_batched(inst: PicsysInstance, kernel: BatchKernel) -> SimResult:
     spec = bool(getattr(kernel, "monotone_in_queue", False))
     bl = getattr(kernel, "backlog_local", None)
     runs = BacklogRuns(st, *bl) if bl is not None else None
+    kruns = KernelRuns(st) if spec and uses_cloud and getattr(kernel, "local_runs", False) else None
+    wait = np.zeros(M, dtype=bool)                   # OFFLOAD discarded in the last step (KernelRuns skip them)
     tau = np.where(N > 0, 0.0, np.inf)
     soff = np.zeros(M, dtype=np.int64)               # 0: initial decision due; M W: accelerated CNN ends at tau
     pos = st.base.copy()                             # flat index of each device's head image
@@ -476,6 +633,8 @@ def run_batched(inst: PicsysInstance, kernel: BatchKernel) -> SimResult:
     while True:
         if runs is not None:                         # backlog-LOCAL runs first: H only grows
             runs.advance(st, tau, soff, pos, out, comp, track_uplink)
+        if kruns is not None:                        # certain-LOCAL runs of the kernel (balance)
+            requests += kruns.advance(st, kernel, tau, soff, pos, out, comp, track_uplink, wait)
         if uses_cloud:
             st.btx = txmin[pos]
             st.bj = bj = np.maximum(tau + bound[pos + soff], ufree + st.btx)
@@ -497,6 +656,9 @@ def run_batched(inst: PicsysInstance, kernel: BatchKernel) -> SimResult:
             safe = t < H
             off, req = kernel.decide(st, act, t, p, filt, safe)
             acc = safe | ~off                        # beyond H only LOCAL is certain (see below)
+            if kruns is not None:
+                wait[:] = False
+                wait[act[~acc]] = True
             if cnz(acc) < len(acc):
                 act, p, t, filt, off, req = act[acc], p[acc], t[acc], filt[acc], off[acc], req[acc]
                 if not act.size:
