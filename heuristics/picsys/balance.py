@@ -248,14 +248,33 @@ class BalanceKernel:
             # the cloud count only where that does not settle it
             loc = ~(np.maximum(u_off + c_u, rest_off) < thr)
             w = np.flatnonzero(~loc)
+            q = np.zeros(len(k), dtype=np.int64)
             if w.size:
                 tw = t[w]
-                q = st.cloud_queue(tw)
-                loc[w] = ~(np.maximum(np.maximum(u_off[w], tw + q * c_u / S) + c_u, rest_off[w]) < thr[w])
+                q[w] = qw = st.cloud_queue(tw)
+                loc[w] = ~(np.maximum(np.maximum(u_off[w], tw + qw * c_u / S) + c_u, rest_off[w]) < thr[w])
+        self._last = (k, t, u_off, rest_off, thr, q)
         if pol.tokens is None:
             return loc, np.ones(len(k), dtype=bool)
         asked = pol.tokens[k] > 0
         return loc | ~asked, asked
+
+    def offload_certain(self, st, e, H):
+        """For decisions ``e`` of the last :meth:`local_certain` call that were not certainly
+        LOCAL: True where OFFLOAD is certain (before the horizon ``H`` the count was exact;
+        beyond it, OFFLOAD also at :meth:`BatchState.cloud_queue_upper`); spends their tokens."""
+        k, t, u_off, rest_off, thr, q = self._last
+        te = t[e]
+        ok = te < H
+        unc = np.flatnonzero(~ok)
+        if unc.size:                                           # the same operations at q's upper bound
+            eu, tu = e[unc], te[unc]
+            c_u, S = st.c_u, st.servers
+            qh = st.cloud_queue_upper(tu, q[eu])
+            ok[unc] = np.maximum(np.maximum(u_off[eu], tu + qh * c_u / S) + c_u, rest_off[eu]) < thr[eu]
+        if self.pol.tokens is not None:
+            self.pol.tokens[k[e[ok]]] -= 1
+        return ok
 
     def decide(self, st, ids, t, p, filt, safe=None):
         pol = self.pol

@@ -477,12 +477,14 @@ class KernelRuns:
         self.init_rows[0::2] = True
 
     def advance(self, st: BatchState, kernel, tau, soff, pos, out, comp, track_uplink: bool,
-                skip: np.ndarray | None = None) -> int:
-        """Take every device's run (class docstring), in place; returns the cloud requests made."""
-        act = tau < np.inf
-        if skip is not None:
-            act &= ~skip
-        cand = np.flatnonzero(act)
+                H: float | None = None) -> int:
+        """Take every device's run (class docstring), in place; returns the cloud requests made
+        and sets ``self.taken`` to the number of decisions taken. With the horizon ``H`` (its
+        arrivals already known to ``st``, ``st.bj`` its per-device bounds) the decision that
+        stops a run is also taken when it is a certain OFFLOAD (``kernel.offload_certain``:
+        exact before ``H``, at ``q_c``'s upper bound beyond it), one per device per pass."""
+        self.taken = 0
+        cand = np.flatnonzero(tau < np.inf)
         n = len(cand)
         if not n:
             return 0
@@ -585,6 +587,33 @@ class KernelRuns:
         tau[cand] = Y[3 * L + 2 * half, rows]
         pos[cand] = newp
         soff[cand] = half * (st.M * st.W)
+        self.taken = int(L.sum() + half.sum() + c1L.sum() - nfs)
+        if H is not None:                                      # the stopping decision: a certain OFFLOAD?
+            flat = h * n + rows
+            dec = np.flatnonzero((h < K2) & ~loc.ravel()[np.minimum(flat, K2 * n - 1)])
+            if dec.size:
+                inv = np.empty(K2 * n, dtype=np.int64)
+                inv[w] = np.arange(len(w))
+                ok = kernel.offload_certain(st, inv[flat[dec]], H)
+                dec = dec[ok]
+            if dec.size:
+                c, r = cand[dec], rows[dec]
+                Lc, hc = L[dec], half[dec]
+                pl = P[Lc, r]
+                tu = tau[c]                                    # = T2[h]: s_L or e_L
+                d = np.maximum(tu, st.ufree[c]) + st.TX[pl]
+                st.ufree[c] = d
+                if track_uplink:
+                    uc = st.ucur[c]
+                    st.UD[uc] = d
+                    st.ucur[c] = uc + 1
+                st._push(d, pl)
+                out[pl] = np.where(hc == 1, F_OFF, I_OFF)
+                newp[dec] = pl + 1
+                pos[c] = pl + 1
+                soff[c] = 0
+                req += len(dec)
+                self.taken += len(dec)
         fin = newp >= st.endpos[cand]
         if cnz(fin):
             tau[cand[fin]] = np.inf
@@ -616,7 +645,6 @@ def run_batched(inst: PicsysInstance, kernel: BatchKernel) -> SimResult:
     bl = getattr(kernel, "backlog_local", None)
     runs = BacklogRuns(st, *bl) if bl is not None else None
     kruns = KernelRuns(st) if spec and uses_cloud and getattr(kernel, "local_runs", False) else None
-    wait = np.zeros(M, dtype=bool)                   # OFFLOAD discarded in the last step (KernelRuns skip them)
     tau = np.where(N > 0, 0.0, np.inf)
     soff = np.zeros(M, dtype=np.int64)               # 0: initial decision due; M W: accelerated CNN ends at tau
     pos = st.base.copy()                             # flat index of each device's head image
@@ -633,8 +661,15 @@ def run_batched(inst: PicsysInstance, kernel: BatchKernel) -> SimResult:
     while True:
         if runs is not None:                         # backlog-LOCAL runs first: H only grows
             runs.advance(st, tau, soff, pos, out, comp, track_uplink)
-        if kruns is not None:                        # certain-LOCAL runs of the kernel (balance)
-            requests += kruns.advance(st, kernel, tau, soff, pos, out, comp, track_uplink, wait)
+        if kruns is not None:                        # runs of the kernel's certain decisions (balance)
+            st.btx = txmin[pos]
+            st.bj = bj = np.maximum(tau + bound[pos + soff], ufree + st.btx)
+            st.horizon = H = float(bj.min())
+            requests += kruns.advance(st, kernel, tau, soff, pos, out, comp, track_uplink, H)
+            if kruns.taken:
+                continue
+            if not np.isfinite(tau).any():
+                break
         if uses_cloud:
             st.btx = txmin[pos]
             st.bj = bj = np.maximum(tau + bound[pos + soff], ufree + st.btx)
@@ -656,9 +691,6 @@ def run_batched(inst: PicsysInstance, kernel: BatchKernel) -> SimResult:
             safe = t < H
             off, req = kernel.decide(st, act, t, p, filt, safe)
             acc = safe | ~off                        # beyond H only LOCAL is certain (see below)
-            if kruns is not None:
-                wait[:] = False
-                wait[act[~acc]] = True
             if cnz(acc) < len(acc):
                 act, p, t, filt, off, req = act[acc], p[acc], t[acc], filt[acc], off[acc], req[acc]
                 if not act.size:
