@@ -209,7 +209,9 @@ class BalanceKernel:
         self.cs = np.append(padded(pol._cs, width).ravel(), 0.0)   # (+ 1: the head may be the last
         self.tx = np.append(padded(pol._tx, width).ravel(), 0.0)   # padding slot in a KernelRuns block)
 
-    def _rest(self, st, k, p, alpha, beta, C, U, cloud0, p1, p2):
+    def _rest_parts(self, st, k, p, alpha, beta, p1, p2):
+        """The terms of :meth:`Balance._rest` that do not depend on ``C`` and ``U`` (the same for
+        ``f_off`` and ``f_loc``): ``R``, ``A``, ``P``, ``tx`` and the lines' slopes."""
         pol = self.pol
         j = p + 1
         R = st.endpos[k] - j
@@ -219,11 +221,25 @@ class BalanceKernel:
         P = q * tx
         if pol.risk:
             P = P + pol.risk * np.sqrt(R * q * (1 - q)) * tx / R
+        b1, b2 = -A, tx - P
+        d = b1 - b2
+        return R, A, P, b1, b2, d, np.abs(d) > EPS
+
+    def _rest(self, st, parts, C, U, cloud0):
+        """:meth:`Balance._rest` elementwise (same operations, same order)."""
+        R, A, P, b1, b2, d, big = parts
         cu = st.c_u
-        lines = [(C + A, -A), (U + P + cu, tx - P)]
-        if pol.cloud_share:
-            lines.append((cloud0, pol._active * R * cu / st.servers))
-        return np.where(R <= 0, np.maximum(C, U), _min_max_linear_batch(lines))
+        a1, a2 = C + A, U + P + cu
+        if self.pol.cloud_share:
+            lines = [(a1, b1), (a2, b2), (cloud0, self.pol._active * R * cu / st.servers)]
+            v = _min_max_linear_batch(lines)
+        else:                                          # _min_max_linear_batch for two lines
+            v = np.minimum(np.maximum(a1, a2), np.maximum(a1 + b1, a2 + b2))
+            x = (a2 - a1) / d
+            ok = big & (0.0 < x) & (x < 1.0)
+            if cnz(ok):
+                v = np.where(ok, np.minimum(v, np.maximum(a1 + b1 * x, a2 + b2 * x)), v)
+        return np.where(R <= 0, np.maximum(C, U), v)
 
     @property
     def monotone_in_queue(self) -> bool:
@@ -329,8 +345,8 @@ class BalanceKernel:
         cloud0 = t + q * c_u / S if pol.cloud_share else None
         tx_i = st.TX[i]
         u_off = U + tx_i
-        rest_off = self._rest(st, k, i, alpha, beta, t, u_off, cloud0 + c_u / S if pol.cloud_share else None,
-                              p1, p2)
+        parts = self._rest_parts(st, k, i, alpha, beta, p1, p2)
+        rest_off = self._rest(st, parts, t, u_off, cloud0 + c_u / S if pol.cloud_share else None)
         # local: filtering stage (head known positive) or initial stage
         c_f = t + beta
         pos = p2 > 0
@@ -340,7 +356,7 @@ class BalanceKernel:
         u_i = np.maximum(U, c_i) + p1 * p2 * tx_i
         h_i = np.maximum(c_i, u_i)
         c_loc, u_loc, head_loc = np.where(filt, c_f, c_i), np.where(filt, u_f, u_i), np.where(filt, h_f, h_i)
-        f_loc = np.maximum(head_loc, self._rest(st, k, i, alpha, beta, c_loc, u_loc, cloud0, p1, p2))
+        f_loc = np.maximum(head_loc, self._rest(st, parts, c_loc, u_loc, cloud0))
         return u_off, rest_off, f_loc
 
 

@@ -215,7 +215,11 @@ class BatchState:
         tmax = float(t.max())
         if self._pmin <= tmax:
             pa = self._pending()[0]
-            q = q + np.searchsorted(np.sort(pa[pa <= tmax]), t, side="right")
+            pa = pa[pa <= tmax]
+            if len(t) * len(pa) <= 1 << 16:            # few times: count directly (no sort)
+                q = q + np.count_nonzero(pa <= t[:, None], axis=1)
+            else:
+                q = q + np.searchsorted(np.sort(pa), t, side="right")
         ok = self.bj <= tmax                            # devices that can add an arrival at all
         if not cnz(ok):
             return q
