@@ -477,8 +477,6 @@ class KernelRuns:
         self.csu = np.zeros(M * W + 1, dtype=np.int64)        # ... and of s-ups
         np.cumsum(su, out=self.csu[1:])
         self.AR = np.arange(K)
-        self.init_rows = np.zeros((2 * K, 1), dtype=bool)
-        self.init_rows[0::2] = True
 
     def advance(self, st: BatchState, kernel, tau, soff, pos, out, comp, track_uplink: bool,
                 H: float | None = None) -> int:
@@ -517,26 +515,10 @@ class KernelRuns:
         u = Uu[0] = st.ufree[cand]
         for i in range(K):                                     # the reference's max, then +
             u = Uu[i + 1] = np.where(su[i], np.maximum(S1[i], u) + TXP[i], u)
-        # the 2 K decisions of the path: row 2i at s_i (initial), row 2i + 1 at e_i (filtering)
+        # the 2 K decisions of the path: row 2i at s_i (initial), row 2i + 1 at e_i (filtering);
+        # only those that exist: initial ones on real images (not image 0's when fs), filtering
+        # ones of positives. Element (row r, device c) of w: image i = r >> 1, stage f = r & 1.
         c1 = self.cz1[P] - self.cz1[p0]                        # positives of the run before image i
-        cs = self.csu[P] - self.csu[p0]
-        T2 = np.empty((K2, n))
-        T2[0::2] = Y[0:K3:3]
-        T2[1::2] = Y[2::3]
-        P2 = np.repeat(P, 2, axis=0)
-        U2 = np.repeat(Uu[:K], 2, axis=0)
-        nf = np.empty((K2, n), dtype=np.int64)
-        base = st.n_filtered[cand] - fsi + self.AR[:, None]
-        nf[0::2] = base
-        nf[1::2] = base + 1
-        nz = np.empty((K2, n), dtype=np.int64)
-        b1 = st.n_z1[cand] - fsi + c1
-        nz[0::2] = b1
-        nz[1::2] = b1 + z1
-        ns = np.repeat(st.n_selected[cand] + c1, 2, axis=0)
-        n2 = np.repeat(st.n_z2[cand] + cs, 2, axis=0)
-        # only the decisions that exist: initial ones on real images (not image 0's when fs),
-        # filtering ones of positives
         pad = self.pad[P]
         need = np.empty((K2, n), dtype=bool)
         np.logical_not(pad, out=need[0::2])
@@ -544,10 +526,15 @@ class KernelRuns:
             need[0, fs] = False
         need[1::2] = z1
         w = np.flatnonzero(need)
-        F2 = np.broadcast_to(~self.init_rows, (K2, n)).ravel()
-        k2 = np.broadcast_to(cand, (K2, n)).ravel()
-        lw, aw = kernel.local_certain(st, k2[w], T2.ravel()[w], P2.ravel()[w], F2[w], U2.ravel()[w],
-                                      nz.ravel()[w], nf.ravel()[w], n2.ravel()[w], ns.ravel()[w])
+        r, c = np.divmod(w, n)
+        f = r & 1
+        ii = r >> 1
+        ic = ii * n + c                                        # (image i, device c) in the (K, n) blocks
+        c1e = c1.ravel()[ic]
+        lw, aw = kernel.local_certain(
+            st, cand[c], Y.ravel()[(3 * ii + 2 * f) * n + c], P.ravel()[ic], f.astype(bool), Uu.ravel()[ic],
+            (st.n_z1[cand] - fsi)[c] + c1e + f, (st.n_filtered[cand] - fsi)[c] + ii + f,
+            st.n_z2[cand][c] + (self.csu[P] - self.csu[p0]).ravel()[ic], st.n_selected[cand][c] + c1e)
         loc = np.ones(K2 * n, dtype=bool)
         loc[w] = lw
         loc = loc.reshape(K2, n)
@@ -604,7 +591,7 @@ class KernelRuns:
                 c, r = cand[dec], rows[dec]
                 Lc, hc = L[dec], half[dec]
                 pl = P[Lc, r]
-                tu = tau[c]                                    # = T2[h]: s_L or e_L
+                tu = tau[c]                                    # the stopping decision's time: s_L or e_L
                 d = np.maximum(tu, st.ufree[c]) + st.TX[pl]
                 st.ufree[c] = d
                 if track_uplink:
