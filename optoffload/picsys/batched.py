@@ -71,7 +71,7 @@ if TYPE_CHECKING:  # pragma: no cover
 RUN_IMAGES = 12
 """Images per device per backlog-run pass (:class:`BacklogRuns`; 6 to 16 measured within 10% at 200 x 1,000)."""
 
-LOCAL_RUN_IMAGES = 8
+LOCAL_RUN_IMAGES = 4
 """Images per device per kernel-run pass (:class:`KernelRuns`)."""
 
 _AR8 = np.arange(8)
