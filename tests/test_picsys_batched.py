@@ -146,13 +146,14 @@ def test_baseline_method_option_event_loop():
             assert s.decisions == base.decisions
 
 
-def test_tokens_not_spent_on_discarded_speculative_offloads():
+@pytest.mark.parametrize("cls", [TimeHeuristic, Balance])
+def test_tokens_not_spent_on_discarded_speculative_offloads(cls):
     """With tokens, the batched loop's discarded offloads beyond the horizon must not spend a
     token: the token counts left at the end equal the reference's."""
     inst = generate(seed=2, devices=10, images=1000)
     left = []
     for ev in ("reference", "batched"):
-        pol = TimeHeuristic(tokens=True)
+        pol = cls(tokens=True)
         run_policy(inst, pol, event_loop=ev)
         left.append(pol.tokens.copy())
     np.testing.assert_array_equal(left[0], left[1])
@@ -281,7 +282,8 @@ def test_backlog_runs_thresholds_are_the_time_heuristics():
     assert pol.batch_kernel(system).backlog_local[2] is not None
 
 
-def test_cloud_queue_upper_bounds_the_final_queue():
+@pytest.mark.parametrize("cls", [TimeHeuristic, Balance])
+def test_cloud_queue_upper_bounds_the_final_queue(cls):
     """Every upper bound the loop computed beyond the horizon is >= the true q_c at that time,
     taken from the final FIFO (arrivals and done times of every job, by brute-force counting)."""
     calls = []
@@ -296,7 +298,7 @@ def test_cloud_queue_upper_bounds_the_final_queue():
     try:
         for seed in range(3):
             inst = generate(seed=seed, devices=15, images=1500, servers=1 + seed % 2)
-            run_policy(inst, TimeHeuristic(), event_loop="batched")
+            run_policy(inst, cls(), event_loop="batched")
     finally:
         batched.BatchState.cloud_queue_upper = orig
     assert calls
@@ -327,3 +329,87 @@ def test_backlog_runs_take_most_images():
         TimeHeuristicKernel.decide = orig
     _assert_identical(a, b)
     assert seen[0] < inst.n_images / 2
+
+
+# ---------------------------------------------------------------------- kernel runs (balance, issue #15)
+
+KRUN_POLICIES = {k: POLICIES[k] for k in ("balance", "balance+tokens", "balance risk0 prior")}
+
+
+@settings(max_examples=40, deadline=None)
+@given(seed=st.integers(0, 100_000), devices=st.integers(1, 6), images=st.integers(0, 80),
+       servers=st.integers(1, 3), hit=st.sampled_from([0.05, 0.25, 0.6, 0.9]),
+       rate=st.sampled_from([1e6, 4e6, 10e6, 50e6]), K=st.sampled_from([1, 2, 3, 8]),
+       alpha=st.sampled_from([0.02, 0.2]), c_u=st.sampled_from([0.001, 0.05, 0.3]))
+def test_kernel_runs_equal_reference_random(seed, devices, images, servers, hit, rate, K, alpha, c_u):
+    """balance's runs of certain decisions (KernelRuns: LOCAL prefixes decided at a lower bound on
+    q_c, the stopping OFFLOAD taken exactly before the horizon or at q_c's upper bound beyond it).
+    Slow and fast uplinks, cheap and dear local steps, a fast and a contended cloud, hit rates up
+    to 0.9 (runs ending at the filtering stage, s-ups on busy and idle uplinks inside runs); run
+    lengths K of 1-3 put the K boundary everywhere. The oracle is the reference loop (exact ==)."""
+    inst = generate(seed=seed, devices=devices, images=images, servers=servers, hit_rate=hit, rate=rate,
+                    alpha=alpha, c_u=c_u)
+    old = batched.LOCAL_RUN_IMAGES
+    batched.LOCAL_RUN_IMAGES = K
+    try:
+        for make in KRUN_POLICIES.values():
+            _assert_identical(*_both(inst, make, seed))
+    finally:
+        batched.LOCAL_RUN_IMAGES = old
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_kernel_runs_equal_reference_large_k(seed):
+    """Long runs (K = 16) on the seeded 20 x 2,000 instances, the cloud contended; exact ==."""
+    inst = generate(seed=seed, devices=20, images=2000, servers=1 + seed)
+    old = batched.LOCAL_RUN_IMAGES
+    batched.LOCAL_RUN_IMAGES = 16
+    try:
+        for make in KRUN_POLICIES.values():
+            _assert_identical(*_both(inst, make, seed))
+    finally:
+        batched.LOCAL_RUN_IMAGES = old
+
+
+def test_kernel_runs_need_fewer_rounds_than_decisions():
+    """A loop that takes one decision per device per round needs at least as many rounds as the
+    busiest device has decisions (>= its images). With KernelRuns balance takes several per
+    round: fewer rounds than the largest image count (20 devices x 4,000 images: about 200 each),
+    and the one-step kernel path (``decide``) is not used at all, only the runs' kernel calls."""
+    from optoffload.heuristics.picsys.balance import BalanceKernel
+
+    inst = generate(seed=0, devices=20, images=4000)
+    rounds, steps = [0], [0]
+    orig_a, orig_d = batched.KernelRuns.advance, BalanceKernel.decide
+
+    def spy_a(self, *a, **k):
+        rounds[0] += 1
+        return orig_a(self, *a, **k)
+
+    def spy_d(self, st_, ids, *a, **k):
+        steps[0] += len(ids)
+        return orig_d(self, st_, ids, *a, **k)
+
+    batched.KernelRuns.advance, BalanceKernel.decide = spy_a, spy_d
+    try:
+        a, b = _both(inst, Balance)
+    finally:
+        batched.KernelRuns.advance, BalanceKernel.decide = orig_a, orig_d
+    _assert_identical(a, b)
+    nmax = max(d.n for d in inst.devices)
+    assert rounds[0] < 0.75 * nmax
+    assert steps[0] == 0
+
+
+def test_kernel_runs_only_without_cloud_share():
+    """cloud_share makes f_loc read q_c (not monotone): no runs, the one-step loop (same result)."""
+    from optoffload.heuristics.picsys.balance import BalanceKernel
+    from optoffload.picsys.simulator import system_info
+
+    inst = generate(seed=3, devices=3, images=30)
+    system = system_info(inst)
+    for cs, want in ((False, True), (True, False)):
+        pol = Balance(cloud_share=cs)
+        pol.reset(system, np.random.default_rng(0))
+        k = pol.batch_kernel(system)
+        assert isinstance(k, BalanceKernel) and k.local_runs is want and k.monotone_in_queue is want
