@@ -39,6 +39,11 @@ Backlog runs: for a kernel with ``backlog_local`` (the time-heuristic's
 Algorithm 3, lines 2 and 5), decisions taken on the uplink backlog alone read no
 other device, so each device takes a whole run of them per pass, whatever the
 horizon (:class:`BacklogRuns`: running sums down the image axis, bit-identical).
+Kernel runs: a kernel with ``local_runs`` (``balance``) evaluates its own rule along each
+device's next ``LOCAL_RUN_IMAGES`` images assuming they are all processed locally (the
+path's times and counts are running sums, as in the backlog runs) and keeps the prefix of
+certain LOCALs plus, when it is certain, the OFFLOAD that ends it (:class:`KernelRuns`); the
+one-decision step is then not needed.
 Pending cloud arrivals (decided, not yet in the FIFO) are kept as numpy batches
 and settled with one ``lexsort`` each time the horizon moves past some of them.
 
@@ -92,6 +97,15 @@ class BatchKernel(Protocol):
     no counts); the loop then takes whole runs of such decisions at once (:class:`BacklogRuns`);
     an optional third entry, a boolean array by device, is set True for the devices a run leaves
     at the filtering stage (their initial decision was a backlog LOCAL).
+    ``local_runs`` (default False; needs ``monotone_in_queue``): the loop takes
+    :class:`KernelRuns` instead of one-decision steps. The kernel then provides
+    ``local_certain(st, k, t, p, filt, ufree, n_z1, n_filtered, n_z2, n_selected) -> (local,
+    asked)``, its rule for decisions in the given (hypothetical) states, ``local`` True where
+    LOCAL holds for every ``q_c`` at least :meth:`BatchState.cloud_queue` (a lower bound at any
+    time) and ``asked`` where the decision requests ``q_c``; and ``offload_certain(st, e, H)``
+    for entries ``e`` of that call not certainly LOCAL: True where OFFLOAD is certain (exact
+    before the horizon ``H``, at :meth:`BatchState.cloud_queue_upper` beyond it), spending
+    whatever an OFFLOAD spends (tokens) there.
     """
 
     def decide(self, st: BatchState, ids: np.ndarray, t: np.ndarray, p: np.ndarray,
