@@ -470,10 +470,15 @@ class KernelRuns:
     and the uplink ``u_{i+1} = max(s_{i+1}, u_i) + tx_i`` after an ``s-up``, else ``u_i``, the
     reference's operations in its order). The kernel's ``local_certain`` evaluates every
     decision of that path (initial stage at ``s_i``, filtering stage at ``e_i = (s_i + c_s,i) +
-    alpha`` for a positive) on a ``(2 K, devices)`` block; the device keeps the prefix up to the
-    first decision that is not certainly LOCAL, which the ordinary step then takes (exactly,
-    before the horizon, or as a certain OFFLOAD, or again later). Devices in ``skip`` (their
-    OFFLOAD was just discarded beyond the horizon) are left to the ordinary step.
+    alpha`` for a positive) on the decisions of a ``(2 K, devices)`` block that exist; the
+    device keeps the prefix up to the first decision that is not certainly LOCAL. That decision
+    is taken as well when it is a certain OFFLOAD (``offload_certain``: exact before the
+    horizon, whose arrivals are all known; beyond it, OFFLOAD even at ``q_c``'s upper bound);
+    otherwise the device meets it again in the next pass. An OFFLOAD decided in the pass
+    arrives at the cloud after the horizon, so it changes no ``q_c`` another device read in
+    the same pass before the horizon. Each pass thus takes up to ``K`` LOCAL images and one
+    OFFLOAD per device; the loop's rounds are bounded by the offloads of the busiest device
+    rather than by its decisions.
     """
 
     def __init__(self, st: BatchState, K: int | None = None) -> None:
