@@ -82,6 +82,9 @@ LOCAL_RUN_IMAGES = 4
 CHAIN = 1
 """Extra kernel-run passes per round for the devices that just offloaded (0 or 1 within 6%, 1 chosen)."""
 
+DIRECT_COUNT = 1 << 16
+"""``cloud_queue_upper`` counts pending arrivals without sorting when times x arrivals is at most this."""
+
 _AR8 = np.arange(8)
 
 __all__ = ["cnz", "BacklogRuns", "KernelRuns", "BatchKernel", "BatchState", "applicable", "run_batched"]
@@ -233,7 +236,7 @@ class BatchState:
         if self._pmin <= tmax:
             pa = self._pending()[0]
             pa = pa[pa <= tmax]
-            if len(t) * len(pa) <= 1 << 16:            # few times: count directly (no sort)
+            if len(t) * len(pa) <= DIRECT_COUNT:       # few times: count directly (no sort)
                 q = q + np.count_nonzero(pa <= t[:, None], axis=1)
             else:
                 q = q + np.searchsorted(np.sort(pa), t, side="right")
