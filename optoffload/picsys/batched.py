@@ -484,7 +484,9 @@ class KernelRuns:
     arrives at the cloud after the horizon, so it changes no ``q_c`` another device read in
     the same pass before the horizon. Each pass thus takes up to ``K`` LOCAL images and one
     OFFLOAD per device; the loop's rounds are bounded by the offloads of the busiest device
-    rather than by its decisions.
+    rather than by its decisions, and each round makes ``CHAIN`` more passes over the devices
+    that have just offloaded (``only``), with the same horizon (still valid: decisions only
+    move the per-device bounds later).
     """
 
     def __init__(self, st: BatchState, K: int | None = None) -> None:
