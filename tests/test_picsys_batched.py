@@ -146,13 +146,14 @@ def test_baseline_method_option_event_loop():
             assert s.decisions == base.decisions
 
 
-def test_tokens_not_spent_on_discarded_speculative_offloads():
+@pytest.mark.parametrize("cls", [TimeHeuristic, Balance])
+def test_tokens_not_spent_on_discarded_speculative_offloads(cls):
     """With tokens, the batched loop's discarded offloads beyond the horizon must not spend a
     token: the token counts left at the end equal the reference's."""
     inst = generate(seed=2, devices=10, images=1000)
     left = []
     for ev in ("reference", "batched"):
-        pol = TimeHeuristic(tokens=True)
+        pol = cls(tokens=True)
         run_policy(inst, pol, event_loop=ev)
         left.append(pol.tokens.copy())
     np.testing.assert_array_equal(left[0], left[1])
@@ -281,7 +282,8 @@ def test_backlog_runs_thresholds_are_the_time_heuristics():
     assert pol.batch_kernel(system).backlog_local[2] is not None
 
 
-def test_cloud_queue_upper_bounds_the_final_queue():
+@pytest.mark.parametrize("cls", [TimeHeuristic, Balance])
+def test_cloud_queue_upper_bounds_the_final_queue(cls):
     """Every upper bound the loop computed beyond the horizon is >= the true q_c at that time,
     taken from the final FIFO (arrivals and done times of every job, by brute-force counting)."""
     calls = []
@@ -296,7 +298,7 @@ def test_cloud_queue_upper_bounds_the_final_queue():
     try:
         for seed in range(3):
             inst = generate(seed=seed, devices=15, images=1500, servers=1 + seed % 2)
-            run_policy(inst, TimeHeuristic(), event_loop="batched")
+            run_policy(inst, cls(), event_loop="batched")
     finally:
         batched.BatchState.cloud_queue_upper = orig
     assert calls
@@ -327,3 +329,181 @@ def test_backlog_runs_take_most_images():
         TimeHeuristicKernel.decide = orig
     _assert_identical(a, b)
     assert seen[0] < inst.n_images / 2
+
+
+# ---------------------------------------------------------------------- kernel runs (balance, issue #15)
+
+KRUN_POLICIES = {k: POLICIES[k] for k in ("balance", "balance+tokens", "balance risk0 prior")}
+
+
+@settings(max_examples=80, deadline=None)
+@given(seed=st.integers(0, 100_000), devices=st.integers(1, 6), images=st.integers(0, 80),
+       servers=st.integers(1, 3), hit=st.sampled_from([0.05, 0.25, 0.6, 0.9]),
+       rate=st.sampled_from([1e6, 4e6, 10e6, 50e6]), K=st.sampled_from([1, 2, 3, 8]),
+       alpha=st.sampled_from([0.02, 0.2]), c_u=st.sampled_from([0.001, 0.05, 0.3]), chain=st.sampled_from([0, 1, 3]))
+def test_kernel_runs_equal_reference_random(seed, devices, images, servers, hit, rate, K, alpha, c_u, chain):
+    """balance's runs of certain decisions (KernelRuns: LOCAL prefixes decided at a lower bound on
+    q_c, the stopping OFFLOAD taken exactly before the horizon or at q_c's upper bound beyond it).
+    Slow and fast uplinks, cheap and dear local steps, a fast and a contended cloud, hit rates up
+    to 0.9 (runs ending at the filtering stage, s-ups on busy and idle uplinks inside runs); run
+    lengths K of 1-3 put the K boundary everywhere; 0-3 extra passes per round for the devices
+    that just offloaded (``CHAIN``). The oracle is the reference loop (exact ==)."""
+    inst = generate(seed=seed, devices=devices, images=images, servers=servers, hit_rate=hit, rate=rate,
+                    alpha=alpha, c_u=c_u)
+    old = batched.LOCAL_RUN_IMAGES, batched.CHAIN
+    batched.LOCAL_RUN_IMAGES, batched.CHAIN = K, chain
+    try:
+        for make in KRUN_POLICIES.values():
+            _assert_identical(*_both(inst, make, seed))
+    finally:
+        batched.LOCAL_RUN_IMAGES, batched.CHAIN = old
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_kernel_runs_equal_reference_large_k(seed):
+    """Long runs (K = 16) on the seeded 20 x 2,000 instances, the cloud contended; exact ==."""
+    inst = generate(seed=seed, devices=20, images=2000, servers=1 + seed)
+    old = batched.LOCAL_RUN_IMAGES
+    batched.LOCAL_RUN_IMAGES = 16
+    try:
+        for make in KRUN_POLICIES.values():
+            _assert_identical(*_both(inst, make, seed))
+    finally:
+        batched.LOCAL_RUN_IMAGES = old
+
+
+def test_kernel_runs_need_fewer_rounds_than_decisions():
+    """A loop that takes one decision per device per round needs at least as many rounds as the
+    busiest device has decisions (>= its images). With KernelRuns balance takes several per
+    pass: fewer passes (rounds and their extra passes together) than the largest image count
+    (20 devices x 4,000 images: about 200 each), and the one-step kernel path (``decide``) is
+    not used at all, only the runs' kernel calls."""
+    from optoffload.heuristics.picsys.balance import BalanceKernel
+
+    inst = generate(seed=0, devices=20, images=4000)
+    rounds, steps = [0], [0]
+    orig_a, orig_d = batched.KernelRuns.advance, BalanceKernel.decide
+
+    def spy_a(self, *a, **k):
+        rounds[0] += 1
+        return orig_a(self, *a, **k)
+
+    def spy_d(self, st_, ids, *a, **k):
+        steps[0] += len(ids)
+        return orig_d(self, st_, ids, *a, **k)
+
+    batched.KernelRuns.advance, BalanceKernel.decide = spy_a, spy_d
+    try:
+        a, b = _both(inst, Balance)
+    finally:
+        batched.KernelRuns.advance, BalanceKernel.decide = orig_a, orig_d
+    _assert_identical(a, b)
+    nmax = max(d.n for d in inst.devices)
+    assert rounds[0] < 0.75 * nmax
+    assert steps[0] == 0
+
+
+def test_kernel_runs_only_without_cloud_share():
+    """cloud_share makes f_loc read q_c (not monotone): no runs, the one-step loop (same result)."""
+    from optoffload.heuristics.picsys.balance import BalanceKernel
+    from optoffload.picsys.simulator import system_info
+
+    inst = generate(seed=3, devices=3, images=30)
+    system = system_info(inst)
+    for cs, want in ((False, True), (True, False)):
+        pol = Balance(cloud_share=cs)
+        pol.reset(system, np.random.default_rng(0))
+        k = pol.batch_kernel(system)
+        assert isinstance(k, BalanceKernel) and k.local_runs is want and k.monotone_in_queue is want
+
+
+class _FakeKernel:
+    """A rule that is LOCAL except at the decisions listed in ``offload_at`` (their order in the
+    ``local_certain`` call), which it declares certain OFFLOADs; it records every state asked."""
+
+    def __init__(self, offload_at=(), certain=True):
+        self.offload_at, self.certain, self.seen = set(offload_at), certain, []
+
+    def local_certain(self, st_, k, t, p, filt, ufree, nz1, nfilt, nz2, nsel):
+        self.seen += [(float(a), bool(f), int(b), int(c), int(d), int(e), float(u))
+                      for a, f, b, c, d, e, u in zip(t, filt, nfilt, nz1, nsel, nz2, ufree)]
+        loc = np.array([j not in self.offload_at for j in range(len(k))])
+        return loc, np.ones(len(k), dtype=bool)
+
+    def offload_certain(self, st_, e, H):
+        return np.full(len(e), self.certain)
+
+
+def _kernel_run(z1, z2, kernel, K=4):
+    stt, _, s = _one_device(0.0, z1, z2)
+    runs = batched.KernelRuns(stt, K=K)
+    req = runs.advance(stt, kernel, s["tau"], s["soff"], s["pos"], s["out"], s["comp"], True, 10.0)
+    return stt, s, req
+
+
+def test_kernel_run_by_hand_through_s_ups_on_an_idle_uplink():
+    """One device (c_s = 0.05, alpha = 0.1, beta = 0.4, tx = (0.5, 0.5, 0.3, 0.5)), uplink idle,
+    z1 = (1, 1, 0, 1), z2 = (1, 0, 0, 1), a rule that is always LOCAL, K = 4. By hand: image 0
+    decided at 0 and (filtering) at 0.15, expensive CNN to 0.55, s-up on the idle uplink:
+    max(0.55, 0) + 0.5 = 1.05 (a backlog run would stop here; a kernel run goes on); image 1 at
+    0.55 and 0.70, s-disc at 1.10; image 2 at 1.10, f-disc at 1.25; image 3 at 1.25 and 1.40,
+    s-up: max(1.80, 1.05) + 0.5 = 2.30. The states asked (time, stage, n_filtered, n_z1,
+    n_selected, n_z2, uplink free) follow the reference's counting: a CNN's result counts from
+    the next decision on. Seven decisions, seven requests; the device is done."""
+    from optoffload.picsys.model import F_DISC, S_DISC, S_UP
+
+    kern = _FakeKernel()
+    stt, s, req = _kernel_run((1, 1, 0, 1), (1, 0, 0, 1), kern)
+    want = [(0.0, False, 0, 0, 0, 0, 0.0), (0.15, True, 1, 1, 0, 0, 0.0), (0.55, False, 1, 1, 1, 1, 1.05),
+            (0.70, True, 2, 2, 1, 1, 1.05), (1.10, False, 2, 2, 2, 1, 1.05), (1.25, False, 3, 2, 2, 1, 1.05),
+            (1.40, True, 4, 3, 2, 1, 1.05)]
+    assert len(kern.seen) == len(want)
+    for got, w in zip(kern.seen, want):
+        assert got[1:6] == w[1:6]
+        assert got[0] == pytest.approx(w[0]) and got[6] == pytest.approx(w[6])
+    assert req == 7 and s["tau"][0] == np.inf and s["pos"][0] == 4
+    assert list(s["out"][:4]) == [S_UP, S_DISC, F_DISC, S_UP]
+    np.testing.assert_allclose(s["comp"][:4], [1.05, 1.10, 1.25, 2.30])
+    assert stt.ufree[0] == pytest.approx(2.30) and stt.ucur[0] == 2
+    np.testing.assert_allclose(stt.UD[:2], [1.05, 2.30])
+    assert (stt.n_filtered[0], stt.n_z1[0], stt.n_selected[0], stt.n_z2[0]) == (4, 3, 3, 2)
+
+
+def test_kernel_run_by_hand_ends_with_a_certain_offload():
+    """As above, but the rule offloads at its 5th decision (image 2's initial one, at 1.10, with
+    the uplink free at 1.05): images 0-1 are taken locally, image 2 is offloaded (i-off, upload
+    max(1.10, 1.05) + 0.3 = 1.40, a cloud arrival at 1.40), and the device's next decision is
+    image 3's at the same time 1.10 (initial stage). Five requests."""
+    from optoffload.picsys.model import I_OFF, S_DISC, S_UP
+
+    stt, s, req = _kernel_run((1, 1, 0, 1), (1, 0, 0, 1), _FakeKernel(offload_at={4}))
+    assert req == 5 and s["pos"][0] == 3 and s["soff"][0] == 0
+    assert s["tau"][0] == pytest.approx(1.10)
+    assert list(s["out"][:3]) == [S_UP, S_DISC, I_OFF]
+    assert stt.ufree[0] == pytest.approx(1.40)
+    a, p = stt._pending()
+    assert list(p) == [2] and a[0] == pytest.approx(1.40)
+    assert (stt.n_filtered[0], stt.n_z1[0], stt.n_selected[0], stt.n_z2[0]) == (2, 2, 2, 1)
+
+
+def test_kernel_run_by_hand_resumes_at_the_filtering_stage():
+    """As above, but the 4th decision (image 1's filtering one, at 0.70) is neither certainly
+    LOCAL nor a certain OFFLOAD: the pass leaves the device there (tau = 0.70, filtering stage,
+    image 1 counted as filtered and positive: n_filtered = 2, n_z1 = 2, n_selected = 1, n_z2 = 1;
+    three requests). The next pass, always LOCAL, starts at that decision, with the same state,
+    and ends where the first test ended (same outcomes, times and counts; 4 more requests)."""
+    from optoffload.picsys.model import F_DISC, S_DISC, S_UP
+
+    stt, s, req = _kernel_run((1, 1, 0, 1), (1, 0, 0, 1), _FakeKernel(offload_at={3}, certain=False))
+    assert req == 3 and s["pos"][0] == 1 and s["soff"][0] == stt.M * stt.W
+    assert s["tau"][0] == pytest.approx(0.70)
+    assert (stt.n_filtered[0], stt.n_z1[0], stt.n_selected[0], stt.n_z2[0]) == (2, 2, 1, 1)
+    kern = _FakeKernel()
+    runs = batched.KernelRuns(stt, K=4)
+    req2 = runs.advance(stt, kern, s["tau"], s["soff"], s["pos"], s["out"], s["comp"], True, 10.0)
+    first = kern.seen[0]
+    assert first[1:6] == (True, 2, 2, 1, 1) and first[0] == pytest.approx(0.70) and first[6] == pytest.approx(1.05)
+    assert req2 == 4 and s["tau"][0] == np.inf and s["pos"][0] == 4
+    assert list(s["out"][:4]) == [S_UP, S_DISC, F_DISC, S_UP]
+    np.testing.assert_allclose(s["comp"][:4], [1.05, 1.10, 1.25, 2.30])
+    assert (stt.n_filtered[0], stt.n_z1[0], stt.n_selected[0], stt.n_z2[0]) == (4, 3, 3, 2)

@@ -206,10 +206,12 @@ class BalanceKernel:
     def __init__(self, pol: Balance, system: SystemInfo) -> None:
         self.pol = pol
         width = int(system.n_images.max()) + 1 if system.n_devices else 1
-        self.cs = padded(pol._cs, width).ravel()
-        self.tx = padded(pol._tx, width).ravel()
+        self.cs = np.append(padded(pol._cs, width).ravel(), 0.0)   # (+ 1: the head may be the last
+        self.tx = np.append(padded(pol._tx, width).ravel(), 0.0)   # padding slot in a KernelRuns block)
 
-    def _rest(self, st, k, p, alpha, beta, C, U, cloud0, p1, p2):
+    def _rest_parts(self, st, k, p, alpha, beta, p1, p2):
+        """The terms of :meth:`Balance._rest` that do not depend on ``C`` and ``U`` (the same for
+        ``f_off`` and ``f_loc``): ``R``, ``A``, ``P``, ``tx`` and the lines' slopes."""
         pol = self.pol
         j = p + 1
         R = st.endpos[k] - j
@@ -219,16 +221,76 @@ class BalanceKernel:
         P = q * tx
         if pol.risk:
             P = P + pol.risk * np.sqrt(R * q * (1 - q)) * tx / R
+        b1, b2 = -A, tx - P
+        d = b1 - b2
+        return R, A, P, b1, b2, d, np.abs(d) > EPS
+
+    def _rest(self, st, parts, C, U, cloud0):
+        """:meth:`Balance._rest` elementwise (same operations, same order)."""
+        R, A, P, b1, b2, d, big = parts
         cu = st.c_u
-        lines = [(C + A, -A), (U + P + cu, tx - P)]
-        if pol.cloud_share:
-            lines.append((cloud0, pol._active * R * cu / st.servers))
-        return np.where(R <= 0, np.maximum(C, U), _min_max_linear_batch(lines))
+        a1, a2 = C + A, U + P + cu
+        if self.pol.cloud_share:
+            lines = [(a1, b1), (a2, b2), (cloud0, self.pol._active * R * cu / st.servers)]
+            v = _min_max_linear_batch(lines)
+        else:                                          # _min_max_linear_batch for two lines
+            v = np.minimum(np.maximum(a1, a2), np.maximum(a1 + b1, a2 + b2))
+            x = (a2 - a1) / d
+            ok = big & (0.0 < x) & (x < 1.0)
+            if cnz(ok):
+                v = np.where(ok, np.minimum(v, np.maximum(a1 + b1 * x, a2 + b2 * x)), v)
+        return np.where(R <= 0, np.maximum(C, U), v)
 
     @property
     def monotone_in_queue(self) -> bool:
         """Without ``cloud_share`` only ``f_off`` depends on q_c, and it grows with it."""
         return not self.pol.cloud_share
+
+    @property
+    def local_runs(self) -> bool:
+        """Certain-LOCAL runs (:class:`optoffload.picsys.batched.KernelRuns`): as ``monotone_in_queue``."""
+        return not self.pol.cloud_share
+
+    def local_certain(self, st, k, t, i, filt, ufree, nz1, nfilt, nz2, nsel):
+        """Where the decision in the given (hypothetical) state is LOCAL for every ``q_c`` at least
+        the jobs known final give (:meth:`BatchState.cloud_queue`, a lower bound at any time);
+        with tokens, a device without one is LOCAL and asks nothing. Returns ``(local, asked)``."""
+        pol = self.pol
+        with np.errstate(divide="ignore", invalid="ignore"):
+            u_off, rest_off, f_loc = self._terms(st, k, t, i, filt, ufree, nz1, nfilt, nz2, nsel, None)
+            c_u, S = st.c_u, st.servers
+            thr = f_loc - pol.tie
+            # q_c = 0 first (f_off at q_c = 0 is a lower bound: LOCAL there is LOCAL for any q_c);
+            # the cloud count only where that does not settle it
+            loc = ~(np.maximum(u_off + c_u, rest_off) < thr)
+            w = np.flatnonzero(~loc)
+            q = np.zeros(len(k), dtype=np.int64)
+            if w.size:
+                tw = t[w]
+                q[w] = qw = st.cloud_queue(tw)
+                loc[w] = ~(np.maximum(np.maximum(u_off[w], tw + qw * c_u / S) + c_u, rest_off[w]) < thr[w])
+        self._last = (k, t, u_off, rest_off, thr, q)
+        if pol.tokens is None:
+            return loc, np.ones(len(k), dtype=bool)
+        asked = pol.tokens[k] > 0
+        return loc | ~asked, asked
+
+    def offload_certain(self, st, e, H):
+        """For decisions ``e`` of the last :meth:`local_certain` call that were not certainly
+        LOCAL: True where OFFLOAD is certain (before the horizon ``H`` the count was exact;
+        beyond it, OFFLOAD also at :meth:`BatchState.cloud_queue_upper`); spends their tokens."""
+        k, t, u_off, rest_off, thr, q = self._last
+        te = t[e]
+        ok = te < H
+        unc = np.flatnonzero(~ok)
+        if unc.size:                                           # the same operations at q's upper bound
+            eu, tu = e[unc], te[unc]
+            c_u, S = st.c_u, st.servers
+            qh = st.cloud_queue_upper(tu, q[eu])
+            ok[unc] = np.maximum(np.maximum(u_off[eu], tu + qh * c_u / S) + c_u, rest_off[eu]) < thr[eu]
+        if self.pol.tokens is not None:
+            self.pol.tokens[k[e[ok]]] -= 1
+        return ok
 
     def decide(self, st, ids, t, p, filt, safe=None):
         pol = self.pol
@@ -237,29 +299,54 @@ class BalanceKernel:
             off = np.zeros(len(ids), dtype=bool)
             if not np.count_nonzero(ask):
                 return off, ask
-            o, _ = self.decide_all(st, ids[ask], t[ask], p[ask], filt[ask])
+            s2 = None if safe is None else safe[ask]
+            o, _ = self.decide_all(st, ids[ask], t[ask], p[ask], filt[ask], s2)
             off[ask] = o
+            if s2 is not None:
+                safe[ask] = s2
             pol.tokens[ids[off if safe is None else off & safe]] -= 1
             return off, ask
-        return self.decide_all(st, ids, t, p, filt)
+        return self.decide_all(st, ids, t, p, filt, safe)
 
-    def decide_all(self, st, k, t, i, filt):
+    def decide_all(self, st, k, t, i, filt, safe=None):
+        """Decisions for devices ``k`` (all asking ``q_c``); with ``safe`` (devices beyond the
+        horizon marked False), an OFFLOAD that also holds at :meth:`BatchState.cloud_queue_upper`
+        is marked certain (``safe`` set True in place): ``f_off`` grows with ``q_c``, ``f_loc``
+        does not read it (``monotone_in_queue``), and float rounding is monotone."""
         with np.errstate(divide="ignore", invalid="ignore"):   # R = 0 and parallel lines: masked out
-            return self._decide_all(st, k, t, i, filt)
+            q = st.cloud_queue(t)
+            u_off, rest_off, f_loc = self._terms(st, k, t, i, filt, st.ufree[k], st.n_z1[k], st.n_filtered[k],
+                                                 st.n_z2[k], st.n_selected[k], q)
+            c_u, S = st.c_u, st.servers
+            thr = f_loc - self.pol.tie
+            off = np.maximum(np.maximum(u_off, t + q * c_u / S) + c_u, rest_off) < thr
+            if safe is not None:
+                unc = np.flatnonzero(off & ~safe)
+                if unc.size:                                   # the same operations at q's upper bound
+                    tu = t[unc]
+                    qh = st.cloud_queue_upper(tu, q[unc])
+                    f_hi = np.maximum(np.maximum(u_off[unc], tu + qh * c_u / S) + c_u, rest_off[unc])
+                    safe[unc[f_hi < thr[unc]]] = True
+            return off, np.ones(len(k), dtype=bool)
 
-    def _decide_all(self, st, k, t, i, filt):
+    def _terms(self, st, k, t, i, filt, ufree, nz1, nfilt, nz2, nsel, q):
+        """The parts of :meth:`Balance._decide` for devices ``k`` in the given state: ``u_off``
+        (the head's upload end if offloaded), ``rest_off`` (the rest's fluid finish then) and
+        ``f_loc``. Without ``cloud_share`` only the head's cloud completion
+        ``max(u_off, t + q c_u / S) + c_u`` reads ``q`` (eq. 11's queue), so ``f_off =
+        max(that, rest_off)`` grows with ``q`` and ``f_loc`` does not depend on it."""
         pol = self.pol
         alpha, beta = st.alpha[k], st.beta[k]
         n0 = pol.prior_weight
-        p1 = hit_rates_batch(st.n_z1[k], st.n_filtered[k], pol.prior, n0)
-        p2 = hit_rates_batch(st.n_z2[k], st.n_selected[k], pol.prior_z2, n0)
-        U = t + np.maximum(0.0, st.ufree[k] - t)
+        p1 = hit_rates_batch(nz1, nfilt, pol.prior, n0)
+        p2 = hit_rates_batch(nz2, nsel, pol.prior_z2, n0)
+        U = t + np.maximum(0.0, ufree - t)
         c_u, S = st.c_u, st.servers
-        cloud0 = t + st.cloud_queue(t) * c_u / S
+        cloud0 = t + q * c_u / S if pol.cloud_share else None
         tx_i = st.TX[i]
         u_off = U + tx_i
-        head_off = np.maximum(u_off, cloud0) + c_u
-        f_off = np.maximum(head_off, self._rest(st, k, i, alpha, beta, t, u_off, cloud0 + c_u / S, p1, p2))
+        parts = self._rest_parts(st, k, i, alpha, beta, p1, p2)
+        rest_off = self._rest(st, parts, t, u_off, cloud0 + c_u / S if pol.cloud_share else None)
         # local: filtering stage (head known positive) or initial stage
         c_f = t + beta
         pos = p2 > 0
@@ -269,8 +356,8 @@ class BalanceKernel:
         u_i = np.maximum(U, c_i) + p1 * p2 * tx_i
         h_i = np.maximum(c_i, u_i)
         c_loc, u_loc, head_loc = np.where(filt, c_f, c_i), np.where(filt, u_f, u_i), np.where(filt, h_f, h_i)
-        f_loc = np.maximum(head_loc, self._rest(st, k, i, alpha, beta, c_loc, u_loc, cloud0, p1, p2))
-        return f_off < f_loc - pol.tie, np.ones(len(k), dtype=bool)
+        f_loc = np.maximum(head_loc, self._rest(st, parts, c_loc, u_loc, cloud0))
+        return u_off, rest_off, f_loc
 
 
 def balance(inst, *, time_limit=None, seed=0, threads=None, **options):

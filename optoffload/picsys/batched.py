@@ -39,6 +39,11 @@ Backlog runs: for a kernel with ``backlog_local`` (the time-heuristic's
 Algorithm 3, lines 2 and 5), decisions taken on the uplink backlog alone read no
 other device, so each device takes a whole run of them per pass, whatever the
 horizon (:class:`BacklogRuns`: running sums down the image axis, bit-identical).
+Kernel runs: a kernel with ``local_runs`` (``balance``) evaluates its own rule along each
+device's next ``LOCAL_RUN_IMAGES`` images assuming they are all processed locally (the
+path's times and counts are running sums, as in the backlog runs) and keeps the prefix of
+certain LOCALs plus, when it is certain, the OFFLOAD that ends it (:class:`KernelRuns`); the
+one-decision step is then not needed.
 Pending cloud arrivals (decided, not yet in the FIFO) are kept as numpy batches
 and settled with one ``lexsort`` each time the horizon moves past some of them.
 
@@ -71,9 +76,18 @@ if TYPE_CHECKING:  # pragma: no cover
 RUN_IMAGES = 12
 """Images per device per backlog-run pass (:class:`BacklogRuns`; 6 to 16 measured within 10% at 200 x 1,000)."""
 
+LOCAL_RUN_IMAGES = 4
+"""Images per device per kernel-run pass (:class:`KernelRuns`; 3-5 measured within the noise, 6+ slower)."""
+
+CHAIN = 1
+"""Extra kernel-run passes per round for the devices that just offloaded (0 or 1 within 6%, 1 chosen)."""
+
+DIRECT_COUNT = 1 << 16
+"""``cloud_queue_upper`` counts pending arrivals without sorting when times x arrivals is at most this."""
+
 _AR8 = np.arange(8)
 
-__all__ = ["cnz", "BacklogRuns", "BatchKernel", "BatchState", "applicable", "run_batched"]
+__all__ = ["cnz", "BacklogRuns", "KernelRuns", "BatchKernel", "BatchState", "applicable", "run_batched"]
 
 
 class BatchKernel(Protocol):
@@ -89,6 +103,15 @@ class BatchKernel(Protocol):
     no counts); the loop then takes whole runs of such decisions at once (:class:`BacklogRuns`);
     an optional third entry, a boolean array by device, is set True for the devices a run leaves
     at the filtering stage (their initial decision was a backlog LOCAL).
+    ``local_runs`` (default False; needs ``monotone_in_queue``): the loop takes
+    :class:`KernelRuns` instead of one-decision steps. The kernel then provides
+    ``local_certain(st, k, t, p, filt, ufree, n_z1, n_filtered, n_z2, n_selected) -> (local,
+    asked)``, its rule for decisions in the given (hypothetical) states, ``local`` True where
+    LOCAL holds for every ``q_c`` at least :meth:`BatchState.cloud_queue` (a lower bound at any
+    time) and ``asked`` where the decision requests ``q_c``; and ``offload_certain(st, e, H)``
+    for entries ``e`` of that call not certainly LOCAL: True where OFFLOAD is certain (exact
+    before the horizon ``H``, at :meth:`BatchState.cloud_queue_upper` beyond it), spending
+    whatever an OFFLOAD spends (tokens) there.
     """
 
     def decide(self, st: BatchState, ids: np.ndarray, t: np.ndarray, p: np.ndarray,
@@ -212,7 +235,11 @@ class BatchState:
         tmax = float(t.max())
         if self._pmin <= tmax:
             pa = self._pending()[0]
-            q = q + np.searchsorted(np.sort(pa[pa <= tmax]), t, side="right")
+            pa = pa[pa <= tmax]
+            if len(t) * len(pa) <= DIRECT_COUNT:       # few times: count directly (no sort)
+                q = q + np.count_nonzero(pa <= t[:, None], axis=1)
+            else:
+                q = q + np.searchsorted(np.sort(pa), t, side="right")
         ok = self.bj <= tmax                            # devices that can add an arrival at all
         if not cnz(ok):
             return q
@@ -436,6 +463,183 @@ class BacklogRuns:
             tau[cand[fin]] = np.inf
 
 
+class KernelRuns:
+    """Runs of certain-LOCAL decisions taken by the kernel itself, up to ``K`` images per device per pass.
+
+    For a kernel with ``local_runs`` (``balance``) whose offload test only gets harder as
+    ``q_c`` grows (``monotone_in_queue``): a LOCAL decided at a *lower* bound on ``q_c`` is the
+    reference's decision, and the jobs known final give such a bound at any time, beyond the
+    horizon too (:meth:`BatchState.cloud_queue`). So each device takes the decisions of its
+    next ``K`` images *assuming* all of them are LOCAL, in one numpy pass: along that path its
+    decision times, uplink free time and CNN counts are known in advance (the same running sums
+    as :class:`BacklogRuns`: ``s_{i+1} = ((s_i + c_s,i) + alpha) + beta z1_i`` by ``np.cumsum``,
+    and the uplink ``u_{i+1} = max(s_{i+1}, u_i) + tx_i`` after an ``s-up``, else ``u_i``, the
+    reference's operations in its order). The kernel's ``local_certain`` evaluates every
+    decision of that path (initial stage at ``s_i``, filtering stage at ``e_i = (s_i + c_s,i) +
+    alpha`` for a positive) on the decisions of a ``(2 K, devices)`` block that exist; the
+    device keeps the prefix up to the first decision that is not certainly LOCAL. That decision
+    is taken as well when it is a certain OFFLOAD (``offload_certain``: exact before the
+    horizon, whose arrivals are all known; beyond it, OFFLOAD even at ``q_c``'s upper bound);
+    otherwise the device meets it again in the next pass. An OFFLOAD decided in the pass
+    arrives at the cloud after the horizon, so it changes no ``q_c`` another device read in
+    the same pass before the horizon. Each pass thus takes up to ``K`` LOCAL images and one
+    OFFLOAD per device; the loop's rounds are bounded by the offloads of the busiest device
+    rather than by its decisions, and each round makes ``CHAIN`` more passes over the devices
+    that have just offloaded (``only``), with the same horizon (still valid: decisions only
+    move the per-device bounds later).
+    """
+
+    def __init__(self, st: BatchState, K: int | None = None) -> None:
+        M, W = st.M, st.W
+        self.K = K = int(LOCAL_RUN_IMAGES if K is None else K)
+        z1 = st.Z1 == 1
+        su = z1 & (st.Z2 == 1)
+        self.last = M * W - 1                                  # a padding slot (see BacklogRuns)
+        self.pad = ~st.valid
+        self.bz = np.where(z1, np.repeat(st.beta, W), 0.0)
+        self.code = z1.view(np.int8) + 2 * su.view(np.int8)   # 1: positive, 3: s-up
+        self.outs = np.where(z1, np.where(su, S_UP, S_DISC), F_DISC).astype(np.int8)
+        self.cz1 = np.zeros(M * W + 1, dtype=np.int64)        # prefix counts of positives
+        np.cumsum(z1, out=self.cz1[1:])
+        self.csu = np.zeros(M * W + 1, dtype=np.int64)        # ... and of s-ups
+        np.cumsum(su, out=self.csu[1:])
+        self.AR = np.arange(K)
+
+    def advance(self, st: BatchState, kernel, tau, soff, pos, out, comp, track_uplink: bool,
+                H: float | None = None, only: np.ndarray | None = None) -> int:
+        """Take every device's run (class docstring), in place; returns the cloud requests made
+        and sets ``self.taken`` to the number of decisions taken. With the horizon ``H`` (its
+        arrivals already known to ``st``, ``st.bj`` its per-device bounds) the decision that
+        stops a run is also taken when it is a certain OFFLOAD (``kernel.offload_certain``:
+        exact before ``H``, at ``q_c``'s upper bound beyond it), one per device per pass."""
+        self.taken = 0
+        self.offloaded = None
+        cand = np.flatnonzero(tau < np.inf) if only is None else only[tau[only] < np.inf]
+        n = len(cand)
+        if not n:
+            return 0
+        K = self.K
+        K2, K3 = 2 * K, 3 * K
+        fs = soff[cand] != 0                                   # runs starting at the filtering stage
+        fsi = fs.view(np.int8).astype(np.int64)
+        nfs = cnz(fs)
+        p0 = pos[cand]
+        P = self.AR[:, None] + p0
+        np.minimum(P, self.last, out=P)
+        Y = np.empty((K3 + 1, n))
+        Y[0] = tau[cand]
+        Y[1::3] = st.CS[P]
+        Y[2::3] = st.alpha[cand]
+        Y[3::3] = self.bz[P]
+        if nfs:                                                # e_0 = tau: (tau + 0.0) + 0.0 is exact
+            Y[1:3, fs] = 0.0
+        np.cumsum(Y, axis=0, out=Y)                            # Y[3i] = s_i, Y[3i + 2] = e_i
+        S1 = Y[3::3]                                           # s_{i+1}
+        code = self.code[P]
+        z1 = code != 0
+        su = code == 3
+        TXP = st.TX[P]
+        Uu = np.empty((K + 1, n))                              # u_i: uplink free before image i
+        u = Uu[0] = st.ufree[cand]
+        for i in range(K):                                     # the reference's max, then +
+            u = Uu[i + 1] = np.where(su[i], np.maximum(S1[i], u) + TXP[i], u)
+        # the 2 K decisions of the path: row 2i at s_i (initial), row 2i + 1 at e_i (filtering);
+        # only those that exist: initial ones on real images (not image 0's when fs), filtering
+        # ones of positives. Element (row r, device c) of w: image i = r >> 1, stage f = r & 1.
+        c1 = self.cz1[P] - self.cz1[p0]                        # positives of the run before image i
+        pad = self.pad[P]
+        need = np.empty((K2, n), dtype=bool)
+        np.logical_not(pad, out=need[0::2])
+        if nfs:
+            need[0, fs] = False
+        need[1::2] = z1
+        w = np.flatnonzero(need)
+        r, c = np.divmod(w, n)
+        f = r & 1
+        ii = r >> 1
+        ic = ii * n + c                                        # (image i, device c) in the (K, n) blocks
+        c1e = c1.ravel()[ic]
+        lw, aw = kernel.local_certain(
+            st, cand[c], Y.ravel()[(3 * ii + 2 * f) * n + c], P.ravel()[ic], f.astype(bool), Uu.ravel()[ic],
+            (st.n_z1[cand] - fsi)[c] + c1e + f, (st.n_filtered[cand] - fsi)[c] + ii + f,
+            st.n_z2[cand][c] + (self.csu[P] - self.csu[p0]).ravel()[ic], st.n_selected[cand][c] + c1e)
+        loc = np.ones(K2 * n, dtype=bool)
+        loc[w] = lw
+        loc = loc.reshape(K2, n)
+        asked = np.zeros(K2 * n, dtype=bool)
+        asked[w] = aw
+        stop = np.empty((K2 + 1, n), dtype=bool)
+        stop[K2] = True
+        si = stop[0:K2:2]
+        np.logical_or(~loc[0::2], pad, out=si)                 # not certainly LOCAL, or no image left
+        if nfs:
+            si[0, fs] = False                                 # image 0's initial decision was taken
+        sf = stop[1:K2:2]
+        np.logical_and(z1, ~loc[1::2], out=sf)
+        h = stop.argmax(axis=0)
+        L = h >> 1                                             # images finished in the run
+        half = h & 1                                           # 1: left at the filtering stage
+        # requests: every accepted decision (rows < h: initial ones but image 0's when fs,
+        # filtering ones of positives) that asked for q_c
+        take = np.arange(K2)[:, None] < h
+        req = cnz(take & asked.reshape(K2, n))            # (asked is False where need is)
+        rows = np.arange(n)
+        full = self.AR[:, None] < L
+        D = Uu[1:]
+        C = np.where(z1, np.where(su, D, S1), Y[2::3])         # s-up at u_{i+1}, s-disc at s_{i+1}, f-disc at e_i
+        Pf = P[full]
+        out[Pf] = self.outs[Pf]
+        comp[Pf] = C[full]
+        ms = su & full
+        nsu = ms.sum(axis=0)
+        if track_uplink and cnz(nsu):
+            uc = st.ucur[cand]
+            st.UD[(uc + np.cumsum(ms, axis=0) - 1)[ms]] = D[ms]
+            st.ucur[cand] = uc + nsu
+        st.ufree[cand] = Uu[L, rows]
+        newp = p0 + L
+        c1L = self.cz1[newp] - self.cz1[p0]
+        st.n_filtered[cand] += L + half - fsi                  # (image 0 counted when its CNN started)
+        st.n_z1[cand] += c1L + half - fsi
+        st.n_selected[cand] += c1L
+        st.n_z2[cand] += nsu
+        tau[cand] = Y[3 * L + 2 * half, rows]
+        pos[cand] = newp
+        soff[cand] = half * (st.M * st.W)
+        self.taken = int(L.sum() + half.sum() + c1L.sum() - nfs)
+        if H is not None:                                      # the stopping decision: a certain OFFLOAD?
+            flat = h * n + rows
+            dec = np.flatnonzero((h < K2) & ~loc.ravel()[np.minimum(flat, K2 * n - 1)])
+            if dec.size:
+                inv = np.empty(K2 * n, dtype=np.int64)
+                inv[w] = np.arange(len(w))
+                ok = kernel.offload_certain(st, inv[flat[dec]], H)
+                dec = dec[ok]
+            if dec.size:
+                c, r = cand[dec], rows[dec]
+                Lc, hc = L[dec], half[dec]
+                pl = P[Lc, r]
+                tu = tau[c]                                    # the stopping decision's time: s_L or e_L
+                d = np.maximum(tu, st.ufree[c]) + st.TX[pl]
+                st.ufree[c] = d
+                if track_uplink:
+                    uc = st.ucur[c]
+                    st.UD[uc] = d
+                    st.ucur[c] = uc + 1
+                st._push(d, pl)
+                out[pl] = np.where(hc == 1, F_OFF, I_OFF)
+                newp[dec] = pl + 1
+                pos[c] = pl + 1
+                soff[c] = 0
+                req += len(dec)
+                self.taken += len(dec)
+                self.offloaded = c
+        fin = newp >= st.endpos[cand]
+        if cnz(fin):
+            tau[cand[fin]] = np.inf
+        return req
+
+
 def applicable(inst: PicsysInstance) -> bool:
     """Whether the batched loop covers ``inst`` (no energy data, every transfer time positive)."""
     if inst.has_energy or inst.n_devices == 0:
@@ -460,6 +664,7 @@ def run_batched(inst: PicsysInstance, kernel: BatchKernel) -> SimResult:
     spec = bool(getattr(kernel, "monotone_in_queue", False))
     bl = getattr(kernel, "backlog_local", None)
     runs = BacklogRuns(st, *bl) if bl is not None else None
+    kruns = KernelRuns(st) if spec and uses_cloud and getattr(kernel, "local_runs", False) else None
     tau = np.where(N > 0, 0.0, np.inf)
     soff = np.zeros(M, dtype=np.int64)               # 0: initial decision due; M W: accelerated CNN ends at tau
     pos = st.base.copy()                             # flat index of each device's head image
@@ -476,6 +681,20 @@ def run_batched(inst: PicsysInstance, kernel: BatchKernel) -> SimResult:
     while True:
         if runs is not None:                         # backlog-LOCAL runs first: H only grows
             runs.advance(st, tau, soff, pos, out, comp, track_uplink)
+        if kruns is not None:                        # runs of the kernel's certain decisions (balance)
+            st.btx = txmin[pos]
+            st.bj = bj = np.maximum(tau + bound[pos + soff], ufree + st.btx)
+            st.horizon = H = float(bj.min())
+            requests += kruns.advance(st, kernel, tau, soff, pos, out, comp, track_uplink, H)
+            if kruns.taken:
+                for _ in range(CHAIN):
+                    if kruns.offloaded is None:
+                        break
+                    requests += kruns.advance(st, kernel, tau, soff, pos, out, comp, track_uplink, H,
+                                              kruns.offloaded)
+                continue
+            if not np.isfinite(tau).any():
+                break
         if uses_cloud:
             st.btx = txmin[pos]
             st.bj = bj = np.maximum(tau + bound[pos + soff], ufree + st.btx)
