@@ -12,7 +12,9 @@ import math
 
 import numpy as np
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from picsys_exact_helpers import tiny_instance
 
 import optoffload as oo
 from optoffload.picsys import bounds as B
@@ -20,8 +22,6 @@ from optoffload.picsys import devicedp as D
 from optoffload.picsys.bruteforce import brute_force
 from optoffload.picsys.model import PicsysInstance
 from optoffload.picsys.simulator import simulate_plan
-
-from picsys_exact_helpers import tiny_instance
 
 
 def _device_inst(seed: int, n: int, c_u: float | None = None):
@@ -152,7 +152,7 @@ def test_lock_step_beams_equal_one_device_at_a_time(seed):
     tbs = [D.tables(d) for d in inst.devices]
     together = D.beam_plans(tbs, inst.cloud_time, beam=8)
     for tb, (v, plan) in zip(tbs, together):
-        v1, plan1 = D.beam_plan(tb, inst.cloud_time, beam=8)
+        v1, _ = D.beam_plan(tb, inst.cloud_time, beam=8)
         assert v == pytest.approx(v1, rel=1e-12)
         assert D.relaxed_value(tb, plan, inst.cloud_time) == pytest.approx(v, rel=1e-12)
 

@@ -29,8 +29,17 @@ import numpy as np
 
 from optoffload.errors import InvalidInstance
 from optoffload.picsys import bounds as B
-from optoffload.picsys.model import F_DISC, F_OFF, I_OFF, S_DISC, S_UP, SKIPPED, PicsysInstance, plan_to_decisions
 from optoffload.picsys.devicedp import Decomposition, decompose
+from optoffload.picsys.model import (
+    F_DISC,
+    F_OFF,
+    I_OFF,
+    S_DISC,
+    S_UP,
+    SKIPPED,
+    PicsysInstance,
+    plan_to_decisions,
+)
 from optoffload.picsys.simulator import simulate_plan
 from optoffload.solution import Solution
 from optoffload.status import Status

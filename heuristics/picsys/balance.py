@@ -130,7 +130,7 @@ class Balance(EnergyGuard, Policy):
     def _decide(self, dev: DeviceView, filtering: bool) -> int:
         if self.tokens is not None and self.tokens[dev.m] <= 0:
             return LOCAL
-        t, i = dev.t, dev.index
+        t = dev.t
         p1, p2 = self._p1(dev), self._p2(dev)
         U = t + dev.uplink_wait
         cloud0 = t + dev.cloud_queue() * dev.c_u / dev.servers

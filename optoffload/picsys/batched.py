@@ -326,6 +326,28 @@ class BatchState:
         self._fifo(a[order].tolist(), p[order])
 
 
+
+def _run_sums(runs, st: BatchState, cand: np.ndarray, tau: np.ndarray, pos: np.ndarray, fs: np.ndarray,
+              nfs: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The running CPU sums of the next ``runs.K`` images of the devices ``cand`` (shared by
+    :class:`BacklogRuns` and :class:`KernelRuns`): ``Y[3i]`` = ``s_i`` (start of image ``i``),
+    ``Y[3i + 2]`` = ``e_i`` (its end after the accelerated CNN), summed with one ``np.cumsum``
+    down axis 0, the reference loop's order of additions. Runs starting at the filtering stage
+    (``fs``) skip the first scaling and CNN: ``e_0 = tau`` exactly, since ``(tau + 0.0) + 0.0``
+    is exact. Returns ``(p0, P, Y)`` with ``P`` the clipped flat positions."""
+    p0 = pos[cand]
+    P = runs.AR[:, None] + p0
+    np.minimum(P, runs.last, out=P)
+    Y = np.empty((3 * runs.K + 1, len(cand)))
+    Y[0] = tau[cand]
+    Y[1::3] = st.CS[P]
+    Y[2::3] = st.alpha[cand]
+    Y[3::3] = runs.bz[P]
+    if nfs:
+        Y[1:3, fs] = 0.0
+    np.cumsum(Y, axis=0, out=Y)
+    return p0, P, Y
+
 class BacklogRuns:
     """Runs of backlog-LOCAL decisions, up to ``K`` images per device per numpy pass.
 
@@ -387,17 +409,7 @@ class BacklogRuns:
         K2, K3 = 2 * K, 3 * K
         # blocks are (image i of the run, device): the running sums go down axis 0, one
         # vector addition per step for all devices (np.cumsum: sequential, the loop's order)
-        p0 = pos[cand]
-        P = self.AR[:, None] + p0
-        np.minimum(P, self.last, out=P)
-        Y = np.empty((K3 + 1, n))
-        Y[0] = tau[cand]
-        Y[1::3] = st.CS[P]
-        Y[2::3] = st.alpha[cand]
-        Y[3::3] = self.bz[P]
-        if nfs:                                               # e_0 = tau: (tau + 0.0) + 0.0 is exact
-            Y[1:3, fs] = 0.0
-        np.cumsum(Y, axis=0, out=Y)                            # Y[3i] = s_i, Y[3i + 2] = e_i
+        p0, P, Y = _run_sums(self, st, cand, tau, pos, fs, nfs)   # Y[3i] = s_i, Y[3i + 2] = e_i
         U = np.empty((K + 1, n))
         U[0] = ufree[cand]
         U[1:] = self.txsu[P]
@@ -519,21 +531,11 @@ class KernelRuns:
         if not n:
             return 0
         K = self.K
-        K2, K3 = 2 * K, 3 * K
+        K2 = 2 * K
         fs = soff[cand] != 0                                   # runs starting at the filtering stage
         fsi = fs.view(np.int8).astype(np.int64)
         nfs = cnz(fs)
-        p0 = pos[cand]
-        P = self.AR[:, None] + p0
-        np.minimum(P, self.last, out=P)
-        Y = np.empty((K3 + 1, n))
-        Y[0] = tau[cand]
-        Y[1::3] = st.CS[P]
-        Y[2::3] = st.alpha[cand]
-        Y[3::3] = self.bz[P]
-        if nfs:                                                # e_0 = tau: (tau + 0.0) + 0.0 is exact
-            Y[1:3, fs] = 0.0
-        np.cumsum(Y, axis=0, out=Y)                            # Y[3i] = s_i, Y[3i + 2] = e_i
+        p0, P, Y = _run_sums(self, st, cand, tau, pos, fs, nfs)   # Y[3i] = s_i, Y[3i + 2] = e_i
         S1 = Y[3::3]                                           # s_{i+1}
         code = self.code[P]
         z1 = code != 0

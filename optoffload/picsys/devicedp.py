@@ -56,7 +56,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import bounds as B
 from .model import F_DISC, F_OFF, I_OFF, S_DISC, S_UP, PicsysInstance
 
 PRUNE_SLACK = 1e-9
@@ -129,10 +128,7 @@ def local_plan(tb: Tables, limit: float, c: float, fracs=(1.0, 0.999, 0.995, 0.9
     ``p_k / tx_k`` go to the CPU until their CPU time reaches ``frac * limit``, for the first
     ``frac`` that fits. None if none fits. Used to take offloads off a saturated cloud."""
     n = len(tb.p)
-    flex = np.flatnonzero(np.isfinite(tb.p))
-    with np.errstate(divide="ignore"):
-        ratio = np.where(tb.tx[flex] > 0, tb.p[flex] / np.where(tb.tx[flex] > 0, tb.tx[flex], 1.0), math.inf)
-    order = flex[np.argsort(ratio, kind="stable")]
+    order = _ratio_order(tb)
     P = np.cumsum(tb.p[order])
     for frac in fracs:
         plan = np.full(n, I_OFF, dtype=np.int8)
@@ -143,72 +139,28 @@ def local_plan(tb: Tables, limit: float, c: float, fracs=(1.0, 0.999, 0.995, 0.9
     return None
 
 
+def _ratio_order(tb: Tables) -> np.ndarray:
+    """The images with an upload-free outcome, in increasing order of ``p_k / tx_k`` (stable)."""
+    flex = np.flatnonzero(np.isfinite(tb.p))
+    with np.errstate(divide="ignore"):
+        ratio = np.where(tb.tx[flex] > 0, tb.p[flex] / np.where(tb.tx[flex] > 0, tb.tx[flex], 1.0), math.inf)
+    order = flex[np.argsort(ratio, kind="stable")]
+    return order
+
+
 class _SuffixBound:
-    """The fractional suffix bound of the module docstring, for the images not yet decided."""
+    """The fractional suffix bound of the module docstring for one device (see :class:`_Suffixes`)."""
 
     def __init__(self, tb: Tables):
-        flex = np.flatnonzero(np.isfinite(tb.p))
-        with np.errstate(divide="ignore"):
-            ratio = np.where(tb.tx[flex] > 0, tb.p[flex] / np.where(tb.tx[flex] > 0, tb.tx[flex], 1.0), math.inf)
-        order = flex[np.argsort(ratio, kind="stable")]
-        self.N = N = len(order)
-        self.pos = np.full(len(tb.p), -1, dtype=np.int64)
-        self.pos[order] = np.arange(N)
-        self.ws = np.zeros(N + 1)
-        self.wp = np.zeros(N + 1)
-        self.ws[:N] = tb.p[order] + tb.tx[order]
-        self.wp[:N] = tb.p[order]
-        self.Ts = _fenwick(self.ws[:N])
-        self.Tp = _fenwick(self.wp[:N])
-        self.x_all = float(tb.tx.sum())
-        self.x_flex = float(tb.tx[flex].sum())
-        self.p_flex = float(tb.p[flex].sum())
-        self.s_flex = self.x_flex + self.p_flex
-        self.tx, self.p = tb.tx, tb.p
-        self.step = 1 << max(0, N.bit_length() - 1) if N else 0
+        self.s = _Suffixes([tb])
+        self.r0 = np.zeros(1, dtype=np.int64)
 
     def remove(self, i: int) -> None:
         """Image ``i`` is decided: take it out of the suffix."""
-        self.x_all -= self.tx[i]
-        j = int(self.pos[i])
-        if j < 0:
-            return
-        s, p = self.ws[j], self.wp[j]
-        self.x_flex -= self.tx[i]
-        self.p_flex -= p
-        self.s_flex -= s
-        self.ws[j] = self.wp[j] = 0.0
-        k = j + 1
-        while k <= self.N:
-            self.Ts[k] -= s
-            self.Tp[k] -= p
-            k += k & -k
+        self.s.remove(self.r0, i)
 
     def __call__(self, E: np.ndarray, W: np.ndarray) -> np.ndarray:
-        d = W + self.x_all - E                 # CPU work to move so that the two loads meet
-        out = np.maximum(E, W + self.x_all)    # d <= 0: nothing to move
-        high = d >= self.s_flex                # even all flexible images on the CPU: the uplink is longer
-        out[high] = np.maximum(E[high] + self.p_flex, W[high] + self.x_all - self.x_flex)
-        mid = np.flatnonzero((d > 0) & ~high)
-        if len(mid) and self.N:
-            rem = d[mid].copy()
-            pos = np.zeros(len(mid), dtype=np.int64)
-            acc = np.zeros(len(mid))
-            step = self.step
-            while step:
-                nxt = pos + step
-                cand = np.minimum(nxt, self.N)
-                ts = self.Ts[cand]
-                ok = (nxt <= self.N) & (ts < rem)
-                pos = np.where(ok, nxt, pos)
-                rem = np.where(ok, rem - ts, rem)
-                acc = np.where(ok, acc + self.Tp[cand], acc)
-                step >>= 1
-            pos = np.minimum(pos, self.N - 1)
-            w = self.ws[pos]
-            lam = np.divide(rem, w, out=np.ones_like(rem), where=w > 0)
-            out[mid] = np.maximum(E[mid] + acc + np.minimum(lam, 1.0) * self.wp[pos], E[mid])
-        return out
+        return self.s(np.zeros(len(E), dtype=np.int64), E, W)
 
 
 def _fenwick(w: np.ndarray) -> np.ndarray:
@@ -231,9 +183,9 @@ class RunResult:
     """The front outgrew :data:`MAX_STATES` / :data:`MAX_STORED`: nothing is known."""
 
 
-def run(tb: Tables, c: float, tau: float, *, beam: int | None = None, deadline: float | None = None,
+def run(tb: Tables, c: float, tau: float, *, deadline: float | None = None,
         max_states: int = MAX_STATES, max_stored: int = MAX_STORED) -> RunResult:
-    """One pass of the DP: exact with threshold ``tau`` (``beam=None``) or the beam DP (``tau=inf``)."""
+    """One pass of the exact DP with threshold ``tau`` (module docstring)."""
     n = len(tb.codes)
     sb = _SuffixBound(tb)
     E = np.zeros(1)
@@ -284,8 +236,6 @@ def run(tb: Tables, c: float, tau: float, *, beam: int | None = None, deadline: 
             keep[1:] = w[1:] < np.minimum.accumulate(w)[:-1]
             keep_all.append(order[keep])
         kept = np.concatenate(keep_all) if keep_all else np.zeros(0, dtype=np.int64)
-        if beam is not None and len(kept) > beam:
-            kept = kept[np.argsort(b[kept], kind="stable")[:beam]]
         if not len(kept):
             return RunResult(None, None, dropped, fmax)
         fmax = max(fmax, len(kept))
@@ -326,12 +276,9 @@ def balance_plan(tb: Tables) -> np.ndarray:
     beam DP has not reached by the deadline."""
     n = len(tb.p)
     plan = np.full(n, I_OFF, dtype=np.int8)
-    flex = np.flatnonzero(np.isfinite(tb.p))
-    if not len(flex):
+    order = _ratio_order(tb)
+    if not len(order):
         return plan
-    with np.errstate(divide="ignore"):
-        ratio = np.where(tb.tx[flex] > 0, tb.p[flex] / np.where(tb.tx[flex] > 0, tb.tx[flex], 1.0), math.inf)
-    order = flex[np.argsort(ratio, kind="stable")]
     # moving j images to the CPU: CPU load P_j, uplink load X_all - X_j; keep the j where P_j <= X_all - X_j
     P = np.cumsum(tb.p[order])
     X = np.cumsum(tb.tx[order])
@@ -341,32 +288,34 @@ def balance_plan(tb: Tables) -> np.ndarray:
 
 
 class _Suffixes:
-    """:class:`_SuffixBound` for several devices at once (row ``r`` of every array is device ``r``)."""
+    """The suffix bound of several devices at once (row ``r`` of every array is device ``r``):
+    ``remove(rows, i)`` takes image ``i`` of those devices out, ``(r, E, W)`` evaluates it for
+    states of devices ``r``."""
 
     def __init__(self, tbs: list[Tables]):
-        sbs = [_SuffixBound(tb) for tb in tbs]
-        R = len(sbs)
-        self.N = np.array([sb.N for sb in sbs], dtype=np.int64)
+        R = len(tbs)
+        orders = [_ratio_order(tb) for tb in tbs]
+        self.N = np.array([len(o) for o in orders], dtype=np.int64)
         Nmax = int(self.N.max()) if R else 0
-        self.Ts = np.zeros((R, Nmax + 1))
+        n = max((len(tb.p) for tb in tbs), default=0)
+        self.Ts = np.zeros((R, Nmax + 1))   # Fenwick trees over ratio positions of p + tx and of p
         self.Tp = np.zeros((R, Nmax + 1))
-        self.ws = np.zeros((R, Nmax + 1))
+        self.ws = np.zeros((R, Nmax + 1))   # p + tx and p of each position (0 once decided)
         self.wp = np.zeros((R, Nmax + 1))
-        for r, sb in enumerate(sbs):
-            self.Ts[r, :sb.N + 1] = sb.Ts
-            self.Tp[r, :sb.N + 1] = sb.Tp
-            self.ws[r, :sb.N + 1] = sb.ws
-            self.wp[r, :sb.N + 1] = sb.wp
-        self.x_all = np.array([sb.x_all for sb in sbs])
-        self.x_flex = np.array([sb.x_flex for sb in sbs])
-        self.p_flex = np.array([sb.p_flex for sb in sbs])
-        self.s_flex = np.array([sb.s_flex for sb in sbs])
-        n = max((len(sb.tx) for sb in sbs), default=0)
         self.pos = np.full((R, n), -1, dtype=np.int64)
         self.tx = np.zeros((R, n))
-        for r, sb in enumerate(sbs):
-            self.pos[r, :len(sb.tx)] = sb.pos
-            self.tx[r, :len(sb.tx)] = sb.tx
+        for r, (tb, order) in enumerate(zip(tbs, orders)):
+            N = len(order)
+            self.ws[r, :N] = tb.p[order] + tb.tx[order]
+            self.wp[r, :N] = tb.p[order]
+            self.Ts[r, :N + 1] = _fenwick(self.ws[r, :N])
+            self.Tp[r, :N + 1] = _fenwick(self.wp[r, :N])
+            self.pos[r, order] = np.arange(N)
+            self.tx[r, :len(tb.p)] = tb.tx
+        self.x_all = np.array([float(tb.tx.sum()) for tb in tbs])
+        self.x_flex = np.array([float(tb.tx[o].sum()) for tb, o in zip(tbs, orders)])
+        self.p_flex = np.array([float(tb.p[o].sum()) for tb, o in zip(tbs, orders)])
+        self.s_flex = self.x_flex + self.p_flex
         self.step = 1 << max(0, Nmax.bit_length() - 1) if Nmax else 0
 
     def remove(self, rows: np.ndarray, i: int) -> None:
@@ -507,8 +456,8 @@ def beam_plans(tbs: list[Tables], c: float, *, beam: int = BEAM, deadline: float
 
 
 def beam_plan(tb: Tables, c: float, *, beam: int = BEAM, deadline: float | None = None) -> tuple[float, np.ndarray]:
-    r = run(tb, c, math.inf, beam=beam, deadline=deadline)
-    return r.value, r.plan
+    """The beam DP of one device: ``(value, plan)``."""
+    return beam_plans([tb], c, beam=beam, deadline=deadline)[0]
 
 
 def solve_device(tb: Tables, c: float, *, lb: float = 0.0, ub: tuple[float, np.ndarray] | None = None,
