@@ -171,3 +171,13 @@ def test_cloud_relief_never_lengthens_the_replay(seed):
         p = D.local_plan(D.tables(dev), plain.bound, inst.cloud_time)
         if p is not None:
             assert _relaxed(dev, [int(k) for k in p], inst.cloud_time) <= plain.bound * (1 + 1e-12)
+
+
+def test_decompose_rejects_bad_arguments_naming_them():
+    inst = oo.load("picsys/table2")
+    with pytest.raises(oo.InvalidInstance) as e:
+        D.decompose(inst, devices=[0, 7])
+    assert e.value.field == "devices" and "7" in str(e.value)
+    with pytest.raises(oo.InvalidInstance) as e:
+        D.decompose(inst, beam=0)
+    assert e.value.field == "beam"

@@ -541,8 +541,17 @@ def decompose(inst: PicsysInstance, *, devices: list[int] | None = None, deadlin
     Every device gets a plan (:func:`balance_plan` first, then the beam plan, then the exact
     plan; with ``relieve``, :func:`_relieve_cloud` when the cloud queue delays the combination). At the deadline it returns what is done, ``complete=False``: the bounds found are
     valid, and ``plan[m]`` is None only for devices whose tables were not built."""
+    from ..errors import InvalidInstance
+
+    if isinstance(beam, bool) or not isinstance(beam, (int, np.integer)) or beam < 1:
+        raise InvalidInstance("beam", f"must be an integer >= 1, got {beam!r}")
+    if devices is not None:
+        bad = [m for m in devices if isinstance(m, bool) or not isinstance(m, (int, np.integer))
+               or not 0 <= m < inst.n_devices]
+        if bad:
+            raise InvalidInstance("devices", f"device indices must lie in 0..{inst.n_devices - 1}, got {bad[0]!r}")
     c = inst.cloud_time
-    want = set(range(inst.n_devices)) if devices is None else set(devices)
+    want = set(range(inst.n_devices)) if devices is None else {int(m) for m in devices}
     tbs: dict[int, Tables] = {}
     beams: dict[int, tuple[float, np.ndarray]] = {}
     plan: list[np.ndarray | None] = [None] * inst.n_devices
