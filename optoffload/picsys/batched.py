@@ -680,6 +680,17 @@ def run_batched(inst: PicsysInstance, kernel: BatchKernel) -> SimResult:
     push = st._push
     C_OFF = np.array([I_OFF, F_OFF], dtype=np.int8)      # by filtering stage
     C_SEL = np.array([S_DISC, S_UP], dtype=np.int8)      # by z2
+
+    def upload(um: np.ndarray, up: np.ndarray, tu: np.ndarray) -> np.ndarray:
+        """Images ``up`` of devices ``um`` join their FIFO uplinks at ``tu``: the end of each upload."""
+        d = np.maximum(tu, ufree[um]) + TX[up]
+        ufree[um] = d
+        if track_uplink:
+            uc = ucur[um]
+            UD[uc] = d
+            ucur[um] = uc + 1
+        return d
+
     while True:
         if runs is not None:                         # backlog-LOCAL runs first: H only grows
             runs.advance(st, tau, soff, pos, out, comp, track_uplink)
@@ -738,24 +749,12 @@ def run_batched(inst: PicsysInstance, kernel: BatchKernel) -> SimResult:
             nz = ~z2
             comp[fp[nz]] = t2[nz]
             if cnz(z2):                              # s-up: upload, completes there
-                um, up, tu = fm[z2], fp[z2], t2[z2]
-                d = np.maximum(tu, ufree[um]) + TX[up]
-                ufree[um] = d
-                if track_uplink:
-                    uc = ucur[um]
-                    UD[uc] = d
-                    ucur[um] = uc + 1
-                comp[up] = d
+                up = fp[z2]
+                comp[up] = upload(fm[z2], up, t2[z2])
         if cnz(off):                                 # i-off / f-off: upload, then the cloud
-            um, up, tu = act[off], p[off], t[off]
+            up = p[off]
             out[up] = C_OFF[filt[off].view(np.uint8)]
-            d = np.maximum(tu, ufree[um]) + TX[up]
-            ufree[um] = d
-            if track_uplink:
-                uc = ucur[um]
-                UD[uc] = d
-                ucur[um] = uc + 1
-            push(d, up)
+            push(upload(act[off], up, t[off]), up)
         il = ~filt & loc
         adv = filt | off
         if cnz(il):                                  # scale + accelerated CNN, ends at t + c_s + alpha
